@@ -21,7 +21,8 @@ struct Param {
     std::optional<DType> dtype;  // arg/ret: the optional :dtype constraint; attr: its type (always set)
 };
 
-// The launch clause of `.cu` entries (CUDA backend). Kept as text until that backend parses it.
+// The launch clause of `.cu` entries (CUDA backend), kept as text until that backend parses it:
+// what stands between the parentheses of `launch(...)`, trimmed ("threads=x.numel(), block=128").
 struct LaunchClause {
     std::string text;
 };

@@ -1,0 +1,102 @@
+// Blob storage: one file per entry on disk (or one buffer per entry in memory), each carrying a
+// header with its own checksum. The format is documented at the top of blob_store.cpp.
+#pragma once
+
+#include <becore/runtime/error.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace be::cache_detail {
+
+inline constexpr uint64_t k_blob_header_size = 24;
+inline constexpr uint32_t k_blob_format_version = 1;
+
+// What reading a blob found. Only `corrupt` and `missing` justify deleting the entry: an I/O
+// error may be transient (NFS hiccup, EIO on a failing disk) and must not destroy good data.
+enum class BlobStatus { ok, missing, corrupt, io_error };
+
+struct BlobRead {
+    BlobStatus status = BlobStatus::missing;
+    std::vector<char> payload;
+    std::string detail; // why it is not ok, for the warning
+};
+
+// A file created next to its final location and renamed there by commit(); until then it is
+// invisible to readers, and the destructor removes it (the ccache pattern), so a failed or
+// abandoned store leaves nothing behind but, after a crash, a temp file that trimming removes.
+class TempFile {
+  public:
+    // Creates <dir>/<stem>.<pid>.<random> exclusively, mode 0600.
+    static Result<TempFile> create(const std::filesystem::path& dir, const std::string& stem);
+    TempFile(TempFile&& other) noexcept;
+    TempFile& operator=(TempFile&&) = delete;
+    TempFile(const TempFile&) = delete;
+    ~TempFile();
+
+    Result<void> write(const void* data, size_t size);
+    // fsync, close, rename onto `destination`, fsync the destination's directory. Every step is
+    // checked; on failure the temp file is removed and the destination is untouched.
+    Result<void> commit(const std::filesystem::path& destination);
+    const std::filesystem::path& path() const { return path_; }
+
+  private:
+    TempFile(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+    int fd_ = -1;
+    std::filesystem::path path_;
+    bool committed_ = false;
+};
+
+class BlobStore {
+  public:
+    virtual ~BlobStore() = default;
+    // Stores the payload under `key`; returns the bytes it takes (header included).
+    virtual Result<uint64_t> put(const std::string& key, const std::vector<char>& payload,
+                                 uint64_t checksum) = 0;
+    // Reads and verifies the blob: its own header checksum and `expected_checksum` (the index's)
+    // must both match the payload.
+    virtual BlobRead get(const std::string& key, uint64_t expected_checksum) const = 0;
+    virtual void remove(const std::string& key) = 0;
+    // Removes every blob (or, dry run, only counts); returns the bytes freed.
+    virtual Result<uint64_t> remove_all(bool dry_run) = 0;
+};
+
+// <versioned dir>/blobs/<first 2 hex>/<key>, temp files in <versioned dir>/tmp.
+class DiskBlobStore final : public BlobStore {
+  public:
+    explicit DiskBlobStore(std::filesystem::path versioned_dir);
+    Result<uint64_t> put(const std::string& key, const std::vector<char>& payload,
+                         uint64_t checksum) override;
+    BlobRead get(const std::string& key, uint64_t expected_checksum) const override;
+    void remove(const std::string& key) override;
+    Result<uint64_t> remove_all(bool dry_run) override;
+    std::filesystem::path path_of(const std::string& key) const;
+
+  private:
+    std::filesystem::path blobs_;
+    std::filesystem::path tmp_;
+};
+
+// Same bytes and checks as on disk, kept in a map (BECORE_CACHE=off or an unusable directory).
+// The disk store is stateless; this one locks its map.
+class MemoryBlobStore final : public BlobStore {
+  public:
+    Result<uint64_t> put(const std::string& key, const std::vector<char>& payload,
+                         uint64_t checksum) override;
+    BlobRead get(const std::string& key, uint64_t expected_checksum) const override;
+    void remove(const std::string& key) override;
+    Result<uint64_t> remove_all(bool dry_run) override;
+
+  private:
+    mutable std::mutex mutex_;
+    std::map<std::string, std::vector<char>> blobs_;
+};
+
+// mkdir with `mode` unless it exists as a directory.
+Result<void> make_directory(const std::filesystem::path& path, unsigned mode);
+
+} // namespace be::cache_detail

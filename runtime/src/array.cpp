@@ -1,0 +1,166 @@
+#include <becore/runtime/array.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+namespace be {
+
+namespace {
+
+// Element and byte count, or an error naming the dimension at fault. Shared by create() and
+// make_tensor_view() so both accept exactly the same shapes.
+Result<int64_t> checked_numel(const char* operation, DType dtype,
+                              const std::vector<int64_t>& shape) {
+    if (shape.size() > static_cast<size_t>(BE::k_max_rank)) {
+        return make_error(std::string(operation) + ": rank " + std::to_string(shape.size()) +
+                          " exceeds the maximum of " + std::to_string(BE::k_max_rank) + " (shape " +
+                          shape_string(shape) + ")");
+    }
+    bool has_zero = false;
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] < 0) {
+            return make_error(std::string(operation) + ": dimension " + std::to_string(i) +
+                              " is negative (" + std::to_string(shape[i]) + ") in shape " +
+                              shape_string(shape));
+        }
+        has_zero = has_zero || shape[i] == 0;
+    }
+    // With a zero dimension the others may be anything: the product is 0, not an overflow.
+    int64_t numel = has_zero ? 0 : 1;
+    bool overflow = false;
+    for (size_t i = 0; i < shape.size() && !has_zero; ++i) {
+        overflow = overflow || __builtin_mul_overflow(numel, shape[i], &numel);
+    }
+    int64_t nbytes = 0;
+    if (overflow || __builtin_mul_overflow(numel, dtype_size(dtype), &nbytes)) {
+        return make_error(std::string(operation) + ": shape " + shape_string(shape) + " of " +
+                          std::string(dtype_name(dtype)) + " is too large (byte count overflows)");
+    }
+    return numel;
+}
+
+void fill_c_strides(BE::Tensor& tensor, const std::vector<int64_t>& shape) {
+    tensor.rank = static_cast<int32_t>(shape.size());
+    int64_t stride = 1;
+    for (int i = tensor.rank - 1; i >= 0; --i) {
+        tensor.shape[i] = shape[i];
+        tensor.strides[i] = stride;
+        // Only a shape with a zero dimension can overflow here (checked_numel rejects the
+        // rest); such an array has no element to address, so a wrapped stride is harmless.
+        (void)__builtin_mul_overflow(stride, shape[i], &stride);
+    }
+}
+
+} // namespace
+
+void HostArray::FreeDeleter::operator()(std::byte* p) const noexcept {
+    std::free(p);
+}
+
+Result<HostArray> HostArray::create(DType dtype, std::vector<int64_t> shape) {
+    auto numel = checked_numel("HostArray::create", dtype, shape);
+    if (!numel) return numel.error();
+    const int64_t nbytes = *numel * dtype_size(dtype);
+    // aligned_alloc wants a multiple of the alignment; a zero-size array still gets a block so
+    // that data() is never null (kernels and memcpy may receive it).
+    const auto padded = (static_cast<size_t>(nbytes) + k_alignment - 1) / k_alignment * k_alignment;
+    const size_t alloc = padded == 0 ? k_alignment : padded;
+    auto* raw = static_cast<std::byte*>(std::aligned_alloc(k_alignment, alloc));
+    if (raw == nullptr) {
+        return make_error("HostArray::create: out of memory allocating " + std::to_string(alloc) +
+                          " bytes for " + shape_string(shape) + " " +
+                          std::string(dtype_name(dtype)));
+    }
+    std::memset(raw, 0, alloc);
+    HostArray array;
+    array.dtype_ = dtype;
+    array.shape_ = std::move(shape);
+    array.numel_ = *numel;
+    array.storage_.reset(raw);
+    return array;
+}
+
+HostArray::HostArray(HostArray&& other) noexcept
+    : dtype_(other.dtype_), shape_(std::exchange(other.shape_, {0})),
+      numel_(std::exchange(other.numel_, 0)), storage_(std::move(other.storage_)) {
+    other.dtype_ = DType::float32;
+}
+
+HostArray& HostArray::operator=(HostArray&& other) noexcept {
+    if (this != &other) {
+        dtype_ = std::exchange(other.dtype_, DType::float32);
+        shape_ = std::exchange(other.shape_, {0});
+        numel_ = std::exchange(other.numel_, 0);
+        storage_ = std::move(other.storage_);
+    }
+    return *this;
+}
+
+BE::Tensor HostArray::view() {
+    return make_tensor_view(data(), dtype_, shape_);
+}
+
+const BE::Tensor HostArray::view() const { // NOLINT(readability-const-return-type)
+    // The Tensor ABI has only a mutable pointer; constness is carried by the return type.
+    return make_tensor_view(const_cast<void*>(data()), dtype_, shape_);
+}
+
+BE::Tensor make_tensor_view(void* data, DType dtype, const std::vector<int64_t>& shape) {
+    auto numel = checked_numel("make_tensor_view", dtype, shape);
+    if (!numel) throw Exception(numel.error());
+    BE::Tensor tensor;
+    tensor.data = data;
+    tensor.dtype_ = dtype;
+    tensor.device_ = Device::cpu;
+    tensor.device_index = 0;
+    fill_c_strides(tensor, shape);
+    return tensor;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+    if (shape.empty()) return "scalar";
+    std::string text;
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i > 0) text += 'x';
+        text += std::to_string(shape[i]);
+    }
+    return text;
+}
+
+Result<std::vector<int64_t>> parse_shape(std::string_view text) {
+    const auto fail = [&](const std::string& why) {
+        return make_error("parse_shape: invalid shape '" + std::string(text) + "': " + why +
+                          " (expected dimensions separated by 'x', e.g. 8, 4x8 or 2x3x4)");
+    };
+    if (text == "scalar") return std::vector<int64_t>{};
+    if (text.empty()) return fail("empty");
+    std::vector<int64_t> shape;
+    size_t pos = 0;
+    while (true) {
+        const size_t end = std::min(text.find('x', pos), text.size());
+        const std::string_view part = text.substr(pos, end - pos);
+        if (part.empty()) return fail("empty dimension");
+        // from_chars would take a leading '-'; only plain digits are dimensions.
+        if (part.find_first_not_of("0123456789") != std::string_view::npos) {
+            return fail("'" + std::string(part) + "' is not a non-negative integer");
+        }
+        int64_t dim = 0;
+        const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), dim);
+        if (ec != std::errc() || ptr != part.data() + part.size()) {
+            return fail("dimension '" + std::string(part) + "' is out of range");
+        }
+        shape.push_back(dim);
+        if (end == text.size()) break;
+        pos = end + 1;
+    }
+    if (shape.size() > static_cast<size_t>(BE::k_max_rank)) {
+        return fail("rank " + std::to_string(shape.size()) + " exceeds the maximum of " +
+                    std::to_string(BE::k_max_rank));
+    }
+    return shape;
+}
+
+} // namespace be

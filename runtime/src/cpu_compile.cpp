@@ -1,0 +1,126 @@
+// Compiling `.cpp` kernels: the flags (which are part of the cache key, so they never carry an
+// absolute path), the host target description, and the dlopen of the clang plugin.
+#include "compiler_plugin_api.h"
+
+#include <becore/runtime/cpu_backend.h>
+#include <becore/runtime/log.h>
+#include <becore/runtime/paths.h>
+
+#include <llvm/ADT/StringMap.h>
+#include <llvm/Config/llvm-config.h>
+#include <llvm/Support/Host.h>
+#include <oneapi/tbb/version.h>
+
+#include <atomic>
+#include <chrono>
+#include <dlfcn.h>
+#include <mutex>
+
+namespace be {
+namespace {
+
+using CompileFunction = void (*)(const plugin::CompileJob*, plugin::CompileOutput*);
+
+std::atomic<bool> g_plugin_loaded{false};
+
+Result<CompileFunction> load_plugin() {
+    static std::mutex mutex;
+    static CompileFunction compile = nullptr;
+    static std::string failure;
+    std::lock_guard lock(mutex);
+    if (compile != nullptr) return compile;
+    if (!failure.empty()) return make_error(failure);
+    auto path = private_library_dir() / "libbecore_clang_plugin.so";
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        failure = "compile_cpp: cannot load the compiler plugin " + path.string() + ": " + dlerror() +
+                  " (set BECORE_HOME to becore's install prefix)";
+        return make_error(failure);
+    }
+    auto version = reinterpret_cast<int (*)()>(dlsym(handle, "becore_plugin_api_version"));
+    auto function = reinterpret_cast<CompileFunction>(dlsym(handle, "becore_plugin_compile"));
+    if (version == nullptr || function == nullptr || version() != plugin::k_api_version) {
+        failure = "compile_cpp: " + path.string() + " is not a compatible becore compiler plugin";
+        return make_error(failure);
+    }
+    g_plugin_loaded = true;
+    log_debug("loaded the compiler plugin " + path.string());
+    compile = function;
+    return compile;
+}
+
+std::string host_cpu() { return llvm::sys::getHostCPUName().str(); }
+
+} // namespace
+
+std::vector<std::string> cpu_compile_flags(const CpuCompileRequest& request) {
+    std::vector<std::string> flags{"-O3", "-std=c++20", "-march=native", "-fPIC",
+                                   "-ffp-contract=off", "-include", "be/be.h", "-I<becore-kernels>"};
+    auto base = request.path.parent_path();
+    for (const auto& dir : request.include_dirs)
+        flags.push_back("-I" + (dir.is_absolute() ? dir.lexically_relative(base) : dir).string());
+    flags.insert(flags.end(), request.extra_flags.begin(), request.extra_flags.end());
+    return flags;
+}
+
+std::string cpu_target_description() {
+    llvm::StringMap<bool> features;
+    std::string text = llvm::sys::getProcessTriple() + ";" + host_cpu() + ";";
+    if (llvm::sys::getHostCPUFeatures(features)) {
+        std::vector<std::string> enabled;
+        for (const auto& entry : features)
+            if (entry.getValue()) enabled.push_back(entry.getKey().str());
+        std::sort(enabled.begin(), enabled.end());
+        for (const auto& name : enabled) text += "+" + name + ",";
+    }
+    return text;
+}
+
+std::string cpu_toolchain_identity() {
+    return "clang " LLVM_VERSION_STRING ";libstdc++ " + std::to_string(__GLIBCXX__) + ";tbb " +
+           std::to_string(TBB_VERSION_MAJOR) + "." + std::to_string(TBB_VERSION_MINOR) +
+           ";interface " + std::to_string(TBB_INTERFACE_VERSION);
+}
+
+bool compiler_plugin_loaded() { return g_plugin_loaded; }
+
+Result<CompiledObject> compile_cpp(const CpuCompileRequest& request) {
+    auto compile = load_plugin();
+    if (!compile) return compile.error();
+
+    auto include_dir = kernel_include_dir();
+    plugin::CompileJob job;
+    job.path = request.path.string();
+    job.source = request.source;
+    // The same flags as the key, with the placeholders made concrete: becore's header directory
+    // and the include directories as absolute paths.
+    auto base = request.path.parent_path();
+    for (const auto& flag : cpu_compile_flags({request.path, {}, {}, {}}))
+        job.arguments.push_back(flag == "-I<becore-kernels>" ? "-I" + include_dir.string() : flag);
+    for (const auto& dir : request.include_dirs)
+        job.arguments.push_back("-I" + (dir.is_absolute() ? dir : base / dir).string());
+    job.arguments.insert(job.arguments.end(), request.extra_flags.begin(), request.extra_flags.end());
+    // __FILE__ names the file alone, so a cached object never depends on where the file was.
+    job.arguments.push_back("-fmacro-prefix-map=" + request.path.parent_path().string() + "/=");
+
+    plugin::CompileOutput output;
+    auto start = std::chrono::steady_clock::now();
+    (*compile)(&job, &output);
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    if (!output.ok)
+        return make_error("compile_cpp(" + request.path.string() + "): compilation failed",
+                          output.diagnostics);
+
+    CompiledObject result;
+    result.object = std::move(output.object);
+    result.diagnostics = std::move(output.diagnostics);
+    result.seconds = elapsed.count();
+    auto own_headers = include_dir.lexically_normal().string();
+    for (const auto& header : output.headers_read) {
+        auto normal = std::filesystem::path(header).lexically_normal();
+        if (normal.string().rfind(own_headers, 0) != 0) result.headers_read.push_back(normal);
+    }
+    return result;
+}
+
+} // namespace be

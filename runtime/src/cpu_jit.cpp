@@ -1,0 +1,201 @@
+// The process's one LLJIT: JITLink (ObjectLinkingLayer) with the ELFNix platform, so that
+// static constructors and destructors of kernel objects run, and a generator that exposes the
+// host process's symbols (libstdc++, TBB, becore) to JIT code. Each loaded object gets its own
+// JITDylib, so two files may define the same helper names and a replaced file can be unloaded.
+#include <becore/runtime/cpu_backend.h>
+#include <becore/runtime/log.h>
+#include <becore/runtime/paths.h>
+
+#include <llvm/ExecutionEngine/JITLink/JITLinkMemoryManager.h>
+#include <llvm/ExecutionEngine/Orc/ELFNixPlatform.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/TargetSelect.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <unistd.h>
+
+namespace be {
+namespace {
+
+using namespace llvm;
+using namespace llvm::orc;
+
+std::string to_text(llvm::Error error) { return toString(std::move(error)); }
+
+// Writes /tmp/perf-<pid>.map lines "<start hex> <size hex> <name>" so `perf report` names JIT
+// code (BECORE_PERF_MAP=1).
+class PerfMapPlugin : public ObjectLinkingLayer::Plugin {
+  public:
+    PerfMapPlugin() {
+        auto path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+        file_ = std::fopen(path.c_str(), "a");
+        if (file_ == nullptr) log_warn("BECORE_PERF_MAP: cannot open " + path);
+    }
+    ~PerfMapPlugin() override {
+        if (file_ != nullptr) std::fclose(file_);
+    }
+    void modifyPassConfig(MaterializationResponsibility&, jitlink::LinkGraph&,
+                          jitlink::PassConfiguration& config) override {
+        config.PostFixupPasses.push_back([this](jitlink::LinkGraph& graph) {
+            if (file_ == nullptr) return llvm::Error::success();
+            std::lock_guard lock(mutex_);
+            for (auto* symbol : graph.defined_symbols())
+                if (symbol->hasName() && symbol->isCallable() && symbol->getSize() > 0)
+                    std::fprintf(file_, "%llx %llx %s\n",
+                                 static_cast<unsigned long long>(symbol->getAddress().getValue()),
+                                 static_cast<unsigned long long>(symbol->getSize()),
+                                 symbol->getName().str().c_str());
+            std::fflush(file_);
+            return llvm::Error::success();
+        });
+    }
+    llvm::Error notifyFailed(MaterializationResponsibility&) override { return llvm::Error::success(); }
+    llvm::Error notifyRemovingResources(JITDylib&, ResourceKey) override { return llvm::Error::success(); }
+    void notifyTransferringResources(JITDylib&, ResourceKey, ResourceKey) override {}
+
+  private:
+    std::FILE* file_ = nullptr;
+    std::mutex mutex_;
+};
+
+class CpuJit {
+  public:
+    static Result<std::shared_ptr<CpuJit>> instance() {
+        static std::mutex mutex;
+        static std::shared_ptr<CpuJit> jit;
+        static std::string failure;
+        std::lock_guard lock(mutex);
+        if (jit) return jit;
+        if (!failure.empty()) return make_error(failure);
+        auto created = create();
+        if (!created) {
+            failure = created.error().message;
+            return created.error();
+        }
+        jit = std::move(created.value());
+        return jit;
+    }
+
+    ~CpuJit() {
+        if (auto error = jit_->deinitialize(jit_->getMainJITDylib()))
+            log_warn("cpu backend: deinitialising the JIT: " + to_text(std::move(error)));
+    }
+
+    Result<JITDylib*> link(const std::vector<char>& object, const std::string& name) {
+        std::lock_guard lock(mutex_);
+        auto library = jit_->createJITDylib(name + "#" + std::to_string(++counter_));
+        if (!library) return make_error("load_cpu_object(" + name + "): " + to_text(library.takeError()));
+        JITDylib& dylib = *library;
+        dylib.addToLinkOrder(jit_->getMainJITDylib());
+        auto buffer = MemoryBuffer::getMemBufferCopy(StringRef(object.data(), object.size()), name);
+        if (auto error = jit_->addObjectFile(dylib, std::move(buffer))) {
+            discard(dylib);
+            return make_error("load_cpu_object(" + name + "): " + to_text(std::move(error)));
+        }
+        if (auto error = jit_->initialize(dylib)) {
+            discard(dylib);
+            return make_error("load_cpu_object(" + name + "): linking or running static "
+                              "constructors failed: " + to_text(std::move(error)));
+        }
+        return &dylib;
+    }
+
+    Result<void*> lookup(JITDylib& dylib, std::string_view symbol) {
+        auto address = jit_->lookup(dylib, StringRef(symbol.data(), symbol.size()));
+        if (!address)
+            return make_error("symbol '" + std::string(symbol) + "': " + to_text(address.takeError()));
+        return address->toPtr<void*>();
+    }
+
+    void unload(JITDylib& dylib) {
+        std::lock_guard lock(mutex_);
+        if (auto error = jit_->deinitialize(dylib))
+            log_warn("cpu backend: running static destructors of " + dylib.getName() + ": " +
+                     to_text(std::move(error)));
+        discard(dylib);
+    }
+
+  private:
+    static Result<std::unique_ptr<CpuJit>> create() {
+        InitializeNativeTarget();
+        InitializeNativeTargetAsmPrinter();
+        auto orc_runtime = private_library_dir() / "liborc_rt.a";
+        if (!std::filesystem::exists(orc_runtime))
+            return make_error("cpu backend: the ORC runtime " + orc_runtime.string() +
+                              " is missing (set BECORE_HOME to becore's install prefix)");
+        bool perf_map = [] {
+            const char* value = std::getenv("BECORE_PERF_MAP");
+            return value != nullptr && std::string(value) == "1";
+        }();
+        auto built =
+            LLJITBuilder()
+                .setObjectLinkingLayerCreator([perf_map](ExecutionSession& session, const Triple&)
+                                                  -> Expected<std::unique_ptr<ObjectLayer>> {
+                    auto memory = jitlink::InProcessMemoryManager::Create();
+                    if (!memory) return memory.takeError();
+                    auto layer = std::make_unique<ObjectLinkingLayer>(session, std::move(*memory));
+                    if (perf_map) layer->addPlugin(std::make_unique<PerfMapPlugin>());
+                    return layer;
+                })
+                .setPlatformSetUp([orc_runtime](LLJIT& jit) -> llvm::Error {
+                    auto& session = jit.getExecutionSession();
+                    auto& main = jit.getMainJITDylib();
+                    auto process = DynamicLibrarySearchGenerator::GetForCurrentProcess(
+                        jit.getDataLayout().getGlobalPrefix());
+                    if (!process) return process.takeError();
+                    main.addGenerator(std::move(*process));
+                    auto platform = ELFNixPlatform::Create(
+                        session, cast<ObjectLinkingLayer>(jit.getObjLinkingLayer()), main,
+                        orc_runtime.c_str());
+                    if (!platform) return platform.takeError();
+                    session.setPlatform(std::move(*platform));
+                    return setUpOrcPlatform(jit);
+                })
+                .create();
+        if (!built) return make_error("cpu backend: creating the JIT: " + to_text(built.takeError()));
+        auto jit = std::unique_ptr<CpuJit>(new CpuJit());
+        jit->jit_ = std::move(*built);
+        if (auto error = jit->jit_->initialize(jit->jit_->getMainJITDylib()))
+            return make_error("cpu backend: initialising the JIT: " + to_text(std::move(error)));
+        return jit;
+    }
+
+    void discard(JITDylib& dylib) {
+        if (auto error = jit_->getExecutionSession().removeJITDylib(dylib))
+            log_warn("cpu backend: removing " + dylib.getName() + ": " + to_text(std::move(error)));
+    }
+
+    std::unique_ptr<LLJIT> jit_;
+    std::mutex mutex_;
+    uint64_t counter_ = 0;
+};
+
+class LinkedModule : public JitModule {
+  public:
+    LinkedModule(std::shared_ptr<CpuJit> jit, JITDylib* dylib) : jit_(std::move(jit)), dylib_(dylib) {}
+    ~LinkedModule() override { jit_->unload(*dylib_); }
+    Result<void*> symbol(std::string_view name) override { return jit_->lookup(*dylib_, name); }
+
+  private:
+    std::shared_ptr<CpuJit> jit_;
+    JITDylib* dylib_;
+};
+
+} // namespace
+
+Result<std::shared_ptr<JitModule>> load_cpu_object(const std::vector<char>& object,
+                                                   const std::string& name) {
+    auto jit = CpuJit::instance();
+    if (!jit) return jit.error();
+    auto dylib = (*jit)->link(object, name);
+    if (!dylib) return dylib.error();
+    return std::shared_ptr<JitModule>(std::make_shared<LinkedModule>(*jit, *dylib));
+}
+
+} // namespace be

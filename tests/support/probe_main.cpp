@@ -1,0 +1,36 @@
+// becore_probe: loads the given kernel files through the process's global registry (so the
+// environment decides the cache and BECORE_KERNEL_PATH) and prints one JSON line describing
+// what the process did: targets registered, cache hits and compiles, whether libclang-cpp was
+// mapped (read from /proc/self/maps). Tests run it as a fresh process.
+#include <becore/cache/kernel_cache.h>
+#include <becore/registry/registry.h>
+
+#include <fstream>
+#include <iostream>
+#include <string>
+
+int main(int argc, char** argv) {
+    auto& registry = be::Registry::global();
+    int hits = 0, compiled = 0, failed = 0;
+    for (int i = 1; i < argc; ++i) {
+        auto report = registry.load_cpp_file(argv[i]);
+        if (!report) {
+            ++failed;
+            std::cerr << report.error().full() << "\n";
+        } else if (report->cache_hit) {
+            ++hits;
+        } else {
+            ++compiled;
+        }
+    }
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    bool clang_mapped = false;
+    while (std::getline(maps, line)) clang_mapped |= line.find("libclang-cpp") != std::string::npos;
+    std::cout << "{\"hits\": " << hits << ", \"compiled\": " << compiled << ", \"failed\": " << failed
+              << ", \"clang_mapped\": " << (clang_mapped ? "true" : "false") << ", \"targets\": [";
+    auto names = registry.names();
+    for (size_t i = 0; i < names.size(); ++i) std::cout << (i ? ", " : "") << "\"" << names[i] << "\"";
+    std::cout << "]}" << std::endl;
+    return failed == 0 ? 0 : 1;
+}

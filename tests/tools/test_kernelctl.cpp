@@ -1,0 +1,152 @@
+// kernelctl as a user runs it: subcommands, JSON shapes, exit codes (0 ok, 1 work failed,
+// 2 invalid invocation or input). Every test has its own cache directory.
+#include "test_support.h"
+
+#include <becore/runtime/array.h>
+#include <becore/runtime/npy.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace be {
+namespace {
+
+const std::filesystem::path k_examples = BECORE_EXAMPLES_DIR;
+
+class KernelctlTest : public ::testing::Test {
+  protected:
+    test::TempDir cache, work;
+
+    test::CommandResult run(const std::string& arguments) {
+        return test::run_command("env BECORE_CACHE_DIR=" + cache.path().string() + " " +
+                                 (test::bin_dir() / "kernelctl").string() + " " + arguments);
+    }
+    nlohmann::json run_json(const std::string& arguments, int expected_exit = 0) {
+        // Progress lines go to stderr; only stdout must be the JSON document.
+        auto r = test::run_command("{ env BECORE_CACHE_DIR=" + cache.path().string() + " " +
+                                   (test::bin_dir() / "kernelctl").string() + " " + arguments +
+                                   " 2>/dev/null; }");
+        EXPECT_EQ(r.exit_code, expected_exit) << r.output;
+        return nlohmann::json::parse(r.output);
+    }
+};
+
+TEST_F(KernelctlTest, HelpEverywhereAndUsageErrorsExitTwo) {
+    for (const char* cmd : {"--help", "path --help", "targets --help", "build --help",
+                            "call --help", "ls --help", "clear --help"}) {
+        auto r = run(cmd);
+        EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
+        EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
+    }
+    EXPECT_EQ(run("").exit_code, 2);
+    EXPECT_EQ(run("frobnicate").exit_code, 2);
+    EXPECT_EQ(run("build").exit_code, 2);
+    EXPECT_EQ(run("build /no/such/file.cpp").exit_code, 2);
+    EXPECT_EQ(run("targets /no/such/file.cpp").exit_code, 2);
+}
+
+TEST_F(KernelctlTest, PathIsTheVersionedCacheDirectory) {
+    auto r = run("path");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.output, (cache.path() / "v1").string() + "\n");
+}
+
+TEST_F(KernelctlTest, TargetsJsonDescribesEveryParameter) {
+    auto out = run_json("targets --json " + (k_examples / "scale.cpp").string());
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0]["name"], "scale.scale_f32");
+    EXPECT_EQ(out[0]["line"], 4);
+    EXPECT_TRUE(out[0]["launch"].is_null());
+    ASSERT_EQ(out[0]["params"].size(), 3u);
+    EXPECT_EQ(out[0]["params"][0]["kind"], "arg");
+    EXPECT_EQ(out[0]["params"][0]["dtype"], "float32");
+    EXPECT_EQ(out[0]["params"][2]["kind"], "attr");
+    EXPECT_EQ(out[0]["params"][2]["name"], "alpha");
+    EXPECT_EQ(out[0]["params"][2]["dtype"], "float64");
+    EXPECT_EQ(out[2]["name"], "scale.axpy");
+    EXPECT_EQ(out[2]["params"][1]["kind"], "ret");
+    EXPECT_EQ(out[2]["params"][2]["dtype"], "float32");
+}
+
+TEST_F(KernelctlTest, MalformedAnnotationIsInvalidInput) {
+    test::write_file(work / "bad.cpp", "// @BE f arg bogus\nvoid f(const BE::Tensor& a, BE::Tensor& b) {}\n");
+    auto r = run("targets " + (work / "bad.cpp").string());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("bad.cpp:1"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("bogus"), std::string::npos) << r.output;
+}
+
+TEST_F(KernelctlTest, BuildReportsCompiledThenHit) {
+    auto first = run_json("build --json " + k_examples.string());
+    ASSERT_EQ(first.size(), 4u);
+    for (const auto& row : first) {
+        EXPECT_EQ(row["status"], "compiled") << row.dump();
+        EXPECT_TRUE(row["ms"].is_number());
+        EXPECT_EQ(row["target"].get<std::string>().rfind("kernels.", 0), 0u) << row.dump();
+    }
+    // A fresh process finds everything; the prefix only names targets, it is not in the key.
+    auto second = run_json("build --json --prefix ex " + k_examples.string());
+    ASSERT_EQ(second.size(), 4u);
+    for (const auto& row : second) {
+        EXPECT_EQ(row["status"], "hit") << row.dump();
+        EXPECT_EQ(row["target"].get<std::string>().rfind("ex.", 0), 0u) << row.dump();
+    }
+    auto listed = run_json("ls --json");
+    EXPECT_GE(listed.size(), 2u);
+    EXPECT_EQ(listed[0]["backend"], "cpu");
+}
+
+TEST_F(KernelctlTest, BuildOfABrokenFileFailsWithExitOne) {
+    test::write_file(work / "broken.cpp", "// @BE f\nvoid f(BE::Tensor& o) { nope(); }\n");
+    auto r = run("build " + (work / "broken.cpp").string());
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("broken.cpp:2"), std::string::npos) << r.output;
+}
+
+TEST_F(KernelctlTest, CallWritesZeroStartedRetsAsNpy) {
+    auto x = HostArray::create(DType::float32, {2, 3}).value();
+    for (int i = 0; i < 6; ++i) x.data_as<float>()[i] = static_cast<float>(i) - 1.0f;
+    ASSERT_TRUE(write_npy(work / "x.npy", x.view()));
+    auto out = run_json("call " + (k_examples / "scale.cpp").string() + " axpy --arg " +
+                        (work / "x.npy").string() + " --attr a=3 --ret 2x3:float32 --out " +
+                        (work / "out/nested").string() + " --json");
+    EXPECT_EQ(out["target"], "scale.axpy");
+    auto y = read_npy(work / "out/nested/ret0.npy");
+    ASSERT_TRUE(y) << y.error().full();
+    EXPECT_EQ(y->shape(), (std::vector<int64_t>{2, 3}));
+    // axpy accumulates into y, so a zero-filled ret gives exactly a * x.
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(y->data_as<float>()[i], 3.0f * (static_cast<float>(i) - 1.0f));
+}
+
+TEST_F(KernelctlTest, CallErrorsHaveMeaningfulExitCodes) {
+    auto x = HostArray::create(DType::float32, {4}).value();
+    ASSERT_TRUE(write_npy(work / "x.npy", x.view()));
+    const std::string base = "call " + (k_examples / "scale.cpp").string() + " ";
+    const std::string out = " --out " + (work / "o").string();
+    // Invalid invocations and inputs: exit 2.
+    EXPECT_EQ(run(base + "axpy --arg " + (work / "missing.npy").string() + " --attr a=1 --ret 4:float32" + out).exit_code, 2);
+    EXPECT_EQ(run(base + "axpy --arg " + (work / "x.npy").string() + " --attr a=zz --ret 4:float32" + out).exit_code, 2);
+    EXPECT_EQ(run(base + "axpy --arg " + (work / "x.npy").string() + " --attr b=1 --ret 4:float32" + out).exit_code, 2);
+    EXPECT_EQ(run(base + "axpy --arg " + (work / "x.npy").string() + " --attr a=1 --ret 4:float99" + out).exit_code, 2);
+    EXPECT_EQ(run(base + "axpy --arg " + (work / "x.npy").string() + " --attr a=1 --ret 4xq:float32" + out).exit_code, 2);
+    EXPECT_EQ(run(base + "nothere --ret 4:float32" + out).exit_code, 2);
+    // The kernel refuses the shapes (BE_CHECK): the work failed, exit 1.
+    auto r = run(base + "axpy --arg " + (work / "x.npy").string() + " --attr a=1 --ret 5:float32" + out);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("same number of elements"), std::string::npos) << r.output;
+}
+
+TEST_F(KernelctlTest, ClearDryRunKeepsEntriesClearRemovesThem) {
+    run_json("build --json " + (k_examples / "scale.cpp").string());
+    auto dry = run("clear --dry-run");
+    EXPECT_EQ(dry.exit_code, 0);
+    EXPECT_NE(dry.output.find("would free"), std::string::npos);
+    EXPECT_EQ(run_json("ls --json").size(), 1u);
+    EXPECT_EQ(run("clear").exit_code, 0);
+    EXPECT_EQ(run_json("ls --json").size(), 0u);
+    auto rebuilt = run_json("build --json " + (k_examples / "scale.cpp").string());
+    EXPECT_EQ(rebuilt[0]["status"], "compiled");
+}
+
+} // namespace
+} // namespace be
