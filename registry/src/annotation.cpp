@@ -347,8 +347,7 @@ Result<Param> infer_param(const Context& ctx, const ParamDecl& p, size_t index) 
                          ": a scalar cannot be a non-const reference");
     if (p.name == "stream" && t.is_int64_t) {
         if (ctx.kind == SourceKind::cuda)
-            return ctx.error("parameter " + q(p.spelling) +
-                             ": stream is meaningless in .cu "
+            return ctx.error("parameter " + q(p.spelling) + ": stream is meaningless in .cu " +
                              "kernels; the runtime launches them on the caller's stream");
         param.kind = ParamKind::stream;
         param.name = "stream";
@@ -416,10 +415,8 @@ Result<std::vector<Param>> bind_bare(const Context& ctx, const Annotation& a,
                          " (the bare form binds it by name; write '// @BE " + a.name + " = " +
                          f->qualified + " ...' to bind another name)");
     if (f->template_params)
-        return ctx.error(q(a.name) +
-                         " is a function template; bind an instantiation with "
-                         "'// @BE <target> = " +
-                         a.name + "<...> <tokens>'");
+        return ctx.error(q(a.name) + " is a function template; bind an instantiation with " +
+                         "'// @BE <target> = " + a.name + "<...> <tokens>'");
     std::vector<Param> params;
     if (!a.specs.empty() && a.specs.size() != f->params.size())
         return ctx.error(std::to_string(a.specs.size()) + " tokens for " + q(a.name) + " but " +

@@ -58,6 +58,7 @@ void compile(const be::plugin::CompileJob& job, be::plugin::CompileOutput& out) 
 
     auto diag_options = llvm::makeIntrusiveRefCnt<clang::DiagnosticOptions>();
     diag_options->ShowColors = false;
+    diag_options->ShowPresumedLoc = true; // honour #line: trampoline errors point at annotations
     auto* printer = new clang::TextDiagnosticPrinter(diag_stream, diag_options.get());
     auto diags = clang::CompilerInstance::createDiagnostics(diag_options.get(), printer, true);
 

@@ -100,6 +100,11 @@ TEST(AnnotationParse, BareInferredCuda) {
                        cuda);
     EXPECT_EQ(render(s), "arg x, ret y, attr a:float32, attr n:int32");
     EXPECT_EQ(s.function, "scale");
+    // With tokens, an arg may also bind a non-const by-value tensor.
+    auto t = parse_one("// @BE k arg:float32 ret attr.m:float16\n"
+                       "__global__ void k(BE::Tensor x, BE::Tensor y, __half m) {}\n",
+                       cuda);
+    EXPECT_EQ(render(t), "arg x:float32, ret y, attr m:float16");
 }
 
 TEST(AnnotationParse, InferredStream) {

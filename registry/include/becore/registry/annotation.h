@@ -20,8 +20,8 @@ namespace be {
 enum class SourceKind { cpp, cuda };
 
 // All annotations of `source`, in order. `file` is only used in messages and Signature::file.
-// A source without annotations gives an empty vector. The first error (by line) is returned as
-// "parse_annotations(<file>:<line>): <what>, naming the offending token in quotes".
+// A source without annotations gives an empty vector. The first error (by line) is returned,
+// worded "parse_annotations(<file>:<line>): <what>" with the offending token in quotes.
 Result<std::vector<Signature>> parse_annotations(std::string_view source, const std::string& file,
                                                  SourceKind kind);
 

@@ -1,0 +1,32 @@
+// Shared by the bench_<area> programs: the machine and toolchain description, a table printer,
+// and the JSON document DESIGN.md fixes: {"machine": {...}, "toolchain": {...}, "records": [...]}.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace be::bench {
+
+nlohmann::json machine_info();
+nlohmann::json toolchain_info();
+// Peak resident set size of this process (VmHWM), in bytes.
+uint64_t peak_rss_bytes();
+double median(std::vector<double> values);
+
+// Collects records, prints them as a table as they arrive and writes the JSON file at the end.
+class Report {
+  public:
+    explicit Report(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+    void add(const nlohmann::json& record);
+    // Writes the document to `path` (nothing when empty); returns false on an I/O error.
+    bool write(const std::string& path) const;
+
+  private:
+    std::vector<std::string> columns_;
+    nlohmann::json records_ = nlohmann::json::array();
+    bool header_printed_ = false;
+};
+
+} // namespace be::bench
