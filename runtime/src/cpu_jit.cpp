@@ -5,6 +5,7 @@
 #include <becore/runtime/cpu_backend.h>
 #include <becore/runtime/log.h>
 #include <becore/runtime/paths.h>
+#include <becore/runtime/threads.h>
 
 #include <llvm/ExecutionEngine/JITLink/JITLinkMemoryManager.h>
 #include <llvm/ExecutionEngine/Orc/ELFNixPlatform.h>
@@ -123,6 +124,7 @@ class CpuJit {
 
   private:
     static Result<std::unique_ptr<CpuJit>> create() {
+        apply_thread_limit();
         InitializeNativeTarget();
         InitializeNativeTargetAsmPrinter();
         auto orc_runtime = private_library_dir() / "liborc_rt.a";

@@ -50,6 +50,19 @@ TEST(CacheWarmStart, KernelPathIsLoadedAtStartUpUnderEachStem) {
                                                  "scale.scale_f32", "scale.scale_f64"}));
 }
 
+TEST(RuntimeThreads, BecoreThreadsLimitsParallelismOnceKernelsLoad) {
+    test::TempDir cache;
+    const std::string file = (k_examples / "scale.cpp").string();
+    EXPECT_EQ(run_probe(cache.path(), file, "BECORE_THREADS=1")["threads"], 1);
+    EXPECT_EQ(run_probe(cache.path(), file, "BECORE_THREADS=2")["threads"], 2);
+    auto invalid = test::run_command("env BECORE_CACHE_DIR=" + cache.path().string() +
+                                     " BECORE_THREADS=lots " + (test::bin_dir() / "becore_probe").string() +
+                                     " " + file);
+    EXPECT_EQ(invalid.exit_code, 0);
+    EXPECT_NE(invalid.output.find("BECORE_THREADS=lots is not a positive thread count"), std::string::npos)
+        << invalid.output;
+}
+
 class RegistryCacheTest : public ::testing::Test {
   protected:
     test::TempDir cache_dir, src;

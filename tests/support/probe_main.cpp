@@ -4,6 +4,7 @@
 // mapped (read from /proc/self/maps). Tests run it as a fresh process.
 #include <becore/cache/kernel_cache.h>
 #include <becore/registry/registry.h>
+#include <becore/runtime/threads.h>
 
 #include <fstream>
 #include <iostream>
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
     bool clang_mapped = false;
     while (std::getline(maps, line)) clang_mapped |= line.find("libclang-cpp") != std::string::npos;
     std::cout << "{\"hits\": " << hits << ", \"compiled\": " << compiled << ", \"failed\": " << failed
-              << ", \"clang_mapped\": " << (clang_mapped ? "true" : "false") << ", \"targets\": [";
+              << ", \"clang_mapped\": " << (clang_mapped ? "true" : "false")
+              << ", \"threads\": " << be::active_thread_limit() << ", \"targets\": [";
     auto names = registry.names();
     for (size_t i = 0; i < names.size(); ++i) std::cout << (i ? ", " : "") << "\"" << names[i] << "\"";
     std::cout << "]}" << std::endl;
