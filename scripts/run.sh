@@ -8,10 +8,12 @@ bash scripts/build.sh
 build_dir=${BUILD_DIR:-build}
 bin="$build_dir/bin"
 echo "== cache: $("$bin/kernelctl" path)"
+echo "== runtime"
+"$bin/kernelctl" report
 echo "== targets"
-"$bin/kernelctl" targets examples/kernels/*.cpp
-echo "== build (first run compiles, later runs hit the cache)"
-"$bin/kernelctl" build examples/kernels
+"$bin/kernelctl" targets examples/kernels/*.cpp examples/kernels/*.cu
+echo "== build (first run compiles, later runs hit the cache; .cu files for sm_90 unless a GPU is present)"
+"$bin/kernelctl" build --arch sm_90 examples/kernels
 echo "== call scale.scale_f32 on a ramp"
 out=$(mktemp -d)
 python3 - "$out/x.npy" <<'PY' 2>/dev/null || cp tests/fixtures/npy/v1_float32_2x3.npy "$out/x.npy"

@@ -10,10 +10,13 @@
 // blob of another entry sitting under this key's name).
 //
 // Writes: temp file in <versioned dir>/tmp, fsync, rename into blobs/ab/<key>, fsync blobs/ab.
-// The blob is then durable before the index row that makes it visible is committed.
+// The blob is then durable before the index row that makes it visible is committed. A crash
+// (BECORE_FAULT after-temp-write, after-fsync, after-rename) leaves a temp file or a blob without
+// a row; neither is ever read, and both are removed once older than an hour.
 #include "blob_store.h"
 
 #include "key.h"
+#include "lock.h"
 
 #include <array>
 #include <cerrno>
@@ -130,9 +133,10 @@ std::string random_suffix() {
 
 } // namespace
 
-Result<void> make_directory(const fs::path& path, unsigned mode) {
+Result<void> make_directory(const fs::path& path, unsigned mode, int* error_out) {
     if (::mkdir(path.c_str(), mode) == 0) return {};
     int error = errno;
+    if (error_out != nullptr) *error_out = error;
     struct stat info {};
     if (error == EEXIST && ::stat(path.c_str(), &info) == 0) {
         if (S_ISDIR(info.st_mode)) return {};
@@ -141,14 +145,21 @@ Result<void> make_directory(const fs::path& path, unsigned mode) {
     return make_error("mkdir " + path.string() + ": " + errno_text(error));
 }
 
-Result<TempFile> TempFile::create(const fs::path& dir, const std::string& stem) {
+Result<TempFile> TempFile::create(const fs::path& dir, const std::string& stem, int* error) {
     for (int attempt = 0;; ++attempt) {
         fs::path path = dir / (stem + "." + std::to_string(::getpid()) + "." + random_suffix());
         int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) return TempFile(fd, std::move(path));
-        if (errno != EEXIST || attempt == 8)
+        if (errno != EEXIST || attempt == 8) {
+            if (error != nullptr) *error = errno;
             return make_error("create " + path.string() + ": " + errno_text(errno));
+        }
     }
+}
+
+Error TempFile::failed(const std::string& what) {
+    errno_ = errno;
+    return make_error(what + ": " + errno_text(errno_));
 }
 
 TempFile::TempFile(TempFile&& other) noexcept
@@ -165,23 +176,25 @@ Result<void> TempFile::write(const void* data, size_t size) {
     while (done < size) {
         ssize_t n = ::write(fd_, static_cast<const char*>(data) + done, size - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return make_error("write " + path_.string() + ": " + errno_text(errno));
+        if (n < 0) return failed("write " + path_.string());
         done += static_cast<size_t>(n);
     }
     return {};
 }
 
 Result<void> TempFile::commit(const fs::path& destination) {
-    if (::fsync(fd_) != 0) return make_error("fsync " + path_.string() + ": " + errno_text(errno));
+    if (::fsync(fd_) != 0) return failed("fsync " + path_.string());
     int rc = ::close(fd_);
     fd_ = -1;
     // close can report a deferred write error (NFS); the data may not be there.
-    if (rc != 0) return make_error("close " + path_.string() + ": " + errno_text(errno));
+    if (rc != 0) return failed("close " + path_.string());
+    fault_point("after-fsync");
     if (::rename(path_.c_str(), destination.c_str()) != 0)
-        return make_error("rename " + path_.string() + " to " + destination.string() + ": " +
-                          errno_text(errno));
+        return failed("rename " + path_.string() + " to " + destination.string());
     committed_ = true;
-    return fsync_directory(destination.parent_path());
+    auto synced = fsync_directory(destination.parent_path());
+    fault_point("after-rename");
+    return synced;
 }
 
 DiskBlobStore::DiskBlobStore(fs::path versioned_dir)
@@ -192,15 +205,25 @@ fs::path DiskBlobStore::path_of(const std::string& key) const {
 }
 
 Result<uint64_t> DiskBlobStore::put(const std::string& key, const std::vector<char>& payload,
-                                    uint64_t checksum) {
+                                    uint64_t checksum, Problem* problem) {
+    auto fail = [&](const Error& error, int error_number) -> Result<uint64_t> {
+        if (problem != nullptr) *problem = problem_from_errno(error_number);
+        return error;
+    };
     fs::path destination = path_of(key);
-    if (auto ok = make_directory(destination.parent_path(), 0700); !ok) return ok.error();
-    auto file = TempFile::create(tmp_, key);
-    if (!file) return file.error();
+    int mkdir_error = 0;
+    if (auto ok = make_directory(destination.parent_path(), 0700, &mkdir_error); !ok)
+        return fail(ok.error(), mkdir_error);
+    int create_error = 0;
+    auto file = TempFile::create(tmp_, key, &create_error);
+    if (!file) return fail(file.error(), create_error);
     Header header = encode_header(payload.size(), checksum);
-    if (auto ok = file->write(header.data(), header.size()); !ok) return ok.error();
-    if (auto ok = file->write(payload.data(), payload.size()); !ok) return ok.error();
-    if (auto ok = file->commit(destination); !ok) return ok.error();
+    if (auto ok = file->write(header.data(), header.size()); !ok)
+        return fail(ok.error(), file->last_errno());
+    if (auto ok = file->write(payload.data(), payload.size()); !ok)
+        return fail(ok.error(), file->last_errno());
+    fault_point("after-temp-write");
+    if (auto ok = file->commit(destination); !ok) return fail(ok.error(), file->last_errno());
     return k_blob_header_size + payload.size();
 }
 
@@ -225,6 +248,15 @@ BlobRead DiskBlobStore::get(const std::string& key, uint64_t expected_checksum) 
     }
     auto total = static_cast<uint64_t>(info.st_size);
     result.status = BlobStatus::corrupt;
+    // Someone else's file, or one others may rewrite, is not our code whatever it contains.
+    if (S_ISREG(info.st_mode) && info.st_uid != ::geteuid() && info.st_uid != 0) {
+        result.detail = path.string() + ": owned by uid " + std::to_string(info.st_uid);
+        return result;
+    }
+    if (S_ISREG(info.st_mode) && (info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        result.detail = path.string() + ": writable by group or others";
+        return result;
+    }
     Header header{};
     if (total < k_blob_header_size) {
         result.detail = path.string() + ": truncated to " + std::to_string(total) + " bytes";
@@ -293,8 +325,42 @@ Result<uint64_t> DiskBlobStore::remove_all(bool dry_run) {
     return bytes;
 }
 
+namespace {
+
+std::vector<StoredFile> files_in(const fs::path& dir, std::error_code& ec) {
+    std::vector<StoredFile> files;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        struct stat info {};
+        if (::lstat(it->path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+        files.push_back({it->path(), it->path().filename().string(),
+                         static_cast<uint64_t>(info.st_size), static_cast<int64_t>(info.st_mtime)});
+    }
+    if (ec == std::errc::no_such_file_or_directory) ec.clear();
+    return files;
+}
+
+} // namespace
+
+std::vector<StoredFile> DiskBlobStore::blob_files(std::error_code& ec) const {
+    std::vector<StoredFile> files;
+    for (auto it = fs::directory_iterator(blobs_, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        std::error_code sub_ec;
+        if (!it->is_directory(sub_ec)) continue;
+        auto sub = files_in(it->path(), sub_ec);
+        files.insert(files.end(), sub.begin(), sub.end());
+    }
+    if (ec == std::errc::no_such_file_or_directory) ec.clear();
+    return files;
+}
+
+std::vector<StoredFile> DiskBlobStore::temp_files(std::error_code& ec) const {
+    return files_in(tmp_, ec);
+}
+
 Result<uint64_t> MemoryBlobStore::put(const std::string& key, const std::vector<char>& payload,
-                                      uint64_t checksum) {
+                                      uint64_t checksum, Problem*) {
     Header header = encode_header(payload.size(), checksum);
     std::vector<char> bytes(header.begin(), header.end());
     bytes.insert(bytes.end(), payload.begin(), payload.end());

@@ -23,15 +23,20 @@
 //   stats(name TEXT PRIMARY KEY, value)   hits, misses, compiles, corrupt_recovered (integers),
 //                                         compile_seconds_saved (real); added to, never set
 //
-// Connection settings: WAL (readers never block the writer, so processes share the file),
-// synchronous=NORMAL (a power cut may lose the last commits, never consistency; the blob is
-// fsync'ed before its row anyway), busy_timeout 10 s, foreign_keys on (manifests follow their
-// entry out).
+// Connection settings: WAL (readers never block the writer, so processes share the file;
+// on network file systems, whose shared memory WAL relies on does not work across clients, a
+// rollback journal, journal_mode=DELETE, and synchronous=FULL), synchronous=NORMAL (a power cut
+// may lose the last commits, never consistency; the blob is fsync'ed before its row anyway),
+// busy_timeout 10 s, foreign_keys on (manifests follow their entry out). Read-only opens
+// (read-only layers and directories) change nothing and only check user_version.
 #include "index.h"
+
+#include "lock.h"
 
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <iterator>
 
@@ -77,16 +82,6 @@ CREATE TABLE IF NOT EXISTS stats(name TEXT PRIMARY KEY NOT NULL, value NOT NULL)
 
 const char* const k_counter_names[] = {"hits", "misses", "compiles", "corrupt_recovered"};
 
-uint64_t parse_hex64(const std::string& text) {
-    uint64_t value = 0;
-    for (char c : text) {
-        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (digit < 0) return 0; // a damaged row then fails the checksum check like a bad blob
-        value = (value << 4) | static_cast<uint64_t>(digit);
-    }
-    return value;
-}
-
 std::string field(const KeyFields& fields, const std::string& name) {
     for (const auto& [key, value] : fields)
         if (key == name) return value;
@@ -103,11 +98,57 @@ std::string joined_flags(const KeyFields& fields) {
     return flags;
 }
 
-Error index_error(const std::string& what, const Error& error) {
-    return make_error("cache index: " + what + ": " + error.message);
+} // namespace
+
+uint64_t parse_hex64(const std::string& text) {
+    uint64_t value = 0;
+    for (char c : text) {
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0) return 0; // a damaged row then fails the checksum check like a bad blob
+        value = (value << 4) | static_cast<uint64_t>(digit);
+    }
+    return value;
 }
 
-} // namespace
+Problem problem_from_sqlite(int code) {
+    switch (code & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return Problem::none;
+    case SQLITE_FULL:
+        return Problem::no_space;
+    case SQLITE_READONLY:
+        return Problem::read_only;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return Problem::corrupt;
+    default:
+        return Problem::other;
+    }
+}
+
+Problem problem_from_errno(int error) {
+    switch (error) {
+    case 0:
+        return Problem::none;
+    case ENOSPC:
+    case EDQUOT:
+        return Problem::no_space;
+    case EROFS:
+    case EACCES:
+    case EPERM:
+        return Problem::read_only;
+    default:
+        return Problem::other;
+    }
+}
+
+Error Index::failure(const std::string& what, const std::string& message) {
+    last_problem_ = problem_from_sqlite(db_.error_code());
+    if (last_problem_ == Problem::none) last_problem_ = Problem::other;
+    return make_error("cache index: " + what + ": " + message);
+}
 
 void PendingStats::merge(const PendingStats& other) {
     hits += other.hits;
@@ -122,37 +163,60 @@ void PendingStats::merge(const PendingStats& other) {
     }
 }
 
-Result<std::unique_ptr<Index>> Index::open(const std::string& path) {
-    auto db = Database::open(path);
-    if (!db) return db.error();
+Result<std::unique_ptr<Index>> Index::open(const std::string& path, const IndexOptions& options,
+                                           Problem* problem) {
+    auto db = Database::open(path, options.mode);
+    if (!db) {
+        if (problem != nullptr) *problem = Problem::other;
+        return db.error();
+    }
     std::unique_ptr<Index> index(new Index(std::move(db.value())));
-    if (auto ok = index->initialize(); !ok) return ok.error();
+    if (auto ok = index->initialize(options); !ok) {
+        if (problem != nullptr) *problem = index->last_problem();
+        return ok.error();
+    }
     return index;
 }
 
-Result<void> Index::initialize() {
+Result<void> Index::initialize(const IndexOptions& options) {
     // The busy timeout comes first: switching to WAL and creating the schema both need locks
     // another process may hold.
     sqlite3_busy_timeout(db_.handle(), k_busy_timeout_ms);
-    if (auto ok = db_.exec("PRAGMA journal_mode=WAL"); !ok) return index_error("WAL", ok.error());
-    if (auto ok = db_.exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"); !ok)
-        return index_error("pragmas", ok.error());
-    auto tx = Transaction::begin(db_);
-    if (!tx) return index_error("schema", tx.error());
+    const bool writable = options.mode == OpenMode::read_write;
+    if (writable) {
+        const char* journal = options.wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+                                          : "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL";
+        if (auto ok = db_.exec(journal); !ok) return failure("journal mode", ok.error());
+    }
+    if (auto ok = db_.exec("PRAGMA foreign_keys=ON"); !ok) return failure("pragmas", ok.error());
+    std::optional<Transaction> tx;
+    if (writable) {
+        auto begun = Transaction::begin(db_);
+        if (!begun) return failure("schema", begun.error());
+        tx.emplace(std::move(begun.value()));
+    }
     auto version = db_.prepare("PRAGMA user_version");
-    if (!version) return index_error("schema", version.error());
+    if (!version) return failure("schema", version.error());
     int64_t found = version->step() ? version->int64(0) : -1;
-    if (version->failed()) return make_error("cache index: schema: " + version->error());
-    if (found > k_index_schema_version)
+    if (version->failed()) return failure("schema", version->error());
+    if (found > k_index_schema_version) {
+        last_problem_ = Problem::other; // another becore's index: never "repaired"
         return make_error("cache index: schema version " + std::to_string(found) +
                           " is newer than this becore understands (" +
                           std::to_string(k_index_schema_version) + ")");
-    if (found < k_index_schema_version) {
-        if (auto ok = db_.exec(k_schema); !ok) return index_error("schema", ok.error());
-        auto set = db_.exec("PRAGMA user_version=" + std::to_string(k_index_schema_version));
-        if (!set) return index_error("schema", set.error());
     }
-    if (auto ok = tx->commit(); !ok) return index_error("schema", ok.error());
+    if (found < k_index_schema_version) {
+        if (!writable) {
+            last_problem_ = Problem::other;
+            return make_error("cache index: no schema (an empty index)");
+        }
+        if (auto ok = db_.exec(k_schema); !ok) return failure("schema", ok.error());
+        auto set = db_.exec("PRAGMA user_version=" + std::to_string(k_index_schema_version));
+        if (!set) return failure("schema", set.error());
+    }
+    if (tx)
+        if (auto ok = tx->commit(); !ok) return failure("schema", ok.error());
+    last_problem_ = Problem::none;
     return {};
 }
 
@@ -160,12 +224,12 @@ Result<std::vector<ManifestRow>> Index::manifests(const std::string& direct_key)
     std::lock_guard lock(mutex_);
     auto query = db_.prepare("SELECT full_key, headers FROM manifests WHERE direct_key = ?1 "
                              "ORDER BY created DESC, full_key");
-    if (!query) return index_error("manifests", query.error());
+    if (!query) return failure("manifests", query.error());
     query->bind(1, direct_key);
     std::vector<ManifestRow> rows;
     while (query->step())
         rows.push_back({query->text(0), query->text(1)});
-    if (query->failed()) return make_error("cache index: manifests: " + query->error());
+    if (query->failed()) return failure("manifests", query->error());
     return rows;
 }
 
@@ -173,7 +237,7 @@ Result<std::optional<EntryRow>> Index::find(const std::string& key) {
     std::lock_guard lock(mutex_);
     auto query = db_.prepare("SELECT checksum, size_bytes, compile_seconds, source_display, "
                              "metadata FROM entries WHERE key = ?1");
-    if (!query) return index_error("find", query.error());
+    if (!query) return failure("find", query.error());
     query->bind(1, key);
     std::optional<EntryRow> row;
     if (query->step()) {
@@ -184,14 +248,14 @@ Result<std::optional<EntryRow>> Index::find(const std::string& key) {
                        query->text(3),
                        query->text(4)};
     }
-    if (query->failed()) return make_error("cache index: find: " + query->error());
+    if (query->failed()) return failure("find", query->error());
     return row;
 }
 
 Result<void> Index::insert(const NewEntry& entry) {
     std::lock_guard lock(mutex_);
     auto tx = Transaction::begin(db_);
-    if (!tx) return index_error("insert", tx.error());
+    if (!tx) return failure("insert", tx.error());
     // An upsert rather than INSERT OR REPLACE: two processes that compiled the same key both
     // store it, and the second must neither reset the first's hits nor (through the cascade a
     // REPLACE would trigger) drop its manifests.
@@ -204,7 +268,7 @@ Result<void> Index::insert(const NewEntry& entry) {
         ON CONFLICT(key) DO UPDATE SET size_bytes = excluded.size_bytes,
             checksum = excluded.checksum, compile_seconds = excluded.compile_seconds,
             source_display = excluded.source_display, metadata = excluded.metadata)sql");
-    if (!upsert) return index_error("insert", upsert.error());
+    if (!upsert) return failure("insert", upsert.error());
     const auto& f = entry.fields;
     upsert->bind(1, entry.key)
         .bind(2, entry.direct_key)
@@ -224,25 +288,29 @@ Result<void> Index::insert(const NewEntry& entry) {
         .bind(16, entry.compile_seconds)
         .bind(17, entry.now)
         .bind(18, entry.metadata);
-    if (auto ok = upsert->run("cache index: insert entry"); !ok) return ok;
+    if (auto ok = upsert->run("insert entry"); !ok) return failure("insert", ok.error());
     auto manifest = db_.prepare("INSERT OR REPLACE INTO manifests(direct_key, full_key, headers, "
                                 "created) VALUES(?1, ?2, ?3, ?4)");
-    if (!manifest) return index_error("insert", manifest.error());
+    if (!manifest) return failure("insert", manifest.error());
     manifest->bind(1, entry.direct_key)
         .bind(2, entry.key)
         .bind(3, entry.headers)
         .bind(4, entry.now);
-    if (auto ok = manifest->run("cache index: insert manifest"); !ok) return ok;
-    if (auto ok = tx->commit(); !ok) return index_error("insert: commit", ok.error());
+    if (auto ok = manifest->run("insert manifest"); !ok) return failure("insert", ok.error());
+    // The commit point of a store (BECORE_FAULT=before-commit dies with the rows written but
+    // not committed: the next process sees the old state).
+    fault_point("before-commit");
+    if (auto ok = tx->commit(); !ok) return failure("insert: commit", ok.error());
     return {};
 }
 
-Result<void> Index::remove(const std::string& key, uint64_t checksum) {
+Result<bool> Index::remove(const std::string& key, uint64_t checksum) {
     std::lock_guard lock(mutex_);
     auto erase = db_.prepare("DELETE FROM entries WHERE key = ?1 AND checksum = ?2");
-    if (!erase) return index_error("remove", erase.error());
+    if (!erase) return failure("remove", erase.error());
     erase->bind(1, key).bind(2, hex64(checksum));
-    return erase->run("cache index: remove");
+    if (auto ok = erase->run("remove"); !ok) return failure("remove", ok.error());
+    return sqlite3_changes(db_.handle()) > 0;
 }
 
 Result<std::vector<CacheEntryInfo>> Index::list() {
@@ -250,7 +318,7 @@ Result<std::vector<CacheEntryInfo>> Index::list() {
     auto query = db_.prepare("SELECT key, backend, source_display, target, toolchain, "
                              "size_bytes, compile_seconds, created, last_used, hits, metadata "
                              "FROM entries ORDER BY created DESC, key");
-    if (!query) return index_error("list", query.error());
+    if (!query) return failure("list", query.error());
     std::vector<CacheEntryInfo> entries;
     while (query->step()) {
         CacheEntryInfo info;
@@ -267,7 +335,7 @@ Result<std::vector<CacheEntryInfo>> Index::list() {
         info.metadata = query->text(10);
         entries.push_back(std::move(info));
     }
-    if (query->failed()) return make_error("cache index: list: " + query->error());
+    if (query->failed()) return failure("list", query->error());
     return entries;
 }
 
@@ -275,14 +343,14 @@ Result<CacheStats> Index::stats() {
     std::lock_guard lock(mutex_);
     CacheStats stats;
     auto totals = db_.prepare("SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM entries");
-    if (!totals) return index_error("stats", totals.error());
+    if (!totals) return failure("stats", totals.error());
     if (totals->step()) {
         stats.entries = static_cast<uint64_t>(totals->int64(0));
         stats.bytes = static_cast<uint64_t>(totals->int64(1));
     }
-    if (totals->failed()) return make_error("cache index: stats: " + totals->error());
+    if (totals->failed()) return failure("stats", totals->error());
     auto counters = db_.prepare("SELECT name, value FROM stats");
-    if (!counters) return index_error("stats", counters.error());
+    if (!counters) return failure("stats", counters.error());
     while (counters->step()) {
         std::string name = counters->text(0);
         auto value = static_cast<uint64_t>(counters->int64(1));
@@ -292,53 +360,53 @@ Result<CacheStats> Index::stats() {
         if (name == "corrupt_recovered") stats.corrupt_recovered = value;
         if (name == "compile_seconds_saved") stats.compile_seconds_saved = counters->real(1);
     }
-    if (counters->failed()) return make_error("cache index: stats: " + counters->error());
+    if (counters->failed()) return failure("stats", counters->error());
     return stats;
 }
 
 Result<void> Index::flush(const PendingStats& pending) {
     std::lock_guard lock(mutex_);
     auto tx = Transaction::begin(db_);
-    if (!tx) return index_error("flush stats", tx.error());
+    if (!tx) return failure("flush stats", tx.error());
     auto add = db_.prepare("INSERT INTO stats(name, value) VALUES(?1, ?2) "
                            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value");
-    if (!add) return index_error("flush stats", add.error());
+    if (!add) return failure("flush stats", add.error());
     const uint64_t counters[] = {pending.hits, pending.misses, pending.compiles,
                                  pending.corrupt_recovered};
     for (size_t i = 0; i < std::size(counters); ++i) {
         if (counters[i] == 0) continue;
         add->reset();
         add->bind(1, k_counter_names[i]).bind(2, static_cast<int64_t>(counters[i]));
-        if (auto ok = add->run("cache index: flush stats"); !ok) return ok;
+        if (auto ok = add->run("flush"); !ok) return failure("flush stats", ok.error());
     }
     if (pending.compile_seconds_saved != 0) {
         add->reset();
         add->bind(1, "compile_seconds_saved").bind(2, pending.compile_seconds_saved);
-        if (auto ok = add->run("cache index: flush stats"); !ok) return ok;
+        if (auto ok = add->run("flush"); !ok) return failure("flush stats", ok.error());
     }
     auto touch = db_.prepare(
         "UPDATE entries SET hits = hits + ?1, last_used = CASE WHEN ?2 >= last_used + ?3 "
         "THEN ?2 ELSE last_used END WHERE key = ?4");
-    if (!touch) return index_error("flush stats", touch.error());
+    if (!touch) return failure("flush stats", touch.error());
     for (const auto& [key, use] : pending.uses) {
         touch->reset();
         touch->bind(1, static_cast<int64_t>(use.hits))
             .bind(2, use.last_used)
             .bind(3, k_last_used_resolution_s)
             .bind(4, key);
-        if (auto ok = touch->run("cache index: flush stats"); !ok) return ok;
+        if (auto ok = touch->run("flush"); !ok) return failure("flush stats", ok.error());
     }
-    if (auto ok = tx->commit(); !ok) return index_error("flush stats: commit", ok.error());
+    if (auto ok = tx->commit(); !ok) return failure("flush stats: commit", ok.error());
     return {};
 }
 
 Result<void> Index::remove_all() {
     std::lock_guard lock(mutex_);
     auto tx = Transaction::begin(db_);
-    if (!tx) return index_error("clear", tx.error());
+    if (!tx) return failure("clear", tx.error());
     if (auto ok = db_.exec("DELETE FROM manifests; DELETE FROM entries"); !ok)
-        return index_error("clear", ok.error());
-    if (auto ok = tx->commit(); !ok) return index_error("clear: commit", ok.error());
+        return failure("clear", ok.error());
+    if (auto ok = tx->commit(); !ok) return failure("clear: commit", ok.error());
     return {};
 }
 

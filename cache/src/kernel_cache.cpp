@@ -1,26 +1,32 @@
-// KernelCache: opening, the direct-mode lookup, the store sequence and statistics. Key
-// derivation lives in key.cpp, blobs in blob_store.cpp, the SQLite index in index.cpp.
+// KernelCache: opening a cache directory (trust, read-only and full directories, network file
+// systems, a missing or corrupt index), the environment, and the public methods, which forward
+// to CacheImpl (cache_impl.cpp and friends).
 //
-// Store sequence (each step's failure leaves the cache consistent):
-//   1. hash the headers read → manifest → full key
-//   2. blob → <v>/tmp/<key>.<pid>.<random>, fsync, rename to <v>/blobs/ab/<key>, fsync dir
-//   3. entry + manifest rows in one BEGIN IMMEDIATE transaction: the commit point
-// A crash before 3 leaves at most an orphan blob or temp file (never read: readers follow the
-// index); a crash after 3 leaves a complete entry.
-//
-// In-memory mode uses the same code with an SQLite ":memory:" index and a map of blobs, so the
-// key logic, manifests, checksums and statistics behave identically without a disk.
-#include <becore/cache/kernel_cache.h>
+// Opening the user directory, in order:
+//   1. create it (mode 0700, parents with the default mode) if missing;
+//   2. trust it (untrusted_directory_reason): else in memory, one warning, nothing created in it;
+//   3. writable? (access W_OK, free space): create v1/{blobs,tmp,locks} (0700); if not, it is
+//      read through an immutable SQLite connection and stores stay in memory (one warning);
+//   4. the index: WAL, or a rollback journal on a network file system (one warning); a missing
+//      index with blobs beside it is started anew (one warning); a corrupt one (not a database,
+//      malformed) is moved to index.sqlite3.corrupt and started anew (one warning), under the
+//      index lock so concurrent openers repair it once. An index that fails for any other
+//      reason (I/O error, newer schema) is never touched: the cache works in memory.
+#include "cache_impl.h"
 
-#include "blob_store.h"
-#include "index.h"
-#include "key.h"
+#include <becore/cache/filesystem.h>
+#include <becore/cache/units.h>
+#include <becore/runtime/log.h>
+#include <becore/runtime/paths.h>
 
-#include <chrono>
-#include <cstdio>
+#include <cerrno>
 #include <cstdlib>
-#include <mutex>
+#include <cstring>
+#include <fstream>
 #include <pwd.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace be {
@@ -31,244 +37,117 @@ namespace cache_detail {
 
 namespace {
 
-int64_t unix_now() {
-    using namespace std::chrono;
-    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// One write per line so warnings from concurrent threads or processes do not interleave.
-void print_warning(const std::string& message) {
-    std::string line = "becore: warning: " + message + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
-}
-
 std::string nonempty_env(const char* name) {
     const char* value = std::getenv(name);
     return value != nullptr ? value : "";
 }
 
-// Creates the cache directory (mode 0700; its parents with the default mode) and the versioned
-// layout inside it. The trust checks of the configured directory (owner, permissions) belong
-// between the creation of `dir` and anything created inside it.
-Result<fs::path> prepare_layout(const fs::path& dir) {
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Why the cache must not write into `dir`, or empty.
+std::string not_writable_reason(const fs::path& dir) {
+    if (::access(dir.c_str(), W_OK) != 0) return std::strerror(errno);
+    struct statvfs info {};
+    if (::statvfs(dir.c_str(), &info) == 0 && info.f_bavail == 0) return "the file system is full";
+    return {};
+}
+
+// Creates `dir` with mode 0700 (its parents with the default mode) unless it exists.
+Result<void> create_cache_directory(const fs::path& dir) {
     std::error_code ec;
-    fs::path absolute = fs::absolute(dir, ec);
-    if (ec) return make_error(dir.string() + ": " + ec.message());
-    if (absolute.has_parent_path() && absolute.parent_path() != absolute) {
-        fs::create_directories(absolute.parent_path(), ec);
+    if (fs::exists(dir, ec)) return {};
+    if (dir.has_parent_path() && dir.parent_path() != dir) {
+        fs::create_directories(dir.parent_path(), ec);
         if (ec)
-            return make_error("create " + absolute.parent_path().string() + ": " + ec.message());
+            return make_error("cannot create " + dir.parent_path().string() + ": " + ec.message());
     }
-    if (auto ok = make_directory(absolute, 0700); !ok) return ok.error();
-    fs::path versioned = absolute / ("v" + std::to_string(k_cache_format_version));
-    for (const fs::path& sub : {versioned, versioned / "blobs", versioned / "tmp"})
-        if (auto ok = make_directory(sub, 0700); !ok) return ok.error();
-    return versioned;
+    return make_directory(dir, 0700);
+}
+
+void remember_inode(Layer& layer) {
+    struct stat info {};
+    if (::stat(layer.index_path.c_str(), &info) == 0) {
+        layer.index_device = static_cast<uint64_t>(info.st_dev);
+        layer.index_inode = static_cast<uint64_t>(info.st_ino);
+    }
+}
+
+void remove_journal_files(const fs::path& index_path) {
+    ::unlink((index_path.string() + "-wal").c_str());
+    ::unlink((index_path.string() + "-shm").c_str());
+    ::unlink((index_path.string() + "-journal").c_str());
+}
+
+// Opens the writable index, starting a new one when it is missing or corrupt. `warnings` gets
+// what was repaired; `problem` the kind of an unrepaired failure.
+Result<std::unique_ptr<Index>> open_writable_index(const fs::path& versioned, bool wal,
+                                                   std::vector<std::string>& warnings,
+                                                   Problem& problem) {
+    const fs::path path = versioned / "index.sqlite3";
+    IndexOptions options;
+    options.wal = wal;
+    std::error_code ec;
+    bool missing = !fs::exists(path, ec);
+    if (!missing) {
+        auto index = Index::open(path.string(), options, &problem);
+        if (index || problem != Problem::corrupt) return index;
+    }
+    // A new index must be created, or a corrupt one replaced: one process at a time, and each
+    // re-checks under the lock what the previous holder may already have done.
+    bool ok = false;
+    std::string why;
+    auto lock =
+        FileLock::acquire(versioned / "locks" / "index", std::chrono::seconds(10), true, ok, why);
+    missing = !fs::exists(path, ec);
+    if (missing) {
+        // Leftovers of a deleted index would be replayed into the new one.
+        remove_journal_files(path);
+        bool had_blobs = false;
+        for (auto it = fs::directory_iterator(versioned / "blobs", ec);
+             !ec && it != fs::directory_iterator(); it.increment(ec))
+            had_blobs = true;
+        if (had_blobs)
+            warnings.push_back("cache index " + path.string() +
+                               " was missing; started a new one (the blobs it indexed are "
+                               "orphans, removed by trimming or `kernelctl verify --fix` once an "
+                               "hour old)");
+        return Index::open(path.string(), options, &problem);
+    }
+    auto index = Index::open(path.string(), options, &problem);
+    if (index || problem != Problem::corrupt) return index;
+    const std::string damage = index.error().message;
+    fs::path aside = path.string() + ".corrupt";
+    if (::rename(path.c_str(), aside.c_str()) != 0) {
+        problem = Problem::other;
+        return make_error("cache index " + path.string() + " is corrupt (" + damage +
+                          ") and cannot be moved aside: " + std::strerror(errno));
+    }
+    remove_journal_files(path);
+    warnings.push_back("cache index " + path.string() + " was corrupt (" + damage + "); moved to " +
+                       aside.string() + " and started a new one");
+    return Index::open(path.string(), options, &problem);
+}
+
+uint64_t max_size_from_environment() {
+    std::string text = nonempty_env("BECORE_CACHE_MAX_SIZE");
+    if (text.empty()) return k_default_cache_max_size;
+    auto size = parse_size(text);
+    if (size) return *size;
+    log_warn("BECORE_CACHE_MAX_SIZE: " + size.error().message + "; using 2G");
+    return k_default_cache_max_size;
 }
 
 } // namespace
 
-class CacheImpl {
-  public:
-    CacheImpl(fs::path dir, std::unique_ptr<Index> index, std::unique_ptr<BlobStore> blobs,
-              std::string warning)
-        : dir_(std::move(dir)), warning_(std::move(warning)), index_(std::move(index)),
-          blobs_(std::move(blobs)) {}
-
-    // The fallback when the disk cannot be used; an in-memory SQLite cannot fail short of
-    // memory exhaustion, and then every lookup misses and every store reports the error.
-    static std::unique_ptr<CacheImpl> memory(std::string warning) {
-        auto index = Index::open(":memory:");
-        if (!index) warning += (warning.empty() ? "" : "; ") + index.error().message;
-        return std::make_unique<CacheImpl>(fs::path(), index ? std::move(index.value()) : nullptr,
-                                           std::make_unique<MemoryBlobStore>(), std::move(warning));
-    }
-
-    std::optional<CacheHit> lookup(const CacheKeyInputs& inputs);
-    Result<std::string> store(const CacheKeyInputs& inputs,
-                              const std::vector<fs::path>& headers_read,
-                              const std::vector<char>& blob, double compile_seconds,
-                              const std::string& metadata);
-    std::vector<CacheEntryInfo> list();
-    CacheStats stats();
-    Result<uint64_t> clear(bool dry_run);
-    void flush_stats();
-
-    const fs::path& directory() const { return dir_; }
-    const std::string& warning() const { return warning_; }
-
-  private:
-    std::optional<CacheHit> miss() {
-        std::lock_guard lock(stats_mutex_);
-        ++pending_.misses;
-        return std::nullopt;
-    }
-    void drop_corrupt(const EntryRow& row, BlobStatus status, const std::string& detail);
-
-    fs::path dir_;
-    std::string warning_;
-    std::unique_ptr<Index> index_;
-    std::unique_ptr<BlobStore> blobs_;
-    // Guards pending_; taken before the index's own mutex, never after.
-    std::mutex stats_mutex_;
-    PendingStats pending_;
-};
-
-std::optional<CacheHit> CacheImpl::lookup(const CacheKeyInputs& inputs) {
-    if (!index_) return miss();
-    std::string direct = direct_key(describe_key_fields(inputs));
-    auto manifests = index_->manifests(direct);
-    if (!manifests) {
-        print_warning(manifests.error().message);
-        return miss();
-    }
-    HeaderHashes hashes;
-    for (const auto& row : *manifests) {
-        auto manifest = manifest_from_text(row.headers);
-        if (!manifest || !manifest_matches(*manifest, inputs.include_roots, hashes)) continue;
-        // A row whose key does not follow from its own fields was not written by this code;
-        // ignore it rather than trust it.
-        if (full_key(direct, *manifest) != row.full_key) continue;
-        auto entry = index_->find(row.full_key);
-        if (!entry) {
-            print_warning(entry.error().message);
-            return miss();
-        }
-        if (!entry->has_value()) continue;
-        const EntryRow& found = **entry;
-        BlobRead read = blobs_->get(found.key, found.checksum);
-        if (read.status == BlobStatus::ok) {
-            std::lock_guard lock(stats_mutex_);
-            ++pending_.hits;
-            pending_.compile_seconds_saved += found.compile_seconds;
-            auto& use = pending_.uses[found.key];
-            ++use.hits;
-            use.last_used = unix_now();
-            return CacheHit{found.key, std::move(read.payload), found.metadata};
-        }
-        if (read.status == BlobStatus::io_error) {
-            print_warning("cache entry " + found.key + " (" + inputs.source_display +
-                          ") could not be read, compiling instead: " + read.detail);
-            return miss();
-        }
-        drop_corrupt(found, read.status, read.detail);
-        return miss();
-    }
-    return miss();
-}
-
-void CacheImpl::drop_corrupt(const EntryRow& row, BlobStatus status, const std::string& detail) {
-    auto removed = index_->remove(row.key, row.checksum);
-    // A missing blob has nothing to remove; a corrupt one would only be found again.
-    if (status == BlobStatus::corrupt) blobs_->remove(row.key);
-    {
-        std::lock_guard lock(stats_mutex_);
-        ++pending_.corrupt_recovered;
-        pending_.uses.erase(row.key);
-    }
-    std::string what = status == BlobStatus::missing ? "is missing its blob" : "is corrupt";
-    print_warning("cache entry " + row.key + " (" + row.source_display + ") " + what + " (" +
-                  detail + "); removed, recompiling" +
-                  (removed ? "" : "; removing its row failed: " + removed.error().message));
-}
-
-Result<std::string> CacheImpl::store(const CacheKeyInputs& inputs,
-                                     const std::vector<fs::path>& headers_read,
-                                     const std::vector<char>& blob, double compile_seconds,
-                                     const std::string& metadata) {
-    {
-        std::lock_guard lock(stats_mutex_);
-        ++pending_.compiles;
-    }
-    std::string what = "KernelCache::store(" + inputs.source_display + "): ";
-    if (!index_) return make_error(what + "no index: " + warning_);
-    NewEntry entry;
-    entry.fields = describe_key_fields(inputs);
-    entry.direct_key = direct_key(entry.fields);
-    auto manifest = make_manifest(inputs.include_roots, headers_read);
-    if (!manifest) return make_error(what + manifest.error().message);
-    entry.key = full_key(entry.direct_key, *manifest);
-    entry.headers = manifest_to_text(*manifest);
-    entry.source_display = inputs.source_display;
-    entry.checksum = hash64(blob.data(), blob.size());
-    entry.compile_seconds = compile_seconds;
-    entry.metadata = metadata;
-    entry.now = unix_now();
-    auto size = blobs_->put(entry.key, blob, entry.checksum);
-    if (!size) return make_error(what + size.error().message);
-    entry.size_bytes = *size;
-    // If the commit fails, the blob stays as an orphan rather than being removed here: another
-    // process may have committed a row for the same key, whose blob this one replaced.
-    if (auto ok = index_->insert(entry); !ok) return make_error(what + ok.error().message);
-    return entry.key;
-}
-
-std::vector<CacheEntryInfo> CacheImpl::list() {
-    if (!index_) return {};
-    std::lock_guard lock(stats_mutex_);
-    auto entries = index_->list();
-    if (!entries) {
-        print_warning(entries.error().message);
-        return {};
-    }
-    for (auto& entry : *entries) {
-        auto use = pending_.uses.find(entry.key);
-        if (use == pending_.uses.end()) continue;
-        entry.hits += use->second.hits;
-        entry.last_used = std::max(entry.last_used, use->second.last_used);
-    }
-    return std::move(entries.value());
-}
-
-CacheStats CacheImpl::stats() {
-    std::lock_guard lock(stats_mutex_);
-    CacheStats stats;
-    if (index_) {
-        auto stored = index_->stats();
-        if (stored)
-            stats = *stored;
-        else
-            print_warning(stored.error().message);
-    }
-    stats.hits += pending_.hits;
-    stats.misses += pending_.misses;
-    stats.compiles += pending_.compiles;
-    stats.corrupt_recovered += pending_.corrupt_recovered;
-    stats.compile_seconds_saved += pending_.compile_seconds_saved;
-    return stats;
-}
-
-Result<uint64_t> CacheImpl::clear(bool dry_run) {
-    if (!index_) return make_error("KernelCache::clear: no index: " + warning_);
-    std::lock_guard lock(stats_mutex_);
-    if (dry_run) return blobs_->remove_all(true);
-    // Rows first: once they are gone no reader can reach a blob, so removing the files cannot
-    // be observed as corruption (except by a reader already past the index; it then recompiles).
-    if (auto ok = index_->remove_all(); !ok)
-        return make_error("KernelCache::clear: " + ok.error().message);
-    pending_.uses.clear();
-    auto freed = blobs_->remove_all(false);
-    if (!freed) return make_error("KernelCache::clear: " + freed.error().message);
-    return freed;
-}
-
-void CacheImpl::flush_stats() {
-    if (!index_) return;
-    std::lock_guard lock(stats_mutex_);
-    if (pending_.empty()) return;
-    // Held across the write so stats() never sees the counters neither pending nor flushed;
-    // on failure they stay pending and a later flush retries.
-    if (auto ok = index_->flush(pending_); !ok) {
-        print_warning("could not save cache statistics: " + ok.error().message);
-        return;
-    }
-    pending_ = PendingStats{};
-}
-
 } // namespace cache_detail
 
 using cache_detail::CacheImpl;
+using cache_detail::Layer;
 
 KernelCache::KernelCache(std::unique_ptr<CacheImpl> impl) : impl_(std::move(impl)) {}
 
@@ -276,31 +155,141 @@ KernelCache::~KernelCache() {
     flush_stats();
 }
 
-std::shared_ptr<KernelCache> KernelCache::open(const fs::path& dir) {
+std::shared_ptr<KernelCache> KernelCache::open(const fs::path& dir,
+                                               const CacheOpenOptions& options) {
     auto memory_instead = [&](const std::string& why) {
         std::string warning = "cache directory " + (dir.empty() ? "(none)" : dir.string()) +
                               " is not used (" + why + "); caching in memory only";
-        cache_detail::print_warning(warning);
-        return std::shared_ptr<KernelCache>(new KernelCache(CacheImpl::memory(warning)));
+        log_warn(warning);
+        auto impl = std::make_unique<CacheImpl>(Layer::in_memory(), warning, true);
+        impl->set_max_size(cache_detail::max_size_from_environment());
+        return std::shared_ptr<KernelCache>(new KernelCache(std::move(impl)));
     };
     if (dir.empty()) return memory_instead("no cache directory: set BECORE_CACHE_DIR or HOME");
-    auto versioned = cache_detail::prepare_layout(dir);
-    if (!versioned) return memory_instead(versioned.error().message);
-    auto index = cache_detail::Index::open((*versioned / "index.sqlite3").string());
-    if (!index) return memory_instead(index.error().message);
-    auto blobs = std::make_unique<cache_detail::DiskBlobStore>(*versioned);
-    return std::shared_ptr<KernelCache>(new KernelCache(std::make_unique<CacheImpl>(
-        *versioned, std::move(index.value()), std::move(blobs), std::string())));
+    std::error_code ec;
+    fs::path absolute = fs::absolute(dir, ec).lexically_normal();
+    if (ec) return memory_instead(ec.message());
+    if (absolute.has_relative_path() && absolute.filename().empty())
+        absolute = absolute.parent_path();
+    if (auto created = cache_detail::create_cache_directory(absolute); !created)
+        return memory_instead(created.error().message);
+    // The trust check comes before anything is created inside the directory.
+    if (auto why = untrusted_directory_reason(absolute, false)) return memory_instead(*why);
+    const fs::path versioned = absolute / ("v" + std::to_string(k_cache_format_version));
+
+    std::vector<std::string> warnings;
+    std::string read_only = cache_detail::not_writable_reason(absolute);
+    if (read_only.empty()) {
+        for (const fs::path& sub :
+             {versioned, versioned / "blobs", versioned / "tmp", versioned / "locks"}) {
+            int error = 0;
+            auto made = cache_detail::make_directory(sub, 0700, &error);
+            if (made) continue;
+            if (cache_detail::problem_from_errno(error) == cache_detail::Problem::other)
+                return memory_instead(made.error().message);
+            read_only = std::strerror(error);
+            break;
+        }
+    }
+    if (fs::exists(versioned, ec))
+        if (auto why = untrusted_directory_reason(versioned, false))
+            return memory_instead(versioned.string() + ": " + *why);
+    for (const char* name : {"index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"})
+        if (auto why = untrusted_file_reason(versioned / name, false))
+            return memory_instead((versioned / name).string() + ": " + *why);
+
+    auto layer = std::make_unique<Layer>();
+    layer->configured = absolute;
+    layer->dir = versioned;
+    layer->index_path = versioned / "index.sqlite3";
+    const std::string fs_type =
+        filesystem_type_of(absolute, cache_detail::read_text(options.mountinfo));
+    const bool wal = !wal_unsafe_filesystem(fs_type);
+    layer->wal = wal;
+    if (!wal)
+        warnings.push_back("cache directory " + absolute.string() +
+                           " is on a network file system (" + fs_type +
+                           "): the index uses a rollback journal, since SQLite's WAL "
+                           "needs shared memory that does not work across machines");
+    if (read_only.empty()) {
+        cache_detail::Problem problem = cache_detail::Problem::none;
+        auto index = cache_detail::open_writable_index(versioned, wal, warnings, problem);
+        if (index) {
+            layer->index = std::move(index.value());
+        } else if (problem == cache_detail::Problem::no_space ||
+                   problem == cache_detail::Problem::read_only) {
+            read_only = index.error().message;
+        } else {
+            return memory_instead(index.error().message);
+        }
+    }
+    if (!read_only.empty()) {
+        const std::string unwritable = "it cannot be written (" + read_only + ")";
+        if (!fs::exists(layer->index_path, ec))
+            return memory_instead(unwritable + " and holds no cache");
+        // Immutable (no -shm file created, no locks) unless the WAL holds commits the main file
+        // lacks yet, as a process that filled the disk leaves it: those need a read-only
+        // connection through the existing -shm file.
+        cache_detail::IndexOptions ro;
+        ro.mode = cache_detail::OpenMode::immutable;
+        const fs::path wal_file = layer->index_path.string() + "-wal";
+        const fs::path shm_file = layer->index_path.string() + "-shm";
+        auto index = Result<std::unique_ptr<cache_detail::Index>>(make_error("not opened"));
+        std::error_code wal_error;
+        const auto wal_size = fs::file_size(wal_file, wal_error);
+        if (!wal_error && wal_size > 0 && fs::exists(shm_file, ec)) {
+            cache_detail::IndexOptions through_wal;
+            through_wal.mode = cache_detail::OpenMode::read_only;
+            index = cache_detail::Index::open(layer->index_path.string(), through_wal);
+        }
+        if (!index) index = cache_detail::Index::open(layer->index_path.string(), ro);
+        if (!index) {
+            // An index the disk filled up before its schema was written holds nothing either.
+            bool empty = fs::file_size(layer->index_path, ec) == 0 ||
+                         index.error().message.find("no schema") != std::string::npos;
+            return memory_instead(
+                unwritable + (empty ? " and holds no cache"
+                                    : ", and its index cannot be read: " + index.error().message));
+        }
+        layer->index = std::move(index.value());
+        layer->read_only = true;
+        warnings.push_back("cache directory " + absolute.string() + " cannot be written (" +
+                           read_only +
+                           "): reading it, not writing; what this process compiles "
+                           "stays in memory");
+    }
+    cache_detail::remember_inode(*layer);
+    auto blobs = std::make_unique<cache_detail::DiskBlobStore>(versioned);
+    layer->disk = blobs.get();
+    layer->blobs = std::move(blobs);
+
+    std::string warning;
+    for (const auto& w : warnings) {
+        log_warn(w);
+        warning += (warning.empty() ? "" : "; ") + w;
+    }
+    auto impl = std::make_unique<CacheImpl>(std::move(layer), warning, true);
+    impl->set_max_size(cache_detail::max_size_from_environment());
+    // The read-only warning is already out: a later "full" must not print another.
+    if (!read_only.empty()) impl->mark_warned("not-writable");
+    return std::shared_ptr<KernelCache>(new KernelCache(std::move(impl)));
 }
 
 std::shared_ptr<KernelCache> KernelCache::in_memory() {
-    return std::shared_ptr<KernelCache>(new KernelCache(CacheImpl::memory({})));
+    return std::shared_ptr<KernelCache>(
+        new KernelCache(std::make_unique<CacheImpl>(Layer::in_memory(), std::string(), false)));
 }
 
 std::shared_ptr<KernelCache> KernelCache::open_default() {
     const std::string mode = cache_detail::nonempty_env("BECORE_CACHE");
     if (mode == "off" || mode == "0" || mode == "false") return in_memory();
-    return open(default_directory());
+    auto cache = open(default_directory());
+    std::stringstream system(cache_detail::nonempty_env("BECORE_SYSTEM_CACHE"));
+    std::string entry;
+    while (std::getline(system, entry, ':'))
+        if (!entry.empty()) cache->add_read_only_layer(entry);
+    cache->add_read_only_layer(becore_home() / "share" / "becore" / "cache");
+    return cache;
 }
 
 fs::path KernelCache::default_directory() {
@@ -324,12 +313,51 @@ fs::path KernelCache::directory() const {
 bool KernelCache::persistent() const {
     return !impl_->directory().empty();
 }
+bool KernelCache::writable() const {
+    return impl_->writable();
+}
 const std::string& KernelCache::warning() const {
     return impl_->warning();
 }
+bool KernelCache::add_read_only_layer(const fs::path& dir) {
+    return impl_->add_layer(dir);
+}
+std::vector<CacheLayerInfo> KernelCache::layers() const {
+    return impl_->layer_infos();
+}
+uint64_t KernelCache::max_size() const {
+    return impl_->max_size();
+}
+void KernelCache::set_max_size(uint64_t bytes) {
+    impl_->set_max_size(bytes);
+}
 
-std::optional<CacheHit> KernelCache::lookup(const CacheKeyInputs& inputs) {
-    return impl_->lookup(inputs);
+std::optional<CacheHit> KernelCache::lookup(const CacheKeyInputs& inputs, bool count_miss) {
+    return impl_->lookup(inputs, count_miss);
+}
+
+KernelCache::CompileLock KernelCache::lock_for_compile(const CacheKeyInputs& inputs,
+                                                       std::chrono::milliseconds timeout) {
+    return CompileLock(impl_->lock_for_compile(inputs, timeout));
+}
+
+KernelCache::CompileLock::~CompileLock() {
+    release();
+}
+KernelCache::CompileLock::CompileLock(CompileLock&& other) noexcept : fd_(other.fd_) {
+    other.fd_ = -1;
+}
+KernelCache::CompileLock& KernelCache::CompileLock::operator=(CompileLock&& other) noexcept {
+    if (this != &other) {
+        release();
+        fd_ = other.fd_;
+        other.fd_ = -1;
+    }
+    return *this;
+}
+void KernelCache::CompileLock::release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
 }
 
 Result<std::string> KernelCache::store(const CacheKeyInputs& inputs,
@@ -348,8 +376,35 @@ CacheStats KernelCache::stats() const {
 Result<uint64_t> KernelCache::clear(bool dry_run) {
     return impl_->clear(dry_run);
 }
+Result<void> KernelCache::zero_stats() {
+    return impl_->zero_stats();
+}
 void KernelCache::flush_stats() {
     impl_->flush_stats();
+}
+Result<CacheEntryDetail> KernelCache::show(const std::string& key_prefix) const {
+    return impl_->show(key_prefix);
+}
+CacheExplanation KernelCache::explain(const CacheKeyInputs& inputs) const {
+    return impl_->explain(inputs);
+}
+Result<VerifyReport> KernelCache::verify(const VerifyOptions& options) {
+    return impl_->verify(options);
+}
+Result<EvictReport> KernelCache::trim(uint64_t max_bytes) {
+    return impl_->trim(max_bytes, true);
+}
+Result<EvictReport> KernelCache::evict_older_than(std::chrono::seconds age) {
+    return impl_->evict_older_than(age);
+}
+Result<EvictReport> KernelCache::evict_stale(const std::vector<StaleCriteria>& current) {
+    return impl_->evict_stale(current);
+}
+
+bool VerifyReport::clean() const {
+    for (const auto& finding : findings)
+        if (!finding.fixed) return false;
+    return true;
 }
 
 } // namespace be

@@ -100,13 +100,14 @@ std::optional<HeaderDigest> place_header(const std::vector<fs::path>& roots,
     return HeaderDigest{-1, absolute.generic_string(), {}};
 }
 
-std::optional<fs::path> locate(const HeaderDigest& digest, const std::vector<fs::path>& roots) {
+} // namespace
+
+std::optional<fs::path> locate_header(const HeaderDigest& digest,
+                                      const std::vector<fs::path>& roots) {
     if (digest.root < 0) return fs::path(digest.path);
     if (static_cast<size_t>(digest.root) >= roots.size()) return std::nullopt;
     return roots[digest.root] / fs::path(digest.path);
 }
-
-} // namespace
 
 std::string hash128_hex(std::string_view bytes) {
     return hex128(XXH3_128bits(bytes.data(), bytes.size()));
@@ -225,7 +226,7 @@ const std::optional<std::string>& HeaderHashes::get(const fs::path& path) {
 bool manifest_matches(const Manifest& manifest, const std::vector<fs::path>& roots,
                       HeaderHashes& hashes) {
     for (const auto& header : manifest) {
-        auto path = locate(header, roots);
+        auto path = locate_header(header, roots);
         if (!path) return false;
         const auto& hash = hashes.get(*path);
         if (!hash || *hash != header.hash) return false;

@@ -65,6 +65,10 @@ class HeaderHashes {
     std::map<std::filesystem::path, std::optional<std::string>> hashes_;
 };
 
+// Where a manifest's header is found under today's roots (nullopt: its root is gone).
+std::optional<std::filesystem::path> locate_header(const HeaderDigest& digest,
+                                                   const std::vector<std::filesystem::path>& roots);
+
 // True when every header of the manifest, found under today's roots, still has its recorded
 // content.
 bool manifest_matches(const Manifest& manifest, const std::vector<std::filesystem::path>& roots,

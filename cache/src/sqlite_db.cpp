@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cctype>
 #include <utility>
 
 namespace be::cache_detail {
@@ -80,11 +81,39 @@ bool Statement::is_null(int column) const {
     return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-Result<Database> Database::open(const std::string& path) {
+namespace {
+
+// A file: URI for `path` (RFC 3986 percent-encoding of everything but unreserved characters and
+// '/'), so any path can carry the URI parameters.
+std::string file_uri(const std::string& path, const char* parameters) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string uri = "file:";
+    for (unsigned char c : path) {
+        if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+            uri += static_cast<char>(c);
+        } else {
+            uri += '%';
+            uri += digits[c >> 4];
+            uri += digits[c & 15];
+        }
+    }
+    return uri + "?" + parameters;
+}
+
+} // namespace
+
+Result<Database> Database::open(const std::string& path, OpenMode mode) {
     sqlite3* db = nullptr;
     // NOMUTEX: the cache serializes use of its connection itself.
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    int flags = SQLITE_OPEN_NOMUTEX;
+    std::string name = path;
+    if (mode == OpenMode::read_write) flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (mode == OpenMode::read_only) flags |= SQLITE_OPEN_READONLY;
+    if (mode == OpenMode::immutable) {
+        flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+        name = file_uri(path, "immutable=1");
+    }
+    int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close(db);
@@ -128,6 +157,10 @@ Result<Statement> Database::prepare(const std::string& sql) {
 
 std::string Database::last_error() const {
     return db_ != nullptr ? sqlite3_errmsg(db_) : "no database";
+}
+
+int Database::error_code() const {
+    return db_ != nullptr ? sqlite3_extended_errcode(db_) : SQLITE_ERROR;
 }
 
 Result<Transaction> Transaction::begin(Database& db) {

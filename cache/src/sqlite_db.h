@@ -49,10 +49,17 @@ class Statement {
     std::string error_;
 };
 
+enum class OpenMode {
+    read_write, // created if missing
+    read_only,  // no writes; SQLite may still create the -shm file of a WAL database
+    immutable,  // read-only and unlocked, the file is assumed not to change: for read-only
+                // layers and directories, where not even a -shm file may be created
+};
+
 class Database {
   public:
-    // Opens (creating) a database file; ":memory:" gives a private in-memory one.
-    static Result<Database> open(const std::string& path);
+    // Opens a database file; ":memory:" gives a private in-memory one.
+    static Result<Database> open(const std::string& path, OpenMode mode = OpenMode::read_write);
     Database() = default;
     ~Database();
     Database(Database&& other) noexcept;
@@ -63,6 +70,8 @@ class Database {
     Result<void> exec(const std::string& sql);
     Result<Statement> prepare(const std::string& sql);
     std::string last_error() const;
+    // sqlite3_extended_errcode of the last failed call on this connection.
+    int error_code() const;
     sqlite3* handle() const { return db_; }
 
   private:

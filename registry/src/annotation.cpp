@@ -11,7 +11,8 @@
 //               | "stream" | "ctx.stream"            int64_t stream handle (.cpp only, once)
 //               | ("attr." | "attrs.") ident [":" attr_type]
 //   attr_type  := bool | int8..int64 | uint8..uint64 | float16 | bfloat16 | float32 | float64
-//   launch     := "launch(" balanced text ")"       .cu only, the last element
+//   launch     := "launch(" clause ")"               .cu only, the last element; the clause
+//                                                    grammar is in becore/registry/launch.h
 //
 // Binding. The bare form binds the function declared next (comments, blank lines, template
 // heads, attributes, `extern "C"`, storage and CUDA specifiers and preprocessor lines are
@@ -33,6 +34,7 @@
 // - A `:dtype` on arg/ret accepts what parse_dtype accepts (canonical names and the suffix
 //   aliases f16, bf16, f32, f64); attr types accept the canonical names only.
 #include <becore/registry/annotation.h>
+#include <becore/registry/launch.h>
 
 #include "cpp_scan.h"
 
@@ -550,12 +552,25 @@ Result<std::vector<Signature>> parse_annotations(std::string_view source, const 
         sig.bound_expression = a->bound;
         sig.function = a->bound ? a->expr : a->name;
         sig.params = std::move(*params);
-        if (a->launch) sig.launch = LaunchClause{*a->launch};
+        if (a->launch) {
+            auto clause = parse_launch_clause(*a->launch, sig.params);
+            if (!clause)
+                return ctx.error("malformed launch clause " + q("launch(" + *a->launch + ")") +
+                                 ": " + clause.error().message);
+            sig.launch = std::move(*clause);
+        }
         sig.file = file;
         sig.line = comment.line;
         out.push_back(std::move(sig));
     }
     return out;
+}
+
+bool calls_cuda_launch(std::string_view source) {
+    const scan::Lexed lexed = scan::lex(source);
+    return std::any_of(lexed.tokens.begin(), lexed.tokens.end(), [](const Token& t) {
+        return t.is_ident() && (t.text == "cuda_launch" || t.text == "cuda_function");
+    });
 }
 
 } // namespace be

@@ -1,14 +1,17 @@
-// Target::call: validation of a call against the target's signature, then marshalling into the
-// entry trampoline's convention (params[i] points at the i-th parameter's value, see
-// kernels/include/be/entry.h).
+// Target::call: dispatch by the tensors' device, validation of a call against the chosen
+// implementation's signature, then marshalling into the entry convention shared by the CPU
+// trampolines and cuLaunchKernel (params[i] points at the i-th parameter's value, see
+// kernels/include/be/entry.h) before the implementation runs (backend.h).
+#include "backend.h"
+
 #include <becore/registry/registry.h>
 #include <becore/runtime/dtype.h>
-
-#include <be/entry.h>
 
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <utility>
 
 namespace be {
 namespace {
@@ -24,6 +27,7 @@ union Scalar {
     uint16_t u16;
     uint32_t u32;
     uint64_t u64;
+    uint16_t bits16; // float16 / bfloat16, for .cu kernels taking __half / __nv_bfloat16
     float f32;
     double f64;
 };
@@ -76,6 +80,17 @@ std::string convert_attr(const Param& param, const AttrValue& value, Scalar& out
         if (!is_bool) return mismatch("not a boolean");
         out.b = std::get<bool>(value);
         return {};
+    case DType::float16:
+    case DType::bfloat16: {
+        if (is_bool) return mismatch("a boolean is not a number");
+        const double d = floating_value(value);
+        const double max = type == DType::float16 ? 65504.0 : std::numeric_limits<float>::max();
+        if (std::isfinite(d) && std::fabs(d) > max)
+            return mismatch(type == DType::float16 ? "out of float16 range" : "out of bfloat16 range");
+        out.bits16 = type == DType::float16 ? float16_bits(static_cast<float>(d))
+                                            : bfloat16_bits(static_cast<float>(d));
+        return {};
+    }
     case DType::float32:
     case DType::float64:
         if (is_bool) return mismatch("a boolean is not a number");
@@ -115,15 +130,61 @@ std::string convert_attr(const Param& param, const AttrValue& value, Scalar& out
 
 std::string check_tensor(const Param& param, const char* role, size_t index, const BE::Tensor& t) {
     std::string what = std::string(role) + " " + std::to_string(index) + " ('" + param.name + "')";
-    if (t.device() != BE::Device::cpu)
-        return what + " is on device " + std::string(device_name(t.device())) +
-               " but the target runs on cpu";
     if (param.dtype && t.dtype() != *param.dtype)
         return what + " has dtype " + std::string(dtype_name(t.dtype())) +
                " but the target requires " + std::string(dtype_name(*param.dtype));
     if (t.numel() > 0 && t.data_ptr() == nullptr) return what + " has no data";
     return {};
 }
+
+std::string tensor_name(const Signature& s, ParamKind kind, size_t index) {
+    size_t seen = 0;
+    for (const auto& p : s.params)
+        if (p.kind == kind && seen++ == index) return p.name;
+    return "?";
+}
+
+// The one device all tensors of a call are on (cpu when there are none), or why there is none.
+Result<std::pair<Device, int>> call_device(const Signature& s, std::span<const BE::Tensor> args,
+                                           std::span<BE::Tensor> rets) {
+    std::optional<std::pair<Device, int>> device;
+    std::string first;
+    auto visit = [&](const BE::Tensor& t, ParamKind kind, size_t i) -> std::optional<std::string> {
+        const std::pair<Device, int> here{t.device(), t.device() == Device::cpu ? 0 : t.device_index};
+        const std::string what = std::string(param_kind_name(kind)) + " " + std::to_string(i) +
+                                 " ('" + tensor_name(s, kind, i) + "')";
+        auto where = [](const std::pair<Device, int>& d) {
+            return std::string(device_name(d.first)) +
+                   (d.first == Device::cpu ? "" : ":" + std::to_string(d.second));
+        };
+        if (!device) {
+            device = here;
+            first = what;
+        } else if (*device != here) {
+            return what + " is on device " + where(here) + " but " + first + " is on device " +
+                   where(*device) + " (all tensors of a call must be on one device)";
+        }
+        return std::nullopt;
+    };
+    for (size_t i = 0; i < args.size(); ++i)
+        if (auto problem = visit(args[i], ParamKind::arg, i)) return make_error(*problem);
+    for (size_t i = 0; i < rets.size(); ++i)
+        if (auto problem = visit(rets[i], ParamKind::ret, i)) return make_error(*problem);
+    return device.value_or(std::pair<Device, int>{Device::cpu, 0});
+}
+
+// Makes `registry` the calling registry of this thread for the scope (BE::cuda_launch names).
+class CallingRegistryScope {
+  public:
+    explicit CallingRegistryScope(const Registry* registry)
+        : previous_(std::exchange(detail::calling_registry(), registry)) {}
+    ~CallingRegistryScope() { detail::calling_registry() = previous_; }
+    CallingRegistryScope(const CallingRegistryScope&) = delete;
+    CallingRegistryScope& operator=(const CallingRegistryScope&) = delete;
+
+  private:
+    const Registry* previous_;
+};
 
 } // namespace
 
@@ -161,11 +222,23 @@ Result<AttrValue> parse_attr_value(const Param& param, std::string_view text) {
 Result<void> Target::call(std::span<const BE::Tensor> args, std::span<BE::Tensor> rets,
                           const AttrMap& attrs, int64_t stream) const {
     const std::string op = "call(" + name_ + ")";
-    if (load_error_)
+    auto device = call_device(signature(), args, rets);
+    if (!device) return make_error(op + ": " + device.error().message);
+    const detail::TargetImpl* impl = nullptr;
+    std::string have;
+    for (const auto& i : impls_) {
+        if (i->device == device->first) impl = i.get();
+        have += (have.empty() ? "" : ", ") + std::string(device_name(i->device)) + " (" +
+                i->signature.file + ":" + std::to_string(i->signature.line) + ")";
+    }
+    if (impl == nullptr)
+        return make_error(op + ": the tensors are on " + std::string(device_name(device->first)) +
+                          ", but the target has implementations for " + have + " only");
+    if (impl->load_error)
         return make_error(op + ": the target is unavailable because its source failed to load: " +
-                              load_error_->message,
-                          load_error_->log);
-    const auto& params = signature_.params;
+                              impl->load_error->message,
+                          impl->load_error->log);
+    const auto& params = impl->signature.params;
     size_t n_args = 0, n_rets = 0;
     for (const auto& p : params) {
         n_args += p.kind == ParamKind::arg;
@@ -214,10 +287,8 @@ Result<void> Target::call(std::span<const BE::Tensor> args, std::span<BE::Tensor
         if (!problem.empty()) return make_error(op + ": " + problem);
     }
 
-    char message[4096] = {};
-    BE::detail::ErrorSink sink{message, sizeof message};
-    if (entry_(pointers.data(), &sink) != 0) return make_error(op + ": " + message);
-    return {};
+    CallingRegistryScope scope(registry_);
+    return impl->invoke(op, pointers.data(), stream, device->second);
 }
 
 } // namespace be

@@ -1,16 +1,16 @@
-// Registry: loading sources into targets (parse → cache lookup → compile on a miss → link) and
-// the name table. Names: a file loaded with prefix P yields "P.<name>"; names ending in a dtype
-// suffix also answer to the bare name (see find).
-#include "kernel_headers.h"
+// Registry: names, loading sources through the backends (backend.h: cpu_loader.cpp,
+// cuda_loader.cpp), publishing targets and lookup. Names: a file loaded with prefix P yields
+// "P.<name>"; names ending in a dtype suffix also answer to the bare name (see find).
+//
+// Devices: a target holds one implementation per device. A `.cu` source serves device cuda and,
+// through its CUDA emulation (emu_loader.cpp, compiled on first use), cuda-emu; a `.cpp` source
+// serves cpu, or cuda and cuda-emu when it orchestrates CUDA kernels (calls_cuda_launch). A
+// `.cpp` and a `.cu` defining one name under one prefix form a single target if their signatures
+// agree (parameter kinds, dtypes, attr names); two sources serving the same device under one name
+// are the usual "already defined" conflict unless the content is the same or replace is asked.
+#include "backend.h"
 
-#include <becore/cache/kernel_cache.h>
 #include <becore/registry/annotation.h>
-#include <becore/registry/registry.h>
-#include <becore/registry/trampoline.h>
-#include <becore/runtime/cpu_backend.h>
-#include <becore/runtime/log.h>
-
-#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +20,9 @@
 #include <sstream>
 
 namespace be {
+
+using detail::TargetImpl;
+
 namespace {
 
 Result<std::string> read_text(const std::filesystem::path& file, const std::string& op) {
@@ -31,43 +34,126 @@ Result<std::string> read_text(const std::filesystem::path& file, const std::stri
     return text.str();
 }
 
-std::string content_key(const CacheKeyInputs& inputs, const std::string& prefix) {
-    XXH3_state_t* state = XXH3_createState();
-    XXH3_128bits_reset(state);
-    auto add = [&](const std::string& field) {
-        uint64_t size = field.size();
-        XXH3_128bits_update(state, &size, sizeof size);
-        XXH3_128bits_update(state, field.data(), field.size());
-    };
-    add(prefix);
-    add(inputs.source_text);
-    for (const auto& flag : inputs.flags)
-        add(flag);
-    XXH128_hash_t hash = XXH3_128bits_digest(state);
-    XXH3_freeState(state);
-    char text[33];
-    std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
-                  static_cast<unsigned long long>(hash.low64));
-    return text;
-}
-
-std::string metadata_for(const std::vector<Signature>& signatures) {
-    std::string names;
-    for (const auto& s : signatures)
-        names += (names.empty() ? "" : ",") + s.name;
-    return names;
-}
-
 double elapsed_ms(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
         .count();
 }
 
+bool is_kernel_file(const std::filesystem::path& path) {
+    return path.extension() == ".cpp" || path.extension() == ".cu";
+}
+
+std::string location(const Signature& s) {
+    return s.file + ":" + std::to_string(s.line);
+}
+
+std::string render(const Signature& s) {
+    std::string text;
+    for (const auto& p : s.params) {
+        text += (text.empty() ? "" : ", ") + std::string(param_kind_name(p.kind)) + " " + p.name;
+        if (p.dtype) text += ":" + std::string(dtype_name(*p.dtype));
+    }
+    return text;
+}
+
+// Why two implementations of one target cannot be twins, if they cannot: callers pass the same
+// tensors and attrs to either, so kinds, dtypes and attr names must agree (tensor parameter
+// names may differ).
+std::optional<std::string> signature_mismatch(const Signature& a, const Signature& b) {
+    bool agree = a.params.size() == b.params.size();
+    for (size_t i = 0; agree && i < a.params.size(); ++i) {
+        const Param &p = a.params[i], &q = b.params[i];
+        agree = p.kind == q.kind && p.dtype == q.dtype &&
+                (p.kind != ParamKind::attr || p.name == q.name);
+    }
+    if (agree) return std::nullopt;
+    return "(" + render(a) + ") vs (" + render(b) + ")";
+}
+
+// Every live registry, for BE::cuda_launch names resolved outside any call (e.g. on a thread a
+// host kernel started); the calling registry is preferred when there is one.
+struct LiveRegistries {
+    std::mutex mutex;
+    std::vector<const Registry*> list;
+};
+
+LiveRegistries& live_registries() {
+    static auto* live = new LiveRegistries(); // used by registries destroyed at exit
+    return *live;
+}
+
+// A target named by BE::cuda_launch: in the calling registry, else in any live one.
+std::shared_ptr<const Target> find_launched(std::string_view name) {
+    std::shared_ptr<const Target> target;
+    if (const Registry* calling = detail::calling_registry()) target = calling->find(name);
+    if (!target) {
+        LiveRegistries& live = live_registries();
+        std::lock_guard lock(live.mutex);
+        for (const Registry* r : live.list)
+            if ((target = r->find(name))) break;
+    }
+    return target;
+}
+
+const TargetImpl* impl_for(const Target& target, Device device) {
+    for (const auto& impl : detail::TargetAccess::impls(target))
+        if (impl->device == device) return impl.get();
+    return nullptr;
+}
+
+Result<CudaKernelRef> resolve_cuda_kernel(std::string_view name) {
+    auto target = find_launched(name);
+    if (!target) return make_error("no such target");
+    if (const TargetImpl* impl = impl_for(*target, Device::cuda))
+        return impl->cuda_kernel(target->name());
+    if (const TargetImpl* impl = impl_for(*target, Device::cuda_emu)) {
+        // Loaded for the emulation only (LoadOptions::emulation_only): a handle that serves
+        // launches on cuda-emu tensors.
+        CudaKernelRef ref;
+        ref.target = target->name();
+        ref.param_codes = detail::launch_param_codes(impl->signature);
+        ref.unavailable = "'" + target->name() + "' was loaded for cuda-emu only";
+        return ref;
+    }
+    return make_error("'" + target->name() + "' has no CUDA implementation");
+}
+
+// Launches on cuda-emu tensors (runtime/src/cuda_launch.cpp); compiles the emulation if needed.
+Result<EmuKernelRef> resolve_emu_kernel(std::string_view name) {
+    auto target = find_launched(name);
+    if (!target) return make_error("no such target");
+    if (const TargetImpl* impl = impl_for(*target, Device::cuda_emu))
+        return impl->emu_kernel(target->name());
+    return make_error("'" + target->name() + "' has no CUDA emulation (cuda-emu implementation)");
+}
+
+// The device a source's targets serve (the first of devices_of).
+Device device_of(const std::string& source, bool cuda) {
+    return cuda || calls_cuda_launch(source) ? Device::cuda : Device::cpu;
+}
+
+// Every device a `.cpp` source's targets serve: host orchestration of CUDA kernels serves cuda
+// and cuda-emu (BE::cuda_launch dispatches on its tensors' device).
+std::vector<Device> devices_of(const std::string& source) {
+    if (calls_cuda_launch(source)) return {Device::cuda, Device::cuda_emu};
+    return {Device::cpu};
+}
+
 } // namespace
 
-Registry::Registry(std::shared_ptr<KernelCache> cache) : cache_(std::move(cache)) {}
+Registry::Registry(std::shared_ptr<KernelCache> cache) : cache_(std::move(cache)) {
+    LiveRegistries& live = live_registries();
+    std::lock_guard lock(live.mutex);
+    live.list.push_back(this);
+    set_cuda_kernel_resolver(&resolve_cuda_kernel);
+    set_emu_kernel_resolver(&resolve_emu_kernel);
+}
 
-Registry::~Registry() = default;
+Registry::~Registry() {
+    LiveRegistries& live = live_registries();
+    std::lock_guard lock(live.mutex);
+    live.list.erase(std::remove(live.list.begin(), live.list.end(), this), live.list.end());
+}
 
 Registry& Registry::global() {
     // Destroyed at exit, which unloads the kernels (running their static destructors) and
@@ -92,15 +178,22 @@ void Registry::load_kernel_path(const std::string& path) {
         std::error_code ec;
         if (std::filesystem::is_directory(entry, ec)) {
             for (const auto& f : std::filesystem::directory_iterator(entry, ec))
-                if (f.path().extension() == ".cpp") files.push_back(f.path());
+                if (is_kernel_file(f.path())) files.push_back(f.path());
             std::sort(files.begin(), files.end());
         } else {
             files.push_back(entry);
         }
         for (const auto& file : files)
-            if (auto report = load_cpp_file(file); !report)
+            if (auto report = load_file(file); !report)
                 log_warn("BECORE_KERNEL_PATH: " + report.error().full());
     }
+}
+
+Result<LoadReport> Registry::load_file(const std::filesystem::path& file,
+                                       const LoadOptions& options) {
+    if (file.extension() == ".cu") return load_cuda_file(file, options);
+    if (file.extension() == ".cpp") return load_cpp_file(file, options);
+    return make_error("load_file(" + file.string() + "): not a kernel source (.cpp or .cu)");
 }
 
 Result<LoadReport> Registry::load_cpp_file(const std::filesystem::path& file,
@@ -111,14 +204,35 @@ Result<LoadReport> Registry::load_cpp_file(const std::filesystem::path& file,
     auto absolute = std::filesystem::absolute(file, ec);
     LoadOptions effective = options;
     if (effective.prefix.empty()) effective.prefix = file.stem().string();
-    return load_source(ec ? file : absolute, *source, effective, false);
+    return load_source(ec ? file : absolute, *source, effective, false, false);
 }
 
 Result<LoadReport> Registry::load_cpp_inline(const std::string& name, const std::string& source,
                                              const std::string& prefix) {
     LoadOptions options;
     options.prefix = prefix.empty() ? name : prefix;
-    return load_source(std::filesystem::current_path() / (name + ".cpp"), source, options, true);
+    return load_source(std::filesystem::current_path() / (name + ".cpp"), source, options, false,
+                       true);
+}
+
+Result<LoadReport> Registry::load_cuda_file(const std::filesystem::path& file,
+                                            const LoadOptions& options) {
+    auto source = read_text(file, "load_cuda_file(" + file.string() + ")");
+    if (!source) return source.error();
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    LoadOptions effective = options;
+    if (effective.prefix.empty()) effective.prefix = file.stem().string();
+    return load_source(ec ? file : absolute, *source, effective, true, false);
+}
+
+Result<LoadReport> Registry::load_cuda_inline(const std::string& name, const std::string& source,
+                                              const std::string& prefix,
+                                              const LoadOptions& options) {
+    LoadOptions effective = options;
+    effective.prefix = prefix.empty() ? name : prefix;
+    return load_source(std::filesystem::current_path() / (name + ".cu"), source, effective, true,
+                       true);
 }
 
 Result<std::vector<LoadReport>> Registry::load_dir(const std::filesystem::path& dir,
@@ -126,27 +240,34 @@ Result<std::vector<LoadReport>> Registry::load_dir(const std::filesystem::path& 
                                                    const LoadOptions& options) {
     const std::string op = "load_dir(" + dir.string() + ")";
     std::error_code ec;
+    // A downstream install ships warmed entries in a becore-cache/ folder beside its kernel
+    // directory: a read-only layer of the cache, used when present and trusted.
+    auto kernel_dir = std::filesystem::absolute(dir, ec).lexically_normal();
+    if (kernel_dir.filename().empty()) kernel_dir = kernel_dir.parent_path();
+    cache_->add_read_only_layer(kernel_dir.parent_path() / "becore-cache");
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".cpp")
-            files.push_back(entry.path());
+        if (entry.is_regular_file() && is_kernel_file(entry.path())) files.push_back(entry.path());
     if (ec) return make_error(op + ": " + ec.message());
     std::sort(files.begin(), files.end());
 
-    // A name defined by two files of the directory is an error naming both, found before any
-    // compile by parsing alone.
-    std::map<std::string, std::string> defined_by;
+    // A name served for one device by two files of the directory is an error naming both, found
+    // before any compile by parsing alone. A .cpp and a .cu twin serve different devices.
+    std::map<std::pair<std::string, Device>, std::string> defined_by;
     for (const auto& file : files) {
         auto text = read_text(file, op);
         if (!text) return text.error();
-        auto signatures = parse_annotations(*text, file.string(), SourceKind::cpp);
+        const bool cuda = file.extension() == ".cu";
+        auto signatures =
+            parse_annotations(*text, file.string(), cuda ? SourceKind::cuda : SourceKind::cpp);
         if (!signatures) continue; // reported by the file's own load below
+        const Device device = device_of(*text, cuda);
         for (const auto& s : *signatures) {
-            auto location = file.string() + ":" + std::to_string(s.line);
-            auto [it, inserted] = defined_by.emplace(s.name, location);
+            auto where = file.string() + ":" + std::to_string(s.line);
+            auto [it, inserted] = defined_by.emplace(std::pair(s.name, device), where);
             if (!inserted)
                 return make_error(op + ": target '" + prefix + "." + s.name +
-                                  "' is defined by both " + it->second + " and " + location);
+                                  "' is defined by both " + it->second + " and " + where);
         }
     }
 
@@ -154,12 +275,15 @@ Result<std::vector<LoadReport>> Registry::load_dir(const std::filesystem::path& 
     LoadOptions per_file = options;
     per_file.prefix = prefix;
     for (const auto& file : files) {
-        auto report = load_cpp_file(file, per_file);
+        auto report = load_file(file, per_file);
         if (report) {
             reports.push_back(std::move(report.value()));
         } else {
             LoadReport failed;
             failed.file = file.string();
+            failed.backend = file.extension() != ".cu" ? "cpu"
+                             : options.emulation_only ? "cuda-emu"
+                                                      : "cuda";
             failed.error = report.error();
             reports.push_back(std::move(failed));
         }
@@ -169,44 +293,57 @@ Result<std::vector<LoadReport>> Registry::load_dir(const std::filesystem::path& 
 
 Result<LoadReport> Registry::load_source(const std::filesystem::path& path,
                                          const std::string& source, const LoadOptions& options,
-                                         bool inline_source) {
+                                         bool cuda, bool inline_source) {
     const auto start = std::chrono::steady_clock::now();
-    const std::string display =
-        inline_source ? "<inline " + path.stem().string() + ">" : path.string();
-    const std::string op = (inline_source ? "load_cpp_inline(" : "load_cpp_file(") + display + ")";
-
-    auto signatures = parse_annotations(source, display, SourceKind::cpp);
+    detail::SourceUnit unit;
+    unit.path = path;
+    unit.display = inline_source ? "<inline " + path.stem().string() + ">" : path.string();
+    unit.op = std::string(cuda ? "load_cuda_" : "load_cpp_") +
+              (inline_source ? "inline(" : "file(") + unit.display + ")";
+    unit.source = source;
+    unit.options = options;
+    auto signatures =
+        parse_annotations(source, unit.display, cuda ? SourceKind::cuda : SourceKind::cpp);
     if (!signatures) return signatures.error();
+    unit.signatures = std::move(*signatures);
 
-    std::vector<std::filesystem::path> include_dirs;
-    for (const auto& dir : options.include_dirs)
-        include_dirs.push_back(std::filesystem::absolute(dir));
-    CpuCompileRequest request{path, source + "\n" + generate_cpp_trampolines(*signatures),
-                              include_dirs, options.flags};
-    CacheKeyInputs inputs;
-    inputs.backend = "cpu";
-    inputs.source_text = request.source;
-    inputs.source_display = display;
-    inputs.flags = cpu_compile_flags(request);
-    inputs.target = cpu_target_description();
-    inputs.toolchain = cpu_toolchain_identity();
-    inputs.kernel_headers_hash = kernel_headers_hash();
-    inputs.include_roots.push_back(path.parent_path());
-    for (const auto& dir : include_dirs)
-        inputs.include_roots.push_back(dir);
-
+    // A `.cu` source has two loaders: NVRTC's (device cuda) and the CUDA emulation's (cuda-emu,
+    // compiled on first use); emulation_only keeps the second alone and compiles it now. The
+    // first loader is the one the report describes.
+    std::vector<std::unique_ptr<detail::SourceLoader>> loaders;
+    if (!cuda) {
+        loaders.push_back(detail::make_cpu_loader(*cache_, unit, devices_of(source)));
+    } else {
+        if (!options.emulation_only) loaders.push_back(detail::make_cuda_loader(*cache_, unit));
+        loaders.push_back(detail::make_emu_loader(cache_, unit, options.emulation_only));
+    }
     LoadReport report;
-    report.file = display;
-    for (const auto& s : *signatures)
+    report.file = unit.display;
+    report.backend = loaders.front()->backend();
+    for (const auto& s : unit.signatures)
         report.targets.push_back(options.prefix + "." + s.name);
-    const std::string key = content_key(inputs, options.prefix);
     {
+        // Unchanged when every target already has, for every device the loaders serve, an
+        // implementation of the same content that has not failed (and, when this load is to
+        // compile the emulation, one that is compiled).
         std::shared_lock lock(mutex_);
-        bool all_present = !signatures->empty();
+        bool all_present = !unit.signatures.empty();
         for (const auto& name : report.targets) {
             auto it = targets_.find(name);
-            all_present = all_present && it != targets_.end() && it->second->content_key_ == key &&
-                          !it->second->load_error_;
+            for (const auto& loader : loaders)
+                for (Device device : loader->devices()) {
+                    bool present = false;
+                    if (it != targets_.end())
+                        for (const auto& impl : it->second->impls_) {
+                            const TargetImpl::State state = impl->state();
+                            present |= impl->device == device &&
+                                       impl->content_key == loader->content_key() &&
+                                       state != TargetImpl::State::failed &&
+                                       (!options.emulation_only ||
+                                        state == TargetImpl::State::ready);
+                        }
+                    all_present = all_present && present;
+                }
         }
         if (all_present) {
             report.unchanged = true;
@@ -216,82 +353,86 @@ Result<LoadReport> Registry::load_source(const std::filesystem::path& path,
         }
     }
 
-    std::shared_ptr<JitModule> module;
-    if (auto hit = cache_->lookup(inputs)) {
-        auto loaded = load_cpu_object(hit->blob, display);
-        if (loaded) {
-            module = *loaded;
-            report.cache_hit = true;
-        } else {
-            log_warn(op + ": the cached object did not link (" + loaded.error().message +
-                     "); recompiling");
-        }
+    // Published together, so that a conflict leaves the registry as it was.
+    detail::SourceBuild build;
+    std::vector<std::shared_ptr<TargetImpl>> impls;
+    for (size_t i = 0; i < loaders.size(); ++i) {
+        detail::SourceBuild built = loaders[i]->build();
+        impls.insert(impls.end(), built.impls.begin(), built.impls.end());
+        if (i == 0) build = std::move(built);
     }
-    std::optional<Error> failure;
-    if (!module) {
-        auto compiled = compile_cpp(request);
-        if (!compiled) {
-            failure = make_error(op + ": compilation failed", compiled.error().log);
-        } else {
-            if (!compiled->diagnostics.empty()) log_info(op + ": " + compiled->diagnostics);
-            auto stored = cache_->store(inputs, compiled->headers_read, compiled->object,
-                                        compiled->seconds, metadata_for(*signatures));
-            if (!stored) log_warn(op + ": not cached: " + stored.error().message);
-            auto loaded = load_cpu_object(compiled->object, display);
-            if (loaded)
-                module = *loaded;
-            else
-                failure = make_error(op + ": " + loaded.error().message, loaded.error().log);
-        }
-    }
-
-    std::vector<std::shared_ptr<Target>> targets;
-    for (const auto& s : *signatures) {
-        auto target = std::make_shared<Target>();
-        target->name_ = options.prefix + "." + s.name;
-        target->signature_ = s;
-        target->content_key_ = key;
-        target->module_ = module;
-        target->load_error_ = failure;
-        if (module && !failure) {
-            auto symbol = module->symbol(entry_symbol(s));
-            if (!symbol) {
-                failure = make_error(op + ": " + symbol.error().message);
-                target->load_error_ = failure;
-            } else {
-                target->entry_ = reinterpret_cast<Target::Entry>(*symbol);
-            }
-        }
-        targets.push_back(std::move(target));
-    }
-    if (failure)
-        for (auto& t : targets)
-            t->load_error_ = failure;
-
-    if (auto published = publish(std::move(targets), options.replace); !published)
+    if (auto published = publish(std::move(impls), options.prefix, options.replace); !published)
         return published.error();
-    report.error = failure;
+    report.cache_hit = build.cache_hit;
+    report.arch = build.arch;
+    report.error = build.failure;
+    report.deferred = build.deferred;
     report.milliseconds = elapsed_ms(start);
-    if (failure) return *failure;
+    if (build.failure) return *build.failure;
     return report;
 }
 
-Result<void> Registry::publish(std::vector<std::shared_ptr<Target>> targets, bool replace) {
+Result<void> Registry::publish(std::vector<std::shared_ptr<TargetImpl>> impls,
+                               const std::string& prefix, bool replace) {
     std::unique_lock lock(mutex_);
-    for (const auto& t : targets) {
-        auto it = targets_.find(t->name_);
-        if (it == targets_.end() || replace || it->second->load_error_ ||
-            it->second->content_key_ == t->content_key_)
-            continue;
-        const auto& old = it->second->signature_;
-        return make_error("load(" + t->signature_.file + ":" + std::to_string(t->signature_.line) +
-                          "): target '" + t->name_ + "' is already defined by " + old.file + ":" +
-                          std::to_string(old.line) +
-                          " with different content (load with replace to redefine it)");
+    for (const auto& impl : impls) {
+        const std::string name = prefix + "." + impl->signature.name;
+        auto it = targets_.find(name);
+        if (it == targets_.end()) continue;
+        for (const auto& old : it->second->impls_) {
+            if (old->device == impl->device) {
+                if (replace || old->state() == TargetImpl::State::failed ||
+                    old->content_key == impl->content_key)
+                    continue;
+                return make_error("load(" + location(impl->signature) + "): target '" + name +
+                                  "' is already defined by " + location(old->signature) +
+                                  " with different content (load with replace to redefine it)");
+            }
+            if (replace) continue;
+            if (auto why = signature_mismatch(old->signature, impl->signature))
+                return make_error("load(" + location(impl->signature) + "): target '" + name +
+                                  "' is also defined for " + std::string(device_name(old->device)) +
+                                  " by " + location(old->signature) + " with another signature " +
+                                  *why +
+                                  "; twins must agree on parameter kinds, dtypes and attr "
+                                  "names");
+        }
     }
     // Callers holding the previous targets keep them (and their code) alive until they drop them.
-    for (auto& t : targets)
-        targets_[t->name_] = std::move(t);
+    for (auto& impl : impls) {
+        const std::string name = prefix + "." + impl->signature.name;
+        auto target = std::make_shared<Target>();
+        target->name_ = name;
+        target->registry_ = this;
+        if (auto it = targets_.find(name); it != targets_.end())
+            for (const auto& old : it->second->impls_)
+                if (old->device != impl->device &&
+                    !signature_mismatch(old->signature, impl->signature)) // replace drops the rest
+                    target->impls_.push_back(old);
+        target->impls_.push_back(std::move(impl));
+        std::sort(target->impls_.begin(), target->impls_.end(),
+                  [](const auto& a, const auto& b) { return a->device < b->device; });
+        for (const auto& i : target->impls_)
+            if (i->load_error && !target->load_error_) target->load_error_ = i->load_error;
+        targets_[name] = std::move(target);
+    }
+    return {};
+}
+
+const Signature& Target::signature() const {
+    return impls_.front()->signature;
+}
+
+std::vector<Device> Target::devices() const {
+    std::vector<Device> devices;
+    for (const auto& impl : impls_)
+        devices.push_back(impl->device);
+    return devices;
+}
+
+std::string Target::backend(Device device) const {
+    for (const auto& impl : impls_)
+        if (impl->device == device) return impl->backend;
     return {};
 }
 

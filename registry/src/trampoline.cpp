@@ -72,7 +72,30 @@ std::string scalar_check(const std::string& type, size_t i) {
     return check;
 }
 
-void generate_one(const Signature& s, std::string& out) {
+// What differs between the `.cpp` entries and the emulated `.cu` ones, whose tensors (args and
+// rets alike) are BE::Tensor values: a top-level const is not part of a parameter's type.
+enum class Flavor { cpu, emu };
+
+struct TensorCheck {
+    std::string condition;
+    std::string needs;
+};
+
+TensorCheck tensor_check(Flavor flavor, ParamKind kind, const std::string& idx) {
+    if (flavor == Flavor::emu)
+        return {"::std::is_same_v<::BE::detail::param_t<F, " + idx + ">, ::BE::Tensor>",
+                "a BE::Tensor parameter (by value)"};
+    if (kind == ParamKind::ret)
+        return {"::BE::detail::param_is_ret<F, " + idx + ">()", "a BE::Tensor& parameter"};
+    // The parser lets `arg` bind a non-const BE::Tensor& (read-only by convention), so the check
+    // admits it and the value is a non-const lvalue, which binds to every admitted parameter type
+    // (const BE::Tensor&, BE::Tensor&, BE::Tensor by value).
+    return {"::BE::detail::param_is_arg<F, " + idx + ">() || ::std::is_same_v<" +
+                "::BE::detail::param_t<F, " + idx + ">, ::BE::Tensor&>",
+            "a const BE::Tensor& parameter"};
+}
+
+void generate_one(const Signature& s, Flavor flavor, std::string& out) {
     const std::string file = escape(std::filesystem::path(s.file).filename().string());
     const std::string line = std::to_string(s.line);
     const std::string where = "#line " + line + "\n"; // every statement reports at the annotation
@@ -80,7 +103,7 @@ void generate_one(const Signature& s, std::string& out) {
     const size_t n = s.params.size();
 
     out += "#line " + line + " \"" + file + "\"\n";
-    out += "extern \"C\" int " + entry_symbol(s) +
+    out += "extern \"C\" int " + (flavor == Flavor::cpu ? entry_symbol(s) : emu_entry_symbol(s)) +
            "(void* const* params, ::BE::detail::ErrorSink* error) noexcept {\n";
     out += where + "    using F = decltype(&" + s.function + ");\n";
     out += where + "    static_assert(::BE::detail::arity<F>() == " + std::to_string(n) + ", \"" +
@@ -92,35 +115,31 @@ void generate_one(const Signature& s, std::string& out) {
         const std::string idx = std::to_string(i);
         const std::string token =
             who + "token " + std::to_string(i + 1) + " '" + escape(token_text(p)) + "' needs ";
-        std::string check, value;
+        std::string value;
         switch (p.kind) {
         case ParamKind::arg:
-            // The parser lets `arg` bind a non-const BE::Tensor& (read-only by convention), so
-            // the check admits it and the value is a non-const lvalue, which binds to every
-            // admitted parameter type (const BE::Tensor&, BE::Tensor&, BE::Tensor by value).
-            check = "::BE::detail::param_is_arg<F, " + idx + ">() || ::std::is_same_v<" +
-                    "::BE::detail::param_t<F, " + idx + ">, ::BE::Tensor&>";
+        case ParamKind::ret: {
+            const TensorCheck check = tensor_check(flavor, p.kind, idx);
             value = "*static_cast<::BE::Tensor*>(params[" + idx + "])";
-            out += where + "    static_assert(" + check + ", \"" + token +
-                   "a const BE::Tensor& parameter\");\n";
+            out += where + "    static_assert(" + check.condition + ", \"" + token + check.needs +
+                   "\");\n";
             break;
-        case ParamKind::ret:
-            check = "::BE::detail::param_is_ret<F, " + idx + ">()";
-            value = "*static_cast<::BE::Tensor*>(params[" + idx + "])";
-            out += where + "    static_assert(" + check + ", \"" + token +
-                   "a BE::Tensor& parameter\");\n";
-            break;
+        }
         case ParamKind::stream:
             value = "*static_cast<const std::int64_t*>(params[" + idx + "])";
-            out += where + "    static_assert(" + scalar_check("std::int64_t", i) + ", \"" + token +
-                   "an int64_t parameter\");\n";
+            if (flavor == Flavor::emu)
+                out += where + "    static_assert(false, \"" + token +
+                       "a host entry: .cu kernels take no stream\");\n";
+            else
+                out += where + "    static_assert(" + scalar_check("std::int64_t", i) + ", \"" +
+                       token + "an int64_t parameter\");\n";
             break;
         case ParamKind::attr: {
             const std::string type = p.dtype ? scalar_type(*p.dtype) : std::string();
             if (type.empty()) {
                 out += where + "    static_assert(false, \"" + token +
-                       "a host scalar type, and float16/bfloat16 attrs have none in .cpp "
-                       "entries\");\n";
+                       "a host scalar type, and float16/bfloat16 attrs have none in " +
+                       (flavor == Flavor::cpu ? ".cpp entries" : "CUDA emulation") + "\");\n";
                 value = "0";
                 break;
             }
@@ -146,7 +165,19 @@ std::string entry_symbol(const Signature& signature) {
 std::string generate_cpp_trampolines(const std::vector<Signature>& signatures) {
     std::string out = "\n// Entry trampolines generated by becore (registry/src/trampoline.cpp).\n";
     for (const Signature& s : signatures)
-        generate_one(s, out);
+        generate_one(s, Flavor::cpu, out);
+    return out;
+}
+
+std::string emu_entry_symbol(const Signature& signature) {
+    return "__be_emu_entry_" + signature.name;
+}
+
+std::string generate_emu_trampolines(const std::vector<Signature>& signatures) {
+    std::string out = "\n// CUDA emulation entry trampolines generated by becore "
+                      "(registry/src/trampoline.cpp).\n";
+    for (const Signature& s : signatures)
+        generate_one(s, Flavor::emu, out);
     return out;
 }
 

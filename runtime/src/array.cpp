@@ -1,4 +1,5 @@
 #include <becore/runtime/array.h>
+#include <becore/runtime/cuda_backend.h>
 
 #include <algorithm>
 #include <charconv>
@@ -108,6 +109,18 @@ const BE::Tensor HostArray::view() const { // NOLINT(readability-const-return-ty
     return make_tensor_view(const_cast<void*>(data()), dtype_, shape_);
 }
 
+BE::Tensor HostArray::emu_view() {
+    BE::Tensor tensor = view();
+    tensor.device_ = Device::cuda_emu;
+    return tensor;
+}
+
+const BE::Tensor HostArray::emu_view() const { // NOLINT(readability-const-return-type)
+    BE::Tensor tensor = view();
+    tensor.device_ = Device::cuda_emu;
+    return tensor;
+}
+
 BE::Tensor make_tensor_view(void* data, DType dtype, const std::vector<int64_t>& shape) {
     auto numel = checked_numel("make_tensor_view", dtype, shape);
     if (!numel) throw Exception(numel.error());
@@ -117,6 +130,95 @@ BE::Tensor make_tensor_view(void* data, DType dtype, const std::vector<int64_t>&
     tensor.device_ = Device::cpu;
     tensor.device_index = 0;
     fill_c_strides(tensor, shape);
+    return tensor;
+}
+
+Result<DeviceArray> DeviceArray::create(DType dtype, std::vector<int64_t> shape, int device) {
+    auto numel = checked_numel("DeviceArray::create", dtype, shape);
+    if (!numel) return numel.error();
+    auto memory = cuda_malloc(static_cast<size_t>(*numel * dtype_size(dtype)), device);
+    if (!memory)
+        return make_error("DeviceArray::create(" + shape_string(shape) + " " +
+                          std::string(dtype_name(dtype)) + "): " + memory.error().message);
+    DeviceArray array;
+    array.dtype_ = dtype;
+    array.shape_ = std::move(shape);
+    array.numel_ = *numel;
+    array.device_ = device;
+    array.data_ = *memory;
+    return array;
+}
+
+Result<DeviceArray> DeviceArray::from_host(const HostArray& host, int device) {
+    auto array = create(host.dtype(), host.shape(), device);
+    if (!array) return array.error();
+    if (auto copied = array->copy_from(host); !copied) return copied.error();
+    return array;
+}
+
+DeviceArray::DeviceArray(DeviceArray&& other) noexcept
+    : dtype_(std::exchange(other.dtype_, DType::float32)), shape_(std::exchange(other.shape_, {0})),
+      numel_(std::exchange(other.numel_, 0)), device_(std::exchange(other.device_, 0)),
+      data_(std::exchange(other.data_, nullptr)) {}
+
+DeviceArray& DeviceArray::operator=(DeviceArray&& other) noexcept {
+    if (this != &other) {
+        release();
+        dtype_ = std::exchange(other.dtype_, DType::float32);
+        shape_ = std::exchange(other.shape_, {0});
+        numel_ = std::exchange(other.numel_, 0);
+        device_ = std::exchange(other.device_, 0);
+        data_ = std::exchange(other.data_, nullptr);
+    }
+    return *this;
+}
+
+DeviceArray::~DeviceArray() {
+    release();
+}
+
+void DeviceArray::release() noexcept {
+    cuda_free(data_, device_);
+    data_ = nullptr;
+}
+
+namespace {
+Result<void> same_layout(const char* op, const DeviceArray& device, const HostArray& host) {
+    if (device.dtype() == host.dtype() && device.shape() == host.shape()) return {};
+    return make_error(std::string(op) + ": the device array is " + shape_string(device.shape()) +
+                      " " + std::string(dtype_name(device.dtype())) + " but the host array is " +
+                      shape_string(host.shape()) + " " + std::string(dtype_name(host.dtype())));
+}
+} // namespace
+
+Result<void> DeviceArray::copy_from(const HostArray& host) {
+    if (auto ok = same_layout("DeviceArray::copy_from", *this, host); !ok) return ok;
+    auto copied = cuda_copy_to_device(data_, host.data(), static_cast<size_t>(nbytes()), device_);
+    if (!copied) return make_error("DeviceArray::copy_from: " + copied.error().message);
+    return {};
+}
+
+Result<void> DeviceArray::copy_to(HostArray& host) const {
+    if (auto ok = same_layout("DeviceArray::copy_to", *this, host); !ok) return ok;
+    auto copied = cuda_copy_to_host(host.data(), data_, static_cast<size_t>(nbytes()), device_);
+    if (!copied) return make_error("DeviceArray::copy_to: " + copied.error().message);
+    return {};
+}
+
+Result<HostArray> DeviceArray::to_host() const {
+    auto host = HostArray::create(dtype_, shape_);
+    if (!host) return host.error();
+    if (auto copied = copy_to(*host); !copied) return copied.error();
+    return host;
+}
+
+BE::Tensor DeviceArray::view() const {
+    BE::Tensor tensor;
+    tensor.data = data_;
+    tensor.dtype_ = dtype_;
+    tensor.device_ = Device::cuda;
+    tensor.device_index = device_;
+    fill_c_strides(tensor, shape_);
     return tensor;
 }
 

@@ -6,9 +6,13 @@
 #include <becore/runtime/log.h>
 #include <becore/runtime/paths.h>
 
+// LLVM is linked statically and privately (runtime/CMakeLists.txt): its inline functions and
+// template instances emitted here must not be exported either.
+#pragma GCC visibility push(hidden)
 #include <llvm/ADT/StringMap.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/Support/Host.h>
+#pragma GCC visibility pop
 #include <oneapi/tbb/version.h>
 
 #include <atomic>
@@ -55,7 +59,14 @@ std::string host_cpu() { return llvm::sys::getHostCPUName().str(); }
 
 std::vector<std::string> cpu_compile_flags(const CpuCompileRequest& request) {
     std::vector<std::string> flags{"-O3", "-std=c++20", "-march=native", "-fPIC",
-                                   "-ffp-contract=off", "-include", "be/be.h", "-I<becore-kernels>"};
+                                   "-ffp-contract=off", "-include", "be/be.h"};
+    // The driver would take a .cu file for CUDA; on the CPU it is host C++ (the CUDA emulation).
+    if (request.path.extension() == ".cu") flags.insert(flags.begin(), {"-x", "c++"});
+    for (const auto& header : request.pre_includes) {
+        flags.push_back("-include");
+        flags.push_back(header);
+    }
+    flags.push_back("-I<becore-kernels>");
     auto base = request.path.parent_path();
     for (const auto& dir : request.include_dirs)
         flags.push_back("-I" + (dir.is_absolute() ? dir.lexically_relative(base) : dir).string());
@@ -95,7 +106,7 @@ Result<CompiledObject> compile_cpp(const CpuCompileRequest& request) {
     // The same flags as the key, with the placeholders made concrete: becore's header directory
     // and the include directories as absolute paths.
     auto base = request.path.parent_path();
-    for (const auto& flag : cpu_compile_flags({request.path, {}, {}, {}}))
+    for (const auto& flag : cpu_compile_flags({request.path, {}, {}, {}, request.pre_includes}))
         job.arguments.push_back(flag == "-I<becore-kernels>" ? "-I" + include_dir.string() : flag);
     for (const auto& dir : request.include_dirs)
         job.arguments.push_back("-I" + (dir.is_absolute() ? dir : base / dir).string());

@@ -7,13 +7,19 @@
 #include <becore/runtime/paths.h>
 #include <becore/runtime/threads.h>
 
+// LLVM is linked statically and privately (runtime/CMakeLists.txt): its inline functions and
+// template instances emitted here must not be exported either, or the libLLVM-16.so that the
+// compiler plugin loads could bind to them.
+#pragma GCC visibility push(hidden)
 #include <llvm/ExecutionEngine/JITLink/JITLinkMemoryManager.h>
 #include <llvm/ExecutionEngine/Orc/ELFNixPlatform.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
+#include <llvm/Support/Host.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/TargetSelect.h>
+#pragma GCC visibility pop
 
 #include <atomic>
 #include <cstdio>
@@ -64,6 +70,27 @@ class PerfMapPlugin : public ObjectLinkingLayer::Plugin {
     std::FILE* file_ = nullptr;
     std::mutex mutex_;
 };
+
+// The runtime only links objects; it never compiles IR. LLJIT still wants a compile function for
+// its IR layer: this one refuses, so no LLVM target (code generator) is registered or linked.
+class NoIRCompiler : public IRCompileLayer::IRCompiler {
+  public:
+    NoIRCompiler() : IRCompiler(IRSymbolMapper::ManglingOptions()) {}
+    Expected<std::unique_ptr<MemoryBuffer>> operator()(Module&) override {
+        return llvm::make_error<StringError>("becore's JIT links objects only; it cannot compile IR",
+                                       inconvertibleErrorCode());
+    }
+};
+
+// x86-64 ELF (the only host becore supports: the ORC runtime is liborc_rt-x86_64.a). Set
+// explicitly because deriving it would need the X86 target registered. This is LLVM 16's layout
+// for x86_64-*-linux-*; it only feeds LLJIT's global prefix ('\0' for ELF) and its unused IR
+// layer.
+constexpr const char* k_host_data_layout =
+    "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128";
+#if !defined(__x86_64__) || !defined(__linux__)
+#error "cpu_jit.cpp: k_host_data_layout describes x86_64 Linux only"
+#endif
 
 class CpuJit {
   public:
@@ -125,8 +152,6 @@ class CpuJit {
   private:
     static Result<std::unique_ptr<CpuJit>> create() {
         apply_thread_limit();
-        InitializeNativeTarget();
-        InitializeNativeTargetAsmPrinter();
         auto orc_runtime = private_library_dir() / "liborc_rt.a";
         if (!std::filesystem::exists(orc_runtime))
             return make_error("cpu backend: the ORC runtime " + orc_runtime.string() +
@@ -137,6 +162,13 @@ class CpuJit {
         }();
         auto built =
             LLJITBuilder()
+                .setJITTargetMachineBuilder(
+                    JITTargetMachineBuilder(Triple(llvm::sys::getProcessTriple())))
+                .setDataLayout(DataLayout(k_host_data_layout))
+                .setCompileFunctionCreator([](JITTargetMachineBuilder)
+                                               -> Expected<std::unique_ptr<IRCompileLayer::IRCompiler>> {
+                    return std::make_unique<NoIRCompiler>();
+                })
                 .setObjectLinkingLayerCreator([perf_map](ExecutionSession& session, const Triple&)
                                                   -> Expected<std::unique_ptr<ObjectLayer>> {
                     auto memory = jitlink::InProcessMemoryManager::Create();

@@ -1,6 +1,7 @@
 #include <becore/runtime/dtype.h>
 
 #include <array>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -57,6 +58,40 @@ Result<Device> parse_device(std::string_view text) {
     if (text == "cuda-emu") return Device::cuda_emu;
     return make_error("parse_device: unknown device '" + std::string(text) +
                       "' (expected cpu, cuda, gpu or cuda-emu)");
+}
+
+uint16_t float16_bits(float value) {
+    uint32_t f = 0;
+    std::memcpy(&f, &value, sizeof f);
+    const uint32_t sign = (f >> 16) & 0x8000u;
+    const uint32_t exponent = (f >> 23) & 0xffu;
+    uint32_t mantissa = f & 0x7fffffu;
+    if (exponent == 0xff) // infinity, or NaN with a quiet bit kept
+        return static_cast<uint16_t>(sign | 0x7c00u | (mantissa != 0 ? 0x200u | (mantissa >> 13) : 0));
+    const int e = static_cast<int>(exponent) - 127 + 15;
+    if (e >= 0x1f) return static_cast<uint16_t>(sign | 0x7c00u); // overflow → infinity
+    if (e <= 0) {                                                 // subnormal half, or zero
+        if (e < -10) return static_cast<uint16_t>(sign);
+        mantissa |= 0x800000u;
+        const int shift = 14 - e;
+        uint32_t half = mantissa >> shift;
+        const uint32_t rest = mantissa & ((1u << shift) - 1), midpoint = 1u << (shift - 1);
+        if (rest > midpoint || (rest == midpoint && (half & 1u))) ++half;
+        return static_cast<uint16_t>(sign | half);
+    }
+    uint32_t half = (static_cast<uint32_t>(e) << 10) | (mantissa >> 13);
+    const uint32_t rest = mantissa & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half; // may carry into infinity
+    return static_cast<uint16_t>(sign | half);
+}
+
+uint16_t bfloat16_bits(float value) {
+    uint32_t f = 0;
+    std::memcpy(&f, &value, sizeof f);
+    if ((f & 0x7f800000u) == 0x7f800000u && (f & 0x7fffffu) != 0)
+        return static_cast<uint16_t>((f >> 16) | 0x40u); // NaN stays NaN (quiet)
+    f += 0x7fffu + ((f >> 16) & 1u);
+    return static_cast<uint16_t>(f >> 16);
 }
 
 } // namespace be

@@ -1,5 +1,6 @@
 // The persistent cache: layout, round trips across instances (as across processes), damaged
 // blobs, statistics, clear, the in-memory mode and the choice of directory.
+#include "cache_process_util.h"
 #include "cache_test_util.h"
 #include "test_support.h"
 
@@ -363,14 +364,27 @@ TEST_F(CacheStore, UnusableDirectoryFallsBackToMemory) {
     EXPECT_TRUE(cache->lookup(sample_inputs()).has_value());
 }
 
-TEST_F(CacheStore, DamagedIndexFallsBackToMemory) {
+TEST_F(CacheStore, DamagedIndexIsMovedAsideAndStartedAnew) {
+    // More in test_cache_damage.cpp; an index of another (newer) becore is never touched.
     fs::create_directories(cache_dir() / "v1");
     test::write_file(cache_dir() / "v1" / "index.sqlite3", std::string(4096, 'z'));
     testing::internal::CaptureStderr();
     auto cache = open();
     testing::internal::GetCapturedStderr();
+    EXPECT_TRUE(cache->persistent());
+    EXPECT_NE(cache->warning().find("was corrupt"), std::string::npos) << cache->warning();
+    EXPECT_TRUE(fs::exists(cache_dir() / "v1" / "index.sqlite3.corrupt"));
+}
+
+TEST_F(CacheStore, IndexOfANewerSchemaIsNeverTouched) {
+    store_sample();
+    test::exec_sql(cache_dir() / "v1" / "index.sqlite3", "PRAGMA user_version = 99");
+    testing::internal::CaptureStderr();
+    auto cache = open();
+    testing::internal::GetCapturedStderr();
     EXPECT_FALSE(cache->persistent());
-    EXPECT_FALSE(cache->warning().empty());
+    EXPECT_NE(cache->warning().find("newer"), std::string::npos) << cache->warning();
+    EXPECT_FALSE(fs::exists(cache_dir() / "v1" / "index.sqlite3.corrupt"));
 }
 
 TEST(CacheMemory, WorksWithoutADisk) {

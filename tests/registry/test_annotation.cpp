@@ -380,7 +380,11 @@ TEST(AnnotationParse, LaunchClauseKeptForCuda) {
     ASSERT_TRUE(inferred.launch.has_value());
     EXPECT_EQ(inferred.launch->text, "blocks=n");
     EXPECT_EQ(render(inferred), "ret y, attr n:int32");
-    auto bound = parse_one("// @BE k2 = k<float> arg ret launch(threads=y.size(0))\n", cuda);
+    // The clause is parsed against the parameters, here named by the template's declaration.
+    auto bound = parse_one("template <typename T> __global__ void k(const BE::Tensor x, "
+                           "BE::Tensor y) {}\n"
+                           "// @BE k2 = k<float> arg ret launch(threads=y.size(0))\n",
+                           cuda);
     EXPECT_EQ(bound.launch->text, "threads=y.size(0)");
 }
 

@@ -12,12 +12,14 @@
 
 int main(int argc, char** argv) {
     auto& registry = be::Registry::global();
-    int hits = 0, compiled = 0, failed = 0;
+    int hits = 0, compiled = 0, failed = 0, deferred = 0;
     for (int i = 1; i < argc; ++i) {
-        auto report = registry.load_cpp_file(argv[i]);
+        auto report = registry.load_file(argv[i]);
         if (!report) {
             ++failed;
             std::cerr << report.error().full() << "\n";
+        } else if (report->deferred) {
+            ++deferred; // a .cu file without a CUDA architecture: registered, not compiled
         } else if (report->cache_hit) {
             ++hits;
         } else {
@@ -29,7 +31,7 @@ int main(int argc, char** argv) {
     bool clang_mapped = false;
     while (std::getline(maps, line)) clang_mapped |= line.find("libclang-cpp") != std::string::npos;
     std::cout << "{\"hits\": " << hits << ", \"compiled\": " << compiled << ", \"failed\": " << failed
-              << ", \"clang_mapped\": " << (clang_mapped ? "true" : "false")
+              << ", \"deferred\": " << deferred << ", \"clang_mapped\": " << (clang_mapped ? "true" : "false")
               << ", \"threads\": " << be::active_thread_limit() << ", \"targets\": [";
     auto names = registry.names();
     for (size_t i = 0; i < names.size(); ++i) std::cout << (i ? ", " : "") << "\"" << names[i] << "\"";

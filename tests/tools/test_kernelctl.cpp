@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 namespace be {
 namespace {
 
@@ -33,7 +35,7 @@ class KernelctlTest : public ::testing::Test {
 
 TEST_F(KernelctlTest, HelpEverywhereAndUsageErrorsExitTwo) {
     for (const char* cmd : {"--help", "path --help", "targets --help", "build --help",
-                            "call --help", "ls --help", "clear --help"}) {
+                            "call --help", "ls --help", "clear --help", "report --help"}) {
         auto r = run(cmd);
         EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
         EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
@@ -77,23 +79,64 @@ TEST_F(KernelctlTest, MalformedAnnotationIsInvalidInput) {
 }
 
 TEST_F(KernelctlTest, BuildReportsCompiledThenHit) {
-    auto first = run_json("build --json " + k_examples.string());
-    ASSERT_EQ(first.size(), 4u);
+    // The examples hold 4 CPU targets and 6 CUDA ones; --arch lets the .cu files compile offline.
+    auto first = run_json("build --json --arch sm_90 " + k_examples.string());
+    ASSERT_EQ(first.size(), 10u);
+    int cuda_rows = 0;
     for (const auto& row : first) {
         EXPECT_EQ(row["status"], "compiled") << row.dump();
         EXPECT_TRUE(row["ms"].is_number());
         EXPECT_EQ(row["target"].get<std::string>().rfind("kernels.", 0), 0u) << row.dump();
+        cuda_rows += row["backend"] == "cuda";
     }
+    EXPECT_EQ(cuda_rows, 6);
     // A fresh process finds everything; the prefix only names targets, it is not in the key.
-    auto second = run_json("build --json --prefix ex " + k_examples.string());
-    ASSERT_EQ(second.size(), 4u);
+    auto second = run_json("build --json --arch sm_90 --prefix ex " + k_examples.string());
+    ASSERT_EQ(second.size(), 10u);
     for (const auto& row : second) {
         EXPECT_EQ(row["status"], "hit") << row.dump();
         EXPECT_EQ(row["target"].get<std::string>().rfind("ex.", 0), 0u) << row.dump();
     }
     auto listed = run_json("ls --json");
-    EXPECT_GE(listed.size(), 2u);
-    EXPECT_EQ(listed[0]["backend"], "cpu");
+    EXPECT_EQ(listed.size(), 5u);
+    std::set<std::string> backends;
+    for (const auto& entry : listed)
+        backends.insert(entry["backend"].get<std::string>());
+    EXPECT_EQ(backends, (std::set<std::string>{"cpu", "cuda"}));
+}
+
+TEST_F(KernelctlTest, TargetsListsCudaKernelsWithTheirLaunchClause) {
+    auto out = run_json("targets --json " + (k_examples / "rows.cu").string());
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0]["name"], "rows.clamp_rows");
+    EXPECT_EQ(out[0]["backend"], "cuda");
+    EXPECT_EQ(out[0]["device"], "cuda");
+    EXPECT_EQ(out[0]["launch"], "blocks=m.size(0), block=128");
+    EXPECT_EQ(out[1]["launch"], "threads=count");
+    auto text = run("targets " + (k_examples / "rows.cu").string());
+    EXPECT_NE(text.output.find("rows.iota(ret out, attr count:int64, attr start:float32) "
+                               "launch(threads=count)  [cuda]"),
+              std::string::npos)
+        << text.output;
+    auto bad = run("targets " + (work / "bad.cu").string());
+    EXPECT_EQ(bad.exit_code, 2);
+    test::write_file(work / "bad.cu", "// @BE k launch(threads=z)\n__global__ void k(BE::Tensor o) {}\n");
+    bad = run("targets " + (work / "bad.cu").string());
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.output.find("bad.cu:1): malformed launch clause 'launch(threads=z)'"),
+              std::string::npos)
+        << bad.output;
+}
+
+TEST_F(KernelctlTest, ReportSaysWhetherThereIsACudaDevice) {
+    auto out = run_json("report --json");
+    EXPECT_EQ(out["devices"][0], "cpu");
+    EXPECT_TRUE(out["cuda"].contains("available"));
+    EXPECT_TRUE(out["cuda"].contains("reason"));
+    EXPECT_EQ(out["cache"]["directory"], (cache.path() / "v1").string());
+    auto text = run("report");
+    EXPECT_EQ(text.exit_code, 0);
+    EXPECT_NE(text.output.find("devices: cpu"), std::string::npos) << text.output;
 }
 
 TEST_F(KernelctlTest, BuildOfABrokenFileFailsWithExitOne) {

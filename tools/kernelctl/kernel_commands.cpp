@@ -1,8 +1,10 @@
 // kernelctl commands that parse, build and call kernels.
 #include "kernelctl.h"
 
+#include <becore/frontends/runtime_report.h>
 #include <becore/registry/annotation.h>
 #include <becore/runtime/array.h>
+#include <becore/runtime/cuda_backend.h>
 #include <becore/runtime/dtype.h>
 #include <becore/runtime/npy.h>
 
@@ -25,6 +27,27 @@ json param_json(const be::Param& p) {
             {"dtype", p.dtype ? json(std::string(be::dtype_name(*p.dtype))) : json(nullptr)}};
 }
 
+be::SourceKind source_kind(const fs::path& file) {
+    return file.extension() == ".cu" ? be::SourceKind::cuda : be::SourceKind::cpp;
+}
+
+// The device a file's targets serve: cuda for .cu and for host code that calls BE::cuda_launch.
+be::Device file_device(const fs::path& file, const std::string& source) {
+    return file.extension() == ".cu" || be::calls_cuda_launch(source) ? be::Device::cuda
+                                                                      : be::Device::cpu;
+}
+
+// Said once per invocation, when CUDA is involved and there is no device: the loads themselves
+// stay quiet (a missing GPU is a normal state, not an error).
+void note_cuda_status_once() {
+    static bool said = false;
+    const auto& status = be::cuda_status();
+    if (said || status.available) return;
+    said = true;
+    std::cerr << "kernelctl: note: no CUDA device: " << status.reason
+              << " (.cu targets are compiled with --arch or BECORE_CUDA_ARCH but cannot run here)\n";
+}
+
 } // namespace
 
 int cmd_targets(const std::vector<std::string>& files, bool as_json) {
@@ -32,9 +55,10 @@ int cmd_targets(const std::vector<std::string>& files, bool as_json) {
     for (const auto& name : files) {
         fs::path file(name);
         require_exists(file);
-        auto signatures =
-            be::parse_annotations(read_source(file), file.string(), be::SourceKind::cpp);
+        const std::string source = read_source(file);
+        auto signatures = be::parse_annotations(source, file.string(), source_kind(file));
         if (!signatures) fail(k_exit_invalid, signatures.error().full());
+        const be::Device device = file_device(file, source);
         for (const auto& s : *signatures) {
             json params = json::array();
             for (const auto& p : s.params)
@@ -42,6 +66,8 @@ int cmd_targets(const std::vector<std::string>& files, bool as_json) {
             out.push_back({{"name", file.stem().string() + "." + s.name},
                            {"file", file.string()},
                            {"line", s.line},
+                           {"backend", file.extension() == ".cu" ? "cuda" : "cpu"},
+                           {"device", std::string(be::device_name(device))},
                            {"params", params},
                            {"launch", s.launch ? json(s.launch->text) : json(nullptr)}});
         }
@@ -57,33 +83,56 @@ int cmd_targets(const std::vector<std::string>& files, bool as_json) {
                       p["name"].get<std::string>();
             if (!p["dtype"].is_null()) params += ":" + p["dtype"].get<std::string>();
         }
-        std::cout << t["name"].get<std::string>() << "(" << params << ")  "
-                  << t["file"].get<std::string>() << ":" << t["line"].get<int>() << "\n";
+        std::cout << t["name"].get<std::string>() << "(" << params << ")";
+        if (!t["launch"].is_null()) std::cout << " launch(" << t["launch"].get<std::string>() << ")";
+        std::cout << "  [" << t["device"].get<std::string>() << "]  " << t["file"].get<std::string>()
+                  << ":" << t["line"].get<int>() << "\n";
     }
     return 0;
 }
 
 int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
-              const std::string& prefix, bool as_json) {
+              const std::string& prefix, const std::string& arch, const std::string& device,
+              bool as_json) {
+    if (!arch.empty())
+        if (auto valid = be::normalize_cuda_arch(arch); !valid)
+            fail(k_exit_invalid, "--arch " + arch + ": " + valid.error().message);
+    // --device cuda-emu builds .cu files' CUDA emulation (otherwise compiled on its first use)
+    // instead of NVRTC's binary; .cpp files build as usual.
+    if (!device.empty()) {
+        auto parsed = be::parse_device(device);
+        if (!parsed) fail(k_exit_invalid, "--device " + device + ": " + parsed.error().message);
+        if (*parsed != be::Device::cuda_emu)
+            fail(k_exit_invalid, "--device " + device +
+                                     ": build takes cuda-emu only (without --device, every file "
+                                     "is built for its own device)");
+    }
     std::vector<be::LoadReport> reports;
     for (const auto& name : inputs) {
         fs::path input(name);
         require_exists(input);
+        be::LoadOptions options;
+        options.cuda_arch = arch;
+        options.emulation_only = !device.empty();
         if (fs::is_directory(input)) {
-            auto loaded =
-                registry.load_dir(input, prefix.empty() ? input.filename().string() : prefix);
+            auto loaded = registry.load_dir(
+                input, prefix.empty() ? input.filename().string() : prefix, options);
             if (!loaded) fail(k_exit_invalid, loaded.error().full());
             for (auto& r : *loaded)
                 reports.push_back(std::move(r));
         } else {
-            be::LoadOptions options;
+            if (input.extension() != ".cpp" && input.extension() != ".cu")
+                fail(k_exit_invalid, input.string() + ": not a kernel source (.cpp or .cu)");
             options.prefix = prefix;
-            auto loaded = registry.load_cpp_file(input, options);
+            auto loaded = registry.load_file(input, options);
             if (loaded) {
                 reports.push_back(std::move(loaded.value()));
             } else {
                 be::LoadReport failed;
                 failed.file = input.string();
+                failed.backend = input.extension() != ".cu" ? "cpu"
+                                 : options.emulation_only ? "cuda-emu"
+                                                          : "cuda";
                 failed.error = loaded.error();
                 reports.push_back(std::move(failed));
             }
@@ -93,20 +142,22 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
     json out = json::array();
     bool any_failed = false;
     for (const auto& r : reports) {
-        any_failed |= r.error.has_value();
-        std::string status = r.error ? "failed" : (r.cache_hit ? "hit" : "compiled");
-        if (r.error && r.targets.empty()) {
-            out.push_back({{"target", nullptr},
-                           {"file", r.file},
-                           {"status", status},
-                           {"ms", r.milliseconds},
-                           {"error", r.error->full()}});
+        if (r.backend == "cuda") note_cuda_status_once();
+        // Building is compiling: targets left uncompiled for want of an architecture failed.
+        const std::optional<be::Error>& error = r.error ? r.error : r.deferred;
+        any_failed |= error.has_value();
+        std::string status = error ? "failed" : (r.cache_hit ? "hit" : "compiled");
+        json base = {{"file", r.file}, {"status", status}, {"ms", r.milliseconds},
+                     {"backend", r.backend}, {"arch", r.arch.empty() ? json(nullptr) : json(r.arch)}};
+        if (error) base["error"] = error->full();
+        if (error && r.targets.empty()) {
+            base["target"] = nullptr;
+            out.push_back(base);
             continue;
         }
         for (const auto& t : r.targets) {
-            json row = {
-                {"target", t}, {"file", r.file}, {"status", status}, {"ms", r.milliseconds}};
-            if (r.error) row["error"] = r.error->full();
+            json row = base;
+            row["target"] = t;
             out.push_back(row);
         }
     }
@@ -114,10 +165,12 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
         print_json(out);
     } else {
         for (const auto& row : out) {
-            std::printf("%-9s %8.1f ms  %s  (%s)\n", row["status"].get<std::string>().c_str(),
+            std::string backend = row["backend"].get<std::string>();
+            if (!row["arch"].is_null()) backend += " " + row["arch"].get<std::string>();
+            std::printf("%-9s %8.1f ms  %s  [%s]  (%s)\n", row["status"].get<std::string>().c_str(),
                         row["ms"].get<double>(),
                         row["target"].is_null() ? "-" : row["target"].get<std::string>().c_str(),
-                        row["file"].get<std::string>().c_str());
+                        backend.c_str(), row["file"].get<std::string>().c_str());
             if (row.contains("error")) std::cerr << row["error"].get<std::string>() << "\n";
         }
     }
@@ -129,11 +182,22 @@ int cmd_call(be::Registry& registry, const CallOptions& o) {
     require_exists(file);
     for (const auto& a : o.args)
         require_exists(a);
-    auto loaded = registry.load_cpp_file(file);
+    const std::string source = read_source(file);
+    be::Device device = file_device(file, source);
+    if (!o.device.empty()) {
+        auto parsed = be::parse_device(o.device);
+        if (!parsed) fail(k_exit_invalid, "--device " + o.device + ": " + parsed.error().message);
+        device = *parsed;
+    }
+    if (file.extension() != ".cpp" && file.extension() != ".cu")
+        fail(k_exit_invalid, file.string() + ": not a kernel source (.cpp or .cu)");
+    // On cuda-emu a .cu file's emulation is all the call needs: no NVRTC, no architecture.
+    be::LoadOptions load_options;
+    load_options.emulation_only = device == be::Device::cuda_emu && file.extension() == ".cu";
+    auto loaded = registry.load_file(file, load_options);
     if (!loaded) {
         // A file we cannot parse is bad input; one that does not compile is failed work.
-        bool parsed =
-            be::parse_annotations(read_source(file), file.string(), be::SourceKind::cpp).ok();
+        bool parsed = be::parse_annotations(source, file.string(), source_kind(file)).ok();
         fail(parsed ? k_exit_failed : k_exit_invalid, loaded.error().full());
     }
     const std::string target_name = file.stem().string() + "." + o.name;
@@ -187,11 +251,42 @@ int cmd_call(be::Registry& registry, const CallOptions& o) {
         attrs[key] = *value;
     }
 
+    // On cuda-emu the tensors are the host arrays themselves, marked cuda-emu.
+    if (device == be::Device::cuda_emu) {
+        for (auto& view : arg_views)
+            view.device_ = be::Device::cuda_emu;
+        for (auto& view : ret_views)
+            view.device_ = be::Device::cuda_emu;
+    }
+    // On cuda the inputs are copied to the device and the rets start as zero-filled device
+    // arrays, copied back after the call.
+    std::vector<be::DeviceArray> device_arrays;
+    if (device == be::Device::cuda) {
+        if (!be::cuda_status().available)
+            fail(k_exit_failed, "call: no CUDA device: " + be::cuda_status().reason +
+                                    " (--device cuda-emu runs .cu kernels in the CUDA "
+                                    "emulation, on the CPU)");
+        auto to_device = [&](const be::HostArray& host, BE::Tensor& view) {
+            auto array = be::DeviceArray::from_host(host);
+            if (!array) fail(k_exit_failed, array.error().full());
+            view = array->view();
+            device_arrays.push_back(std::move(array.value()));
+        };
+        for (size_t i = 0; i < inputs.size(); ++i)
+            to_device(inputs[i], arg_views[i]);
+        for (size_t i = 0; i < outputs.size(); ++i)
+            to_device(outputs[i], ret_views[i]);
+    }
+
     auto start = std::chrono::steady_clock::now();
     auto called = target->call(arg_views, ret_views, attrs);
+    if (called && device == be::Device::cuda) called = be::cuda_synchronize(0);
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!called) fail(k_exit_failed, called.error().full());
+    for (size_t i = 0; device == be::Device::cuda && i < outputs.size(); ++i)
+        if (auto copied = device_arrays[inputs.size() + i].copy_to(outputs[i]); !copied)
+            fail(k_exit_failed, copied.error().full());
 
     std::error_code ec;
     fs::create_directories(o.out_dir, ec);
@@ -212,6 +307,32 @@ int cmd_call(be::Registry& registry, const CallOptions& o) {
         for (const auto& w : written)
             std::printf("  wrote %s\n", w["path"].get<std::string>().c_str());
     }
+    return 0;
+}
+
+int cmd_report(be::Registry& registry, bool as_json) {
+    const be::RuntimeReport report = be::runtime_report(registry);
+    if (as_json) {
+        print_json(be::to_json(report));
+        return 0;
+    }
+    std::string devices;
+    for (const auto& d : report.devices)
+        devices += (devices.empty() ? "" : ", ") + d;
+    std::printf("becore %s\ndevices: %s\n", report.version.c_str(), devices.c_str());
+    if (report.cuda.available) {
+        for (const auto& d : report.cuda.devices)
+            std::printf("cuda:%d  %s  %s\n", d.index, d.arch.c_str(), d.name.c_str());
+    } else {
+        std::printf("cuda: no CUDA device: %s\n", report.cuda.reason.c_str());
+    }
+    if (report.cuda.nvrtc_available)
+        std::printf("nvrtc: %s (%s)\n", report.cuda.nvrtc_version.c_str(),
+                    report.cuda.nvrtc_library.c_str());
+    else
+        std::printf("nvrtc: unavailable: %s\n", report.cuda.nvrtc_reason.c_str());
+    std::printf("cache: %s\n",
+                report.cache_directory.empty() ? "(in memory)" : report.cache_directory.c_str());
     return 0;
 }
 

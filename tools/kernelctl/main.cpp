@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> target_files;
     auto* targets = app.add_subcommand("targets", "List the targets annotated in source files");
-    targets->add_option("FILE", target_files, "Annotated .cpp files")
+    targets->add_option("FILE", target_files, "Annotated .cpp or .cu files")
         ->required()
         ->check(CLI::ExistingFile);
     targets->add_flag("--json", as_json, "Print JSON");
@@ -58,12 +58,21 @@ int main(int argc, char** argv) {
         app.add_subcommand("build", "Compile (or find in the cache) files or directories");
     build->add_option("INPUT", build_inputs, "Files or directories")->required();
     build->add_option("--prefix", prefix, "Target prefix (default: file stem / directory name)");
+    std::string arch;
+    build->add_option("--arch", arch,
+                      "CUDA architecture for .cu files, e.g. sm_90 (without a device; default: "
+                      "BECORE_CUDA_ARCH)");
+    std::string build_device;
+    build->add_option("--device", build_device,
+                      "cuda-emu: build the CUDA emulation of .cu files now, instead of NVRTC's "
+                      "binary (default: each file for its own device; the emulation is built on "
+                      "first use)");
     build->add_flag("--json", as_json, "Print JSON");
 
     CallOptions call_options;
     auto* call =
         app.add_subcommand("call", "Call a target with .npy inputs; rets start zero-filled");
-    call->add_option("FILE", call_options.file, "Annotated .cpp file")->required();
+    call->add_option("FILE", call_options.file, "Annotated .cpp or .cu file")->required();
     call->add_option("NAME", call_options.name, "Annotation name (the file's prefix is implied)")
         ->required();
     call->add_option("--arg", call_options.args, "Input tensor (.npy), in order");
@@ -73,6 +82,12 @@ int main(int argc, char** argv) {
     call->add_option("--out", call_options.out_dir, "Output directory (created if missing)")
         ->required();
     call->add_flag("--json", call_options.as_json, "Print JSON");
+    call->add_option("--device", call_options.device,
+                     "cpu, cuda (gpu) or cuda-emu (default: cuda for .cu files, else cpu); "
+                     "cuda-emu runs a .cu file's kernels in the CUDA emulation, on the CPU");
+
+    auto* report = app.add_subcommand("report", "What this process can run: devices, CUDA, cache");
+    report->add_flag("--json", as_json, "Print JSON");
 
     auto* ls = app.add_subcommand("ls", "List cache entries");
     ls->add_flag("--json", as_json, "Print JSON");
@@ -80,6 +95,8 @@ int main(int argc, char** argv) {
     bool dry_run = false;
     auto* clear = app.add_subcommand("clear", "Remove every cache entry");
     clear->add_flag("--dry-run", dry_run, "Only say what would be removed");
+
+    auto cache_commands = add_cache_commands(app);
 
     try {
         app.parse(argc, argv);
@@ -93,10 +110,12 @@ int main(int argc, char** argv) {
         if (*targets) return cmd_targets(target_files, as_json);
         auto& registry = be::Registry::global();
         if (*path) return cmd_path(registry);
-        if (*build) return cmd_build(registry, build_inputs, prefix, as_json);
+        if (*build) return cmd_build(registry, build_inputs, prefix, arch, build_device, as_json);
         if (*call) return cmd_call(registry, call_options);
+        if (*report) return cmd_report(registry, as_json);
         if (*ls) return cmd_ls(registry, as_json);
         if (*clear) return cmd_clear(registry, dry_run);
+        if (auto code = run_cache_command(*cache_commands, registry)) return *code;
     } catch (const Failure& f) {
         std::cerr << "kernelctl: " << f.message << "\n";
         return f.exit_code;

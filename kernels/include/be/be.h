@@ -5,5 +5,6 @@
 #include "tensor.h"
 
 #if !defined(__CUDACC__) && !defined(__CUDACC_RTC__)
+#include "cuda_launch.h"
 #include "entry.h"
 #endif

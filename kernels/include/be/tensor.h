@@ -26,6 +26,19 @@ typedef unsigned long long uint64_t;
 #define BE_HOST_DEVICE
 #endif
 
+// Bounds checks of the checked accessors (Tensor::at): on by default on the CPU (`.cpp` kernels
+// and the CUDA emulation, device cuda-emu), where -DBE_BOUNDS_CHECK=0 turns them off; always off
+// under a CUDA compiler (NVRTC, nvcc), where at(...) is a plain unchecked access.
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#undef BE_BOUNDS_CHECK
+#define BE_BOUNDS_CHECK 0
+#elif !defined(BE_BOUNDS_CHECK)
+#define BE_BOUNDS_CHECK 1
+#endif
+#if BE_BOUNDS_CHECK
+#include "check.h"
+#endif
+
 namespace BE {
 
 // Numeric codes are part of the ABI (stored in Tensor::dtype) and of `.npy` mapping tables.
@@ -107,6 +120,50 @@ struct Tensor {
         }
         return true;
     }
+
+    // Checked element access. at<T>(i) is element i of the flat storage, like data_ptr<T>()[i]
+    // (row-major order for a contiguous tensor, any rank); at<T>(i, j) and at<T>(i, j, k) index a
+    // tensor of rank 2 or 3 through its strides. With BE_BOUNDS_CHECK every index, the rank and
+    // sizeof(T) against the dtype are checked, and a failure throws BE::CheckFailure naming the
+    // accessor, the offending index and the shape. Accesses through data_ptr() are never checked.
+    template <typename T> BE_HOST_DEVICE T& at(int64_t i) const {
+#if BE_BOUNDS_CHECK
+        const int64_t index[] = {i};
+        check_access("at(i)", 1, sizeof(T), index);
+#endif
+        return data_ptr<T>()[i];
+    }
+    template <typename T> BE_HOST_DEVICE T& at(int64_t i, int64_t j) const {
+#if BE_BOUNDS_CHECK
+        const int64_t index[] = {i, j};
+        check_access("at(i, j)", 2, sizeof(T), index);
+#endif
+        return data_ptr<T>()[i * strides[0] + j * strides[1]];
+    }
+    template <typename T> BE_HOST_DEVICE T& at(int64_t i, int64_t j, int64_t k) const {
+#if BE_BOUNDS_CHECK
+        const int64_t index[] = {i, j, k};
+        check_access("at(i, j, k)", 3, sizeof(T), index);
+#endif
+        return data_ptr<T>()[i * strides[0] + j * strides[1] + k * strides[2]];
+    }
+
+#if BE_BOUNDS_CHECK
+  private:
+    void check_access(const char* accessor, int indices, unsigned long type_size,
+                      const int64_t* index) const {
+        if ((indices > 1 && rank != indices) || int64_t(type_size) != element_size())
+            detail::access_failed(accessor, rank, indices, element_size(), type_size);
+        if (indices == 1) {
+            if (index[0] < 0 || index[0] >= numel())
+                detail::index_failed(accessor, -1, index[0], shape, rank, numel());
+            return;
+        }
+        for (int d = 0; d < indices; ++d)
+            if (index[d] < 0 || index[d] >= shape[d])
+                detail::index_failed(accessor, d, index[d], shape, rank, numel());
+    }
+#endif
 };
 
 } // namespace BE

@@ -5,6 +5,16 @@
 //   <dir>/v1/index.sqlite3        the index; schema documented in src/index.cpp
 //   <dir>/v1/blobs/ab/<key hex>   one blob per entry; format documented in src/blob_store.cpp
 //   <dir>/v1/tmp/                 temp files of stores in progress (<key>.<pid>.<random>)
+//   <dir>/v1/locks/               flock files: <direct key> (one compile per key), trim, index
+//
+// Layers: lookups try the user cache, then (for what this process stored while the user cache
+// could not be written) an in-memory overlay, then the read-only layers in the order they were
+// added. Only the user cache is ever written, statistics included.
+//
+// Degradation, each announced by one warning: an untrusted user directory (see
+// untrusted_directory_reason) is never read or written, the cache works in memory; a trusted one
+// that is read-only or full is read, and what this process compiles is kept in memory; on a
+// network file system the index uses a rollback journal instead of WAL.
 //
 // The cache never throws: a cache that cannot be opened works in memory, and a damaged entry is
 // a miss (the caller recompiles). It depends on no compiler: a warm lookup hashes files only.
@@ -12,8 +22,10 @@
 
 #include <becore/runtime/error.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,16 +76,124 @@ struct CacheStats {
     double compile_seconds_saved = 0; // sum of compile_seconds over the entries that hit
 };
 
+// One entry in full, for `kernelctl show`.
+struct CacheEntryDetail {
+    CacheEntryInfo info;
+    std::string direct_key;
+    std::vector<std::pair<std::string, std::string>> fields; // key fields, flags folded
+    std::string headers;             // manifest: "root\tpath\thash" per line (src/key.h)
+    std::string checksum;            // XXH3-64 of the payload, 16 hex
+    std::filesystem::path blob_path; // where the blob lives
+    std::filesystem::path layer;     // versioned directory of the cache holding the entry
+};
+
+// What a lookup of these inputs would find, without counting or repairing anything.
+struct CacheExplanation {
+    struct Difference {
+        std::string field; // a key field ("flags", "toolchain", ...) or "header <root>:<path>"
+        std::string ours, theirs;
+    };
+    std::string direct_key;
+    // describe_key_fields(inputs), the flags folded into one "flags" field (space-separated)
+    std::vector<std::pair<std::string, std::string>> fields;
+    bool hit = false;
+    std::string key;             // the entry a lookup would use (hit)
+    std::filesystem::path layer; // the cache holding it ("" = this process's memory)
+    std::string blob_problem;    // set when the row matches but its blob would be rejected
+    // On a miss: the entry closest to these inputs (fewest differing fields; same source file
+    // first, then newest), and what differs. Empty nearest_key when the cache is empty.
+    std::string nearest_key, nearest_source;
+    std::vector<Difference> differences;
+};
+
+// `verify`: every row's blob is read and checksummed, files without a row are looked for.
+struct VerifyFinding {
+    // corrupt_blob, missing_blob, unreadable_blob (I/O error: never deleted), bad_row (a row
+    // whose key does not follow from its fields), orphan_blob and stale_temp (older than an
+    // hour: younger ones belong to stores in progress and are not findings), index_corrupt.
+    std::string kind;
+    std::string key;
+    std::filesystem::path path;
+    std::string detail;
+    bool fixed = false;
+};
+struct VerifyReport {
+    uint64_t entries = 0, blobs_ok = 0;
+    std::vector<VerifyFinding> findings;
+    bool clean() const; // nothing found, or everything found was fixed
+};
+struct VerifyOptions {
+    bool fix = false;
+    // Called now and then with (items done, items in all) for long runs; may be empty.
+    std::function<void(uint64_t, uint64_t)> progress;
+};
+
+// What trim/evict removed.
+struct EvictReport {
+    uint64_t entries_removed = 0, bytes_freed = 0;
+    uint64_t orphans_removed = 0, temp_files_removed = 0; // older than an hour (trim only)
+    uint64_t entries_busy = 0; // skipped: another process held the entry's compile lock
+    uint64_t bytes = 0;        // what the entries take afterwards
+};
+
+// What a backend's current build produces; entries of that backend whose toolchain or kernel
+// headers differ can never hit again (`kernelctl evict --stale`).
+struct StaleCriteria {
+    std::string backend, toolchain, kernel_headers_hash;
+};
+
+struct CacheLayerInfo {
+    std::filesystem::path directory; // the configured directory
+    bool usable = false;
+    std::string reason; // why not usable (untrusted, no index, unreadable)
+    uint64_t entries = 0, bytes = 0;
+};
+
+// Defaults of the environment (DESIGN.md): BECORE_CACHE_MAX_SIZE, 2 GiB when unset.
+inline constexpr uint64_t k_default_cache_max_size = uint64_t{2} << 30;
+// Orphan blobs and temp files younger than this belong to stores in progress.
+inline constexpr std::chrono::seconds k_orphan_grace{3600};
+
+struct CacheOpenOptions {
+    // Mount table consulted to detect network file systems (tests substitute their own).
+    std::filesystem::path mountinfo = "/proc/self/mountinfo";
+};
+
 class KernelCache {
   public:
+    // Serializes compiles of one key across processes (flock on <v>/locks/<direct key>); the
+    // lock is released by the destructor, release(), or the death of the process.
+    class CompileLock {
+      public:
+        CompileLock() = default;
+        ~CompileLock();
+        CompileLock(CompileLock&& other) noexcept;
+        CompileLock& operator=(CompileLock&& other) noexcept;
+        CompileLock(const CompileLock&) = delete;
+        CompileLock& operator=(const CompileLock&) = delete;
+        // False when the caller proceeds unlocked: timeout, or a cache without a writable disk.
+        bool held() const { return fd_ >= 0; }
+        void release();
+
+      private:
+        friend class KernelCache;
+        explicit CompileLock(int fd) : fd_(fd) {}
+        int fd_ = -1;
+    };
+
     // Opens (creating with mode 0700 if needed) <dir>/v<format>/index.sqlite3 and
     // <dir>/v<format>/blobs/. Never throws: on any failure to open, the cache works in memory
     // only, and `warning()` says why (the warning is also printed once to stderr).
-    static std::shared_ptr<KernelCache> open(const std::filesystem::path& dir);
+    // The directory is trusted first (untrusted_directory_reason); see the top of this file for
+    // read-only, full and network directories. A corrupt index is moved aside to
+    // index.sqlite3.corrupt and a new one started (one warning).
+    static std::shared_ptr<KernelCache> open(const std::filesystem::path& dir,
+                                             const CacheOpenOptions& options = {});
     // No disk at all (BECORE_CACHE=off); entries live as long as the object.
     static std::shared_ptr<KernelCache> in_memory();
     // What the environment asks for: in_memory() if BECORE_CACHE is off (or 0/false), else
-    // open(default_directory()).
+    // open(default_directory()) with the read-only layers of BECORE_SYSTEM_CACHE (':'-separated)
+    // and <becore_home()>/share/becore/cache, and the size bound of BECORE_CACHE_MAX_SIZE.
     static std::shared_ptr<KernelCache> open_default();
     // BECORE_CACHE_DIR → $XDG_CACHE_HOME/becore → ~/.cache/becore (empty if no home is known).
     static std::filesystem::path default_directory();
@@ -81,7 +201,22 @@ class KernelCache {
     std::filesystem::path directory() const; // versioned dir, e.g. ~/.cache/becore/v1; empty
                                              // when in memory
     bool persistent() const;
-    const std::string& warning() const; // empty when fine
+    // False when stores go to memory only: in memory, or a read-only or full directory.
+    bool writable() const;
+    const std::string& warning() const; // the first warning of open(); empty when fine
+
+    // Adds a read-only layer (a cache directory holding v<format>/index.sqlite3), consulted
+    // after the user cache. It must be owned by root or the user and writable by nobody else,
+    // else it is ignored with one warning; a directory without an index is ignored silently
+    // (most configured layers are optional). Adding the same directory twice is a no-op; an
+    // in_memory() cache (BECORE_CACHE=off) uses no disk, so no layers either. Returns whether
+    // the layer is used.
+    bool add_read_only_layer(const std::filesystem::path& dir);
+    std::vector<CacheLayerInfo> layers() const;
+
+    // Entries beyond this many bytes are evicted after a store, least recently used first.
+    uint64_t max_size() const;
+    void set_max_size(uint64_t bytes);
 
     // Direct mode: hash the inputs (no compiler) → manifest(s) of header digests → re-hash those
     // headers only → full key → index row → blob, checksum verified. A corrupt, truncated or
@@ -89,7 +224,15 @@ class KernelCache {
     // counted and nullopt returned so the caller recompiles. An I/O error reading a blob keeps
     // the entry (warning, nullopt). Every nullopt counts a miss.
     // BECORE_CACHE_SALT is read at every key computation, so it may change during a process.
-    std::optional<CacheHit> lookup(const CacheKeyInputs& inputs);
+    // `count_miss` = false for a first try that the caller repeats under the compile lock, so that
+    // one load counts one miss at most.
+    std::optional<CacheHit> lookup(const CacheKeyInputs& inputs, bool count_miss = true);
+
+    // Waits up to `timeout` for the key's compile lock. Used around lookup-miss → compile →
+    // store, so that processes starting together compile each kernel once: the waiters look up
+    // again once they hold it. On timeout one warning is printed and the lock is not held (the
+    // caller compiles anyway).
+    CompileLock lock_for_compile(const CacheKeyInputs& inputs, std::chrono::milliseconds timeout);
 
     // Stores after a compile. `headers_read` = absolute paths of the non-system headers the
     // compiler read (the caller excludes system headers and becore's own kernel headers); they
@@ -103,6 +246,26 @@ class KernelCache {
     CacheStats stats() const;                 // persisted counters + this process's unflushed ones
     // Removes every entry and blob; returns the bytes (that would be) freed.
     be::Result<uint64_t> clear(bool dry_run);
+    // Zeroes the counters (hits, misses, compiles, corrupt_recovered, compile_seconds_saved);
+    // entries and their own hit counts stay.
+    be::Result<void> zero_stats();
+
+    // The entry whose key starts with `key_prefix` (hex), in the user cache or a layer. An
+    // error when none or several match.
+    be::Result<CacheEntryDetail> show(const std::string& key_prefix) const;
+    CacheExplanation explain(const CacheKeyInputs& inputs) const;
+    // Checks every entry of the user cache (the layers are not this process's to fix).
+    be::Result<VerifyReport> verify(const VerifyOptions& options = {});
+
+    // Evicts least recently used entries until the entries take at most `max_bytes`, in bounded
+    // batches (one short transaction each) under a cache-wide trim lock, and removes orphan
+    // blobs and temp files older than k_orphan_grace.
+    be::Result<EvictReport> trim(uint64_t max_bytes);
+    // Entries not used for `age` (last_used is kept to the hour).
+    be::Result<EvictReport> evict_older_than(std::chrono::seconds age);
+    // Entries of another cache format or becore version, and entries of a listed backend whose
+    // toolchain or kernel headers hash differ from the current ones.
+    be::Result<EvictReport> evict_stale(const std::vector<StaleCriteria>& current);
     // Adds this process's counters and per-entry hits to the index. Called by the destructor;
     // calling it more often is harmless (each flush writes only what is new).
     void flush_stats();

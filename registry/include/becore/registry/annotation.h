@@ -25,4 +25,9 @@ enum class SourceKind { cpp, cuda };
 Result<std::vector<Signature>> parse_annotations(std::string_view source, const std::string& file,
                                                  SourceKind kind);
 
+// Whether a `.cpp` source is host orchestration of CUDA kernels: its code (not a comment or a
+// string) names BE::cuda_launch or BE::cuda_function. Its targets then take tensors on the cuda
+// device and run on the host (kernels/include/be/cuda_launch.h).
+bool calls_cuda_launch(std::string_view source);
+
 } // namespace be

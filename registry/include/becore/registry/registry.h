@@ -4,9 +4,12 @@
 //   registry.load_cpp_file("kernels/scale.cpp").value();      // targets "scale.<name>"
 //   registry.call("scale.scale_f32", {x}, {y}, {{"alpha", 2.0}}).value();
 //
-// Loading parses the annotations (text only), then finds the object in the kernel cache or
-// compiles it (the compiler plugin is loaded only on a miss), links it and registers one Target
-// per annotation. The registry is safe to use from several threads.
+// Loading parses the annotations (text only), then finds the binary in the kernel cache or
+// compiles it (the compiler is loaded only on a miss), links or loads it and registers one
+// Target per annotation. A target holds one implementation per device: a `.cpp` and a `.cu` file
+// defining the same name under the same prefix (a CPU and a CUDA twin) form one target, and a
+// call runs the implementation of the device its tensors are on. The registry is safe to use
+// from several threads.
 #pragma once
 
 #include <becore/registry/signature.h>
@@ -26,34 +29,48 @@
 namespace be {
 
 class KernelCache;
-class JitModule;
+class Registry;
+namespace detail {
+class TargetImpl;
+struct TargetAccess;
+}
 
 // A scalar given for an attr; converted to the declared type with range checks at call time.
 using AttrValue = std::variant<bool, int64_t, uint64_t, double>;
 using AttrMap = std::map<std::string, AttrValue, std::less<>>;
 
-// One callable entry point.
+// One callable entry point, with an implementation per device (cpu, cuda, cuda-emu).
 class Target {
   public:
     const std::string& name() const { return name_; }
-    const Signature& signature() const { return signature_; }
-    // The error of the file's compile when it failed (the target then cannot be called).
+    // The signature of the first implementation (twins agree on kinds, dtypes and attr names).
+    const Signature& signature() const;
+    // The first error among the implementations' loads (a failed compile, no CUDA architecture);
+    // that implementation cannot be called, the others still can. The CUDA emulation is compiled
+    // on its first use: its errors come back from that call (unless loaded emulation_only).
     const std::optional<Error>& load_error() const { return load_error_; }
+    // The devices the target has an implementation for, cpu first.
+    std::vector<Device> devices() const;
+    // "cpu", "cuda" or "cuda-emu": the backend that built the implementation for `device` (empty
+    // if none). A host `.cpp` that orchestrates CUDA kernels is the cpu backend serving devices
+    // cuda and cuda-emu.
+    std::string backend(Device device) const;
 
-    // Validates counts, dtypes, devices and attr types, then runs the kernel. A failing
-    // BE_CHECK or an exception inside the kernel comes back as an Error naming the target.
+    // Validates counts, devices, dtypes and attr types, then runs the implementation of the
+    // device the tensors are on (all of them must be on one device). A failing BE_CHECK or an
+    // exception inside a host kernel comes back as an Error naming the target. A `.cu` kernel is
+    // launched asynchronously on `stream` with the geometry of its launch clause; on cuda-emu
+    // tensors (host memory) it is emulated on the CPU, synchronously, with the same geometry.
     Result<void> call(std::span<const BE::Tensor> args, std::span<BE::Tensor> rets,
                       const AttrMap& attrs = {}, int64_t stream = 0) const;
 
   private:
     friend class Registry;
-    using Entry = int (*)(void* const*, void*);
+    friend struct detail::TargetAccess;
     std::string name_;
-    Signature signature_;
-    std::string content_key_; // identifies the compiled content, for "same content is a no-op"
-    std::shared_ptr<JitModule> module_;
-    Entry entry_ = nullptr;
+    std::vector<std::shared_ptr<const detail::TargetImpl>> impls_; // sorted by device
     std::optional<Error> load_error_;
+    const Registry* registry_ = nullptr; // resolves BE::cuda_launch names during calls
 };
 
 struct LoadOptions {
@@ -61,16 +78,31 @@ struct LoadOptions {
     bool replace = false;                           // allow different content under taken names
     std::vector<std::filesystem::path> include_dirs; // extra -I directories
     std::vector<std::string> flags;                   // extra compiler flags, e.g. "-DWIDTH=4"
+    // `.cu` sources: the architecture to compile for ("sm_80") when no device is present (a
+    // device's own architecture always wins), else BECORE_CUDA_ARCH. With none known the targets
+    // are registered uncompiled (see LoadReport::deferred).
+    std::string cuda_arch;
+    // `.cu` sources also get a CUDA emulation (device cuda-emu), compiled by the CPU backend on
+    // its first use, so a load costs NVRTC's compile only. emulation_only loads the emulation
+    // alone (no NVRTC, no architecture needed) and compiles it now; the report then describes
+    // it (backend "cuda-emu"). `kernelctl build|call --device cuda-emu` do this.
+    bool emulation_only = false;
 };
 
 // What one file's load did, per target; `kernelctl build --json` prints this.
 struct LoadReport {
     std::string file;
     std::vector<std::string> targets; // full names, in annotation order
+    std::string backend;              // "cpu", "cuda" or "cuda-emu" (emulation_only)
+    std::string arch;                 // cuda: the architecture compiled for
     bool cache_hit = false;
     bool unchanged = false; // the same content was already loaded: nothing was done
     double milliseconds = 0;
     std::optional<Error> error; // compile failure: the targets are registered and report it
+    // Nothing was compiled because no CUDA architecture is known (no device, no
+    // BECORE_CUDA_ARCH, no LoadOptions::cuda_arch): the targets are registered and calling them
+    // reports this. Not a failure of the load.
+    std::optional<Error> deferred;
 };
 
 class Registry {
@@ -88,8 +120,14 @@ class Registry {
     Result<LoadReport> load_cpp_file(const std::filesystem::path& file, const LoadOptions& = {});
     Result<LoadReport> load_cpp_inline(const std::string& name, const std::string& source,
                                        const std::string& prefix);
-    // Every .cpp file in `dir` (not recursive), all under `prefix`; a name collision between two
-    // files is an error naming both. A file that fails does not stop the others.
+    Result<LoadReport> load_cuda_file(const std::filesystem::path& file, const LoadOptions& = {});
+    Result<LoadReport> load_cuda_inline(const std::string& name, const std::string& source,
+                                        const std::string& prefix, const LoadOptions& = {});
+    // load_cpp_file or load_cuda_file by the extension (.cpp, .cu); another one is an error.
+    Result<LoadReport> load_file(const std::filesystem::path& file, const LoadOptions& = {});
+    // Every .cpp and .cu file in `dir` (not recursive), all under `prefix`. A name defined by two
+    // files for the same device is an error naming both; a .cpp and a .cu defining one name
+    // form one target with two implementations. A file that fails does not stop the others.
     Result<std::vector<LoadReport>> load_dir(const std::filesystem::path& dir,
                                              const std::string& prefix,
                                              const LoadOptions& = {});
@@ -110,8 +148,9 @@ class Registry {
 
   private:
     Result<LoadReport> load_source(const std::filesystem::path& path, const std::string& source,
-                                   const LoadOptions& options, bool inline_source);
-    Result<void> publish(std::vector<std::shared_ptr<Target>> targets, bool replace);
+                                   const LoadOptions& options, bool cuda, bool inline_source);
+    Result<void> publish(std::vector<std::shared_ptr<detail::TargetImpl>> impls,
+                         const std::string& prefix, bool replace);
 
     std::shared_ptr<KernelCache> cache_;
     mutable std::shared_mutex mutex_;

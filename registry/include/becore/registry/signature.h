@@ -5,6 +5,7 @@
 
 #include <becore/runtime/dtype.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,10 +22,23 @@ struct Param {
     std::optional<DType> dtype;  // arg/ret: the optional :dtype constraint; attr: its type (always set)
 };
 
-// The launch clause of `.cu` entries (CUDA backend), kept as text until that backend parses it:
-// what stands between the parentheses of `launch(...)`, trimmed ("threads=x.numel(), block=128").
+// The launch clause of `.cu` entries, `launch(threads=EXPR | blocks=EXPR [, block=INT]
+// [, smem=INT])`, parsed when the annotation is (registry/include/becore/registry/launch.h
+// documents the grammar and evaluates it at call time).
+struct LaunchExpr {
+    enum class Kind { constant, attr, numel, size };
+    Kind kind = Kind::constant;
+    int64_t value = 0; // constant: the number; size: the dimension d of `<param>.size(d)`
+    std::string name;  // attr: its name; numel/size: the tensor parameter's name
+    size_t param = 0;  // attr/numel/size: index into Signature::params
+};
+
 struct LaunchClause {
-    std::string text;
+    std::string text;       // what stands between the parentheses, trimmed
+    bool per_thread = true; // threads=EXPR: ceil(EXPR / block) blocks; blocks=EXPR: EXPR blocks
+    LaunchExpr count;
+    int block = 256;      // threads per block
+    int shared_bytes = 0; // dynamic shared memory per block (smem=)
 };
 
 struct Signature {

@@ -34,4 +34,20 @@ std::string generate_cpp_trampolines(const std::vector<Signature>& signatures);
 // "__be_entry_<name>": the symbol a target's trampoline defines.
 std::string entry_symbol(const Signature& signature);
 
+// The CUDA emulation (device cuda-emu; becore/runtime/cuda_emu.h). For each `.cu` signature:
+//
+//   extern "C" int __be_emu_entry_<name>(void* const* params,
+//                                        BE::detail::ErrorSink* error) noexcept
+//
+// with the calling convention above (params as for a `.cpp` entry, no stream). It is the body
+// each emulated thread runs, so the host does not call it directly: it passes it, as an
+// be::EmuKernelBody, to be::emulate_launch with the launch geometry and params. Its static_asserts
+// require every tensor parameter, arg or ret, to be a BE::Tensor taken by value.
+// Append the text to the source after prepare_emulation_source, and compile it with
+// emulation_pre_includes().
+std::string generate_emu_trampolines(const std::vector<Signature>& signatures);
+
+// "__be_emu_entry_<name>".
+std::string emu_entry_symbol(const Signature& signature);
+
 } // namespace be

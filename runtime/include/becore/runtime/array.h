@@ -56,6 +56,10 @@ class HostArray {
     // written through it, as far as the kernel ABI lets us say so.
     BE::Tensor view();
     const BE::Tensor view() const; // NOLINT(readability-const-return-type)
+    // The same view on device cuda-emu: calls with it run a `.cu` target's CUDA emulation (on
+    // the CPU, in this host memory) instead of a CPU twin.
+    BE::Tensor emu_view();
+    const BE::Tensor emu_view() const; // NOLINT(readability-const-return-type)
 
   private:
     struct FreeDeleter {
@@ -66,6 +70,47 @@ class HostArray {
     std::vector<int64_t> shape_{0};
     int64_t numel_ = 0;
     std::unique_ptr<std::byte, FreeDeleter> storage_;
+};
+
+// DeviceArray: an owning buffer in CUDA device memory (the primary context of `device`), for rets
+// that start zero-filled and for tests, with explicit copies to and from HostArray. C-contiguous
+// like HostArray; move-only. Every method returns an Error (e.g. "no CUDA device: ...") when no
+// CUDA device is present; nothing here needs the CUDA toolkit to build.
+class DeviceArray {
+  public:
+    static Result<DeviceArray> create(DType dtype, std::vector<int64_t> shape, int device = 0);
+    // A device copy of `host`.
+    static Result<DeviceArray> from_host(const HostArray& host, int device = 0);
+
+    DeviceArray() = default;
+    DeviceArray(DeviceArray&& other) noexcept;
+    DeviceArray& operator=(DeviceArray&& other) noexcept;
+    DeviceArray(const DeviceArray&) = delete;
+    DeviceArray& operator=(const DeviceArray&) = delete;
+    ~DeviceArray();
+
+    DType dtype() const { return dtype_; }
+    const std::vector<int64_t>& shape() const { return shape_; }
+    int64_t numel() const { return numel_; }
+    int64_t nbytes() const { return numel_ * dtype_size(dtype_); }
+    int device() const { return device_; }
+    void* data() const { return data_; } // a device pointer; nullptr when empty
+
+    // Copies between equal dtypes and shapes; a mismatch is an error naming both.
+    Result<void> copy_from(const HostArray& host);
+    Result<void> copy_to(HostArray& host) const;
+    Result<HostArray> to_host() const;
+
+    // A view on device cuda (device_index = device()) with C-order strides.
+    BE::Tensor view() const;
+
+  private:
+    void release() noexcept;
+    DType dtype_ = DType::float32;
+    std::vector<int64_t> shape_{0};
+    int64_t numel_ = 0;
+    int device_ = 0;
+    void* data_ = nullptr;
 };
 
 // A C-contiguous cpu view of memory owned elsewhere. Throws be::Exception if the shape has

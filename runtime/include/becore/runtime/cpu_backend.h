@@ -17,6 +17,9 @@ struct CpuCompileRequest {
     std::string source;         // exact text to compile
     std::vector<std::filesystem::path> include_dirs; // user include directories (after becore's)
     std::vector<std::string> extra_flags;             // user flags, appended last
+    // Kernel-side headers pre-included after be/be.h, e.g. {"be/cuda_emu.h"} for the CUDA
+    // emulation (emulation_pre_includes()); they become `-include` flags, hence part of the key.
+    std::vector<std::string> pre_includes;
 };
 
 struct CompiledObject {
@@ -26,7 +29,9 @@ struct CompiledObject {
     double seconds = 0;
 };
 
-// The flags a request compiles with, in order; they are part of the cache key.
+// The flags a request compiles with, in order; they are part of the cache key. A `.cu` path
+// compiles as C++ (`-x c++` first): the CPU backend compiles `.cu` sources only for the CUDA
+// emulation.
 std::vector<std::string> cpu_compile_flags(const CpuCompileRequest& request);
 // The host target the objects are compiled for: "<triple>;<cpu>;<features>".
 std::string cpu_target_description();

@@ -29,6 +29,12 @@ std::string_view device_name(Device device);
 // Accepts "cpu", "cuda", "gpu" (an alias of cuda) and "cuda-emu".
 Result<Device> parse_device(std::string_view text);
 
+// IEEE binary16 and bfloat16 bit patterns of `value`, rounded to nearest even (NaN stays NaN,
+// overflow gives infinity). For float16/bfloat16 attrs of `.cu` kernels, which take them by
+// value as __half / __nv_bfloat16.
+uint16_t float16_bits(float value);
+uint16_t bfloat16_bits(float value);
+
 // Bytes per element: int64_t dtype_size(DType), constexpr. A using-declaration rather than a
 // forwarding function: DType lives in namespace BE, so argument-dependent lookup always finds
 // BE::dtype_size too, and a second overload here would make every unqualified call ambiguous.

@@ -1,0 +1,38 @@
+// runtime_report(): what this process can do — becore's version, the devices usable now, the
+// CUDA backend's state (why there is no device, said once here rather than by every load), and
+// the cache in use. `kernelctl report` prints it.
+#pragma once
+
+#include <becore/runtime/cuda_backend.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace be {
+
+class Registry;
+
+struct RuntimeReport {
+    std::string version;
+    std::vector<std::string> devices; // "cpu", "cuda" when a CUDA device is present, "cuda-emu"
+    struct Cuda {
+        bool available = false;
+        std::string reason; // why not, e.g. "cuInit failed with CUDA_ERROR_STUB_LIBRARY (34)..."
+        std::string driver_library;
+        std::vector<CudaDeviceInfo> devices;
+        bool nvrtc_available = false;
+        std::string nvrtc_version, nvrtc_library, nvrtc_reason;
+    } cuda;
+    std::string cache_directory; // empty when the cache is in memory
+    std::string cache_warning;
+    bool compiler_plugin_loaded = false; // libclang-cpp mapped into this process
+};
+
+RuntimeReport runtime_report(const Registry& registry);
+RuntimeReport runtime_report(); // over Registry::global()
+
+nlohmann::json to_json(const RuntimeReport& report);
+
+} // namespace be

@@ -1,0 +1,55 @@
+#include <becore/frontends/runtime_report.h>
+
+#include <becore/cache/kernel_cache.h>
+#include <becore/registry/registry.h>
+#include <becore/runtime/cpu_backend.h>
+
+namespace be {
+
+RuntimeReport runtime_report(const Registry& registry) {
+    RuntimeReport report;
+    report.version = BECORE_VERSION;
+    report.devices.push_back("cpu");
+    const CudaStatus& cuda = cuda_status();
+    if (cuda.available) report.devices.push_back("cuda");
+    report.devices.push_back("cuda-emu"); // the CUDA emulation needs only the CPU backend
+    report.cuda.available = cuda.available;
+    report.cuda.reason = cuda.reason;
+    report.cuda.driver_library = cuda.driver_library;
+    report.cuda.devices = cuda.devices;
+    const NvrtcStatus nvrtc = nvrtc_status();
+    report.cuda.nvrtc_available = nvrtc.available;
+    report.cuda.nvrtc_version = nvrtc.version;
+    report.cuda.nvrtc_library = nvrtc.library;
+    report.cuda.nvrtc_reason = nvrtc.reason;
+    report.cache_directory = registry.cache().directory().string();
+    report.cache_warning = registry.cache().warning();
+    report.compiler_plugin_loaded = compiler_plugin_loaded();
+    return report;
+}
+
+RuntimeReport runtime_report() {
+    return runtime_report(Registry::global());
+}
+
+nlohmann::json to_json(const RuntimeReport& r) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& d : r.cuda.devices)
+        devices.push_back({{"index", d.index}, {"name", d.name}, {"arch", d.arch}});
+    return {{"version", r.version},
+            {"devices", r.devices},
+            {"cuda",
+             {{"available", r.cuda.available},
+              {"reason", r.cuda.reason},
+              {"driver_library", r.cuda.driver_library},
+              {"devices", devices},
+              {"nvrtc",
+               {{"available", r.cuda.nvrtc_available},
+                {"version", r.cuda.nvrtc_version},
+                {"library", r.cuda.nvrtc_library},
+                {"reason", r.cuda.nvrtc_reason}}}}},
+            {"cache", {{"directory", r.cache_directory}, {"warning", r.cache_warning}}},
+            {"compiler_plugin_loaded", r.compiler_plugin_loaded}};
+}
+
+} // namespace be

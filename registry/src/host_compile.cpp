@@ -1,0 +1,93 @@
+// The in-process clang path (backend.h: HostCompile), shared by the two loaders that compile
+// with the CPU backend: cpu_loader.cpp (`.cpp` sources, backend "cpu") and emu_loader.cpp (the
+// CUDA emulation of `.cu` sources, backend "cuda-emu"), and by cache_inputs.cpp, which computes
+// the same key inputs for `kernelctl explain`.
+//
+// Key inputs: the backend name, the exact text compiled (the source — for the emulation after
+// prepare_emulation_source — plus the generated trampolines), cpu_compile_flags (for the
+// emulation these carry `-x c++` and `-include be/cuda_emu.h`), the CPU target and toolchain,
+// becore's kernel-headers hash (every file under the kernel include directory, the emulation
+// headers included) and the include roots for the user headers of the manifest.
+#include "backend.h"
+#include "kernel_headers.h"
+
+#include <becore/registry/annotation.h>
+#include <becore/registry/trampoline.h>
+
+namespace be::detail {
+namespace {
+
+// The user flags of a `.cu` load are NVRTC's (e.g. --fmad=false, --use_fast_math); the emulation
+// keeps only the preprocessor's, which mean the same to clang: -D, -U and -I (value attached or
+// as the next flag). Contraction is off in the emulation anyway (-ffp-contract=off).
+std::vector<std::string> emulation_flags(const std::vector<std::string>& flags) {
+    std::vector<std::string> kept;
+    for (size_t i = 0; i < flags.size(); ++i) {
+        const std::string& f = flags[i];
+        const bool preprocessor = f.rfind("-D", 0) == 0 || f.rfind("-U", 0) == 0 ||
+                                  f.rfind("-I", 0) == 0;
+        if (!preprocessor) continue;
+        kept.push_back(f);
+        if (f.size() == 2 && i + 1 < flags.size()) kept.push_back(flags[++i]);
+    }
+    return kept;
+}
+
+} // namespace
+
+Result<HostCompile> plan_host_compile(const std::filesystem::path& file, const std::string& source,
+                                      const LoadOptions& options, HostCompile::Flavor flavor) {
+    const bool emu = flavor == HostCompile::Flavor::emu;
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    const std::filesystem::path path = ec ? file : absolute;
+    HostCompile plan;
+    auto signatures =
+        parse_annotations(source, path.string(), emu ? SourceKind::cuda : SourceKind::cpp);
+    if (!signatures) return signatures.error();
+    plan.signatures = std::move(*signatures);
+    std::string text = source;
+    if (emu) {
+        auto prepared = prepare_emulation_source(source, path.string());
+        if (!prepared) return prepared.error();
+        text = std::move(*prepared);
+    }
+    text += "\n" + (emu ? generate_emu_trampolines(plan.signatures)
+                        : generate_cpp_trampolines(plan.signatures));
+    std::vector<std::filesystem::path> include_dirs;
+    for (const auto& dir : options.include_dirs)
+        include_dirs.push_back(std::filesystem::absolute(dir));
+    plan.request = CpuCompileRequest{path, std::move(text), include_dirs,
+                                     emu ? emulation_flags(options.flags) : options.flags,
+                                     emu ? emulation_pre_includes() : std::vector<std::string>{}};
+    CacheKeyInputs& inputs = plan.inputs;
+    inputs.backend = emu ? "cuda-emu" : "cpu";
+    inputs.source_text = plan.request.source;
+    inputs.source_display = path.string();
+    inputs.flags = cpu_compile_flags(plan.request);
+    inputs.target = cpu_target_description();
+    inputs.toolchain = cpu_toolchain_identity();
+    inputs.kernel_headers_hash = kernel_headers_hash();
+    inputs.include_roots.push_back(path.parent_path());
+    for (const auto& dir : include_dirs)
+        inputs.include_roots.push_back(dir);
+    return plan;
+}
+
+Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cache,
+                                                                const HostCompile& plan,
+                                                                const std::string& op,
+                                                                const std::string& display) {
+    auto compile = [&]() -> Result<CompiledBlob> {
+        auto compiled = compile_cpp(plan.request);
+        if (!compiled) return make_error(op + ": compilation failed", compiled.error().log);
+        if (!compiled->diagnostics.empty()) log_info(op + ": " + compiled->diagnostics);
+        return CompiledBlob{std::move(compiled->object), std::move(compiled->headers_read),
+                            compiled->seconds};
+    };
+    auto load = [&](const std::vector<char>& object) { return load_cpu_object(object, display); };
+    return obtain<std::shared_ptr<JitModule>>(cache, plan.inputs, op,
+                                              metadata_for(plan.signatures), compile, load);
+}
+
+} // namespace be::detail
