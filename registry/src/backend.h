@@ -196,9 +196,11 @@ struct HostCompile {
 };
 // `path` is the source's real (or, inline, virtual) path; the annotations are parsed again
 // with it as the file name (the trampolines' #line directives name it). Errors: an annotation
-// error; for emu, a construct the emulation rejects (prepare_emulation_source).
+// error; for emu, a construct the emulation rejects (prepare_emulation_source, whose message
+// names `display`, default the path).
 Result<HostCompile> plan_host_compile(const std::filesystem::path& path, const std::string& source,
-                                      const LoadOptions& options, HostCompile::Flavor flavor);
+                                      const LoadOptions& options, HostCompile::Flavor flavor,
+                                      const std::string& display = {});
 // obtain() with the clang plugin as the compiler and ORC as the loader; errors start with `op`.
 Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cache,
                                                                 const HostCompile& plan,

@@ -34,7 +34,7 @@ class EmuSource {
     EmuSource(std::shared_ptr<KernelCache> cache, const SourceUnit& unit)
         : cache_(std::move(cache)), op_(unit.op), display_(unit.display) {
         auto plan = plan_host_compile(unit.path, unit.source, unit.options,
-                                      HostCompile::Flavor::emu);
+                                      HostCompile::Flavor::emu, unit.display);
         if (!plan) {
             // A construct the emulation rejects is this backend's failure alone: the source
             // still loads for cuda. It is reported when the emulation is used.

@@ -36,7 +36,8 @@ std::vector<std::string> emulation_flags(const std::vector<std::string>& flags) 
 } // namespace
 
 Result<HostCompile> plan_host_compile(const std::filesystem::path& file, const std::string& source,
-                                      const LoadOptions& options, HostCompile::Flavor flavor) {
+                                      const LoadOptions& options, HostCompile::Flavor flavor,
+                                      const std::string& display) {
     const bool emu = flavor == HostCompile::Flavor::emu;
     std::error_code ec;
     auto absolute = std::filesystem::absolute(file, ec);
@@ -48,7 +49,8 @@ Result<HostCompile> plan_host_compile(const std::filesystem::path& file, const s
     plan.signatures = std::move(*signatures);
     std::string text = source;
     if (emu) {
-        auto prepared = prepare_emulation_source(source, path.string());
+        auto prepared =
+            prepare_emulation_source(source, display.empty() ? path.string() : display);
         if (!prepared) return prepared.error();
         text = std::move(*prepared);
     }

@@ -34,9 +34,12 @@ TEST_F(CudaRegistryTest, TwinsFormOneTargetAndDispatchOnTheTensorsDevice) {
     ASSERT_TRUE(registry.load_cuda_file(k_examples / "scale.cu"));
     auto target = registry.find("scale.axpy");
     ASSERT_TRUE(target);
-    EXPECT_EQ(target->devices(), (std::vector<Device>{Device::cpu, Device::cuda}));
+    // A .cu file also serves cuda-emu, through its CUDA emulation (compiled on first use).
+    EXPECT_EQ(target->devices(),
+              (std::vector<Device>{Device::cpu, Device::cuda, Device::cuda_emu}));
     EXPECT_EQ(target->backend(Device::cpu), "cpu");
     EXPECT_EQ(target->backend(Device::cuda), "cuda");
+    EXPECT_EQ(target->backend(Device::cuda_emu), "cuda-emu");
     EXPECT_FALSE(target->load_error());
 
     // Host tensors: the CPU twin runs (and computes); nothing is launched.
@@ -115,7 +118,8 @@ TEST_F(CudaRegistryTest, TwinsMustAgreeOnTheirSignatures) {
     LoadOptions replace;
     replace.replace = true;
     ASSERT_TRUE(registry.load_cuda_file(src / "a.cu", replace));
-    EXPECT_EQ(registry.find("a.a")->devices(), (std::vector<Device>{Device::cuda}));
+    EXPECT_EQ(registry.find("a.a")->devices(),
+              (std::vector<Device>{Device::cuda, Device::cuda_emu}));
 }
 
 TEST_F(CudaRegistryTest, LoadDirPairsTwinsAndRefusesTwoFilesForOneDevice) {
@@ -127,7 +131,8 @@ TEST_F(CudaRegistryTest, LoadDirPairsTwinsAndRefusesTwoFilesForOneDevice) {
     ASSERT_EQ(reports->size(), 2u);
     EXPECT_EQ((*reports)[0].backend, "cpu");
     EXPECT_EQ((*reports)[1].backend, "cuda");
-    EXPECT_EQ(registry.find("lib.k")->devices(), (std::vector<Device>{Device::cpu, Device::cuda}));
+    EXPECT_EQ(registry.find("lib.k")->devices(),
+              (std::vector<Device>{Device::cpu, Device::cuda, Device::cuda_emu}));
     // Loading the same content again is a no-op for either twin.
     auto again = registry.load_cuda_file(src / "one.cu", LoadOptions{"lib"});
     ASSERT_TRUE(again);
@@ -170,9 +175,11 @@ void no_such(BE::Tensor& y) { BE::cuda_launch("ops.missing", 1, 1, 0, 0, y); }
     ASSERT_TRUE(report) << report.error().full();
     auto target = registry.find("pipeline.two_step");
     ASSERT_TRUE(target);
-    // Host orchestration serves the cuda device (its tensors hold device pointers).
-    EXPECT_EQ(target->devices(), (std::vector<Device>{Device::cuda}));
+    // Host orchestration serves the cuda device (its tensors hold device pointers), and
+    // cuda-emu (host memory; BE::cuda_launch then runs the kernels' emulation).
+    EXPECT_EQ(target->devices(), (std::vector<Device>{Device::cuda, Device::cuda_emu}));
     EXPECT_EQ(target->backend(Device::cuda), "cpu");
+    EXPECT_EQ(target->backend(Device::cuda_emu), "cpu");
 
     auto x = DeviceArray::create(DType::float32, {100}).value();
     auto y = DeviceArray::create(DType::float32, {100}).value();

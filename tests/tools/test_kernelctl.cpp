@@ -79,9 +79,9 @@ TEST_F(KernelctlTest, MalformedAnnotationIsInvalidInput) {
 }
 
 TEST_F(KernelctlTest, BuildReportsCompiledThenHit) {
-    // The examples hold 4 CPU targets and 6 CUDA ones; --arch lets the .cu files compile offline.
+    // The examples hold 6 CPU targets and 6 CUDA ones; --arch lets the .cu files compile offline.
     auto first = run_json("build --json --arch sm_90 " + k_examples.string());
-    ASSERT_EQ(first.size(), 10u);
+    ASSERT_EQ(first.size(), 12u);
     int cuda_rows = 0;
     for (const auto& row : first) {
         EXPECT_EQ(row["status"], "compiled") << row.dump();
@@ -92,13 +92,13 @@ TEST_F(KernelctlTest, BuildReportsCompiledThenHit) {
     EXPECT_EQ(cuda_rows, 6);
     // A fresh process finds everything; the prefix only names targets, it is not in the key.
     auto second = run_json("build --json --arch sm_90 --prefix ex " + k_examples.string());
-    ASSERT_EQ(second.size(), 10u);
+    ASSERT_EQ(second.size(), 12u);
     for (const auto& row : second) {
         EXPECT_EQ(row["status"], "hit") << row.dump();
         EXPECT_EQ(row["target"].get<std::string>().rfind("ex.", 0), 0u) << row.dump();
     }
     auto listed = run_json("ls --json");
-    EXPECT_EQ(listed.size(), 5u);
+    EXPECT_EQ(listed.size(), 6u);
     std::set<std::string> backends;
     for (const auto& entry : listed)
         backends.insert(entry["backend"].get<std::string>());

@@ -219,10 +219,11 @@ class KernelCache {
     void set_max_size(uint64_t bytes);
 
     // Direct mode: hash the inputs (no compiler) → manifest(s) of header digests → re-hash those
-    // headers only → full key → index row → blob, checksum verified. A corrupt, truncated or
-    // missing blob: the row and blob are removed, one warning is printed, corrupt_recovered is
-    // counted and nullopt returned so the caller recompiles. An I/O error reading a blob keeps
-    // the entry (warning, nullopt). Every nullopt counts a miss.
+    // headers only → full key → index row → blob, checksum verified; the user cache first, then
+    // the layers. A corrupt, truncated or missing blob, or one writable by others: in the user
+    // cache the row and blob are removed, one warning is printed, corrupt_recovered is counted
+    // and nullopt returned so the caller recompiles; in a layer the entry is skipped (one
+    // warning). An I/O error reading a blob keeps the entry (warning, nullopt).
     // BECORE_CACHE_SALT is read at every key computation, so it may change during a process.
     // `count_miss` = false for a first try that the caller repeats under the compile lock, so that
     // one load counts one miss at most.

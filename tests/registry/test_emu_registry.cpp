@@ -1,0 +1,568 @@
+// The CUDA emulation (device cuda-emu) through the registry: every shipped `.cu` target runs in
+// emulation and matches its `.cpp` twin; the launch clause gives the geometry; the emulation is
+// compiled on first use and cached under its own backend; errors come back from the call naming
+// the kernel, block and thread; BE::cuda_launch on cuda-emu tensors runs the emulation.
+#include "test_support.h"
+
+#include <becore/cache/kernel_cache.h>
+#include <becore/registry/annotation.h>
+#include <becore/registry/cache_inputs.h>
+#include <becore/registry/registry.h>
+#include <becore/runtime/array.h>
+#include <becore/runtime/cpu_backend.h>
+#include <becore/runtime/cuda_emu.h>
+#include <becore/runtime/paths.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+
+namespace be {
+namespace {
+
+const std::filesystem::path k_examples = BECORE_EXAMPLES_DIR;
+
+bool has(const std::vector<Device>& devices, Device device) {
+    return std::find(devices.begin(), devices.end(), device) != devices.end();
+}
+
+void expect_error(const Result<void>& r, const std::string& fragment) {
+    ASSERT_FALSE(r.ok()) << "expected an error containing: " << fragment;
+    EXPECT_NE(r.error().full().find(fragment), std::string::npos) << r.error().full();
+}
+
+size_t entries_of(const KernelCache& cache, const std::string& backend) {
+    size_t n = 0;
+    for (const auto& e : cache.list())
+        n += e.backend == backend;
+    return n;
+}
+
+// ---- Every shipped .cu target against its .cpp twin --------------------------------------------
+
+struct TensorSpec {
+    DType dtype;
+    std::vector<int64_t> shape;
+};
+struct TwinCall {
+    std::vector<TensorSpec> args, rets;
+    AttrMap attrs;
+};
+struct TwinCase {
+    std::vector<TwinCall> calls;
+    double tolerance = 0; // 0: bitwise equal
+    const char* why = ""; // the reason for a tolerance
+};
+
+// One entry per target of examples/kernels/*.cu (annotation name); the test fails for a shipped
+// .cu target without one. Shapes cover a partial last block, several blocks, one element and
+// empty tensors (no launch); rets start with the same pseudo-random values on both devices, so
+// in-place kernels (axpy, clamp_rows) are compared too.
+const std::map<std::string, TwinCase>& twin_cases() {
+    const DType f32 = DType::float32, f64 = DType::float64;
+    static const std::map<std::string, TwinCase> cases = {
+        {"scale_f32",
+         {{{{{f32, {1000}}}, {{f32, {1000}}}, {{"alpha", 2.5}}},
+           {{{f32, {1}}}, {{f32, {1}}}, {{"alpha", -0.1}}},
+           {{{f32, {0}}}, {{f32, {0}}}, {{"alpha", 3.0}}}}}},
+        {"scale_f64",
+         {{{{{f64, {513}}}, {{f64, {513}}}, {{"alpha", 1.0 / 3}}},
+           {{{f64, {0}}}, {{f64, {0}}}, {{"alpha", 1.0}}}}}},
+        {"axpy",
+         {{{{{f32, {1000}}}, {{f32, {1000}}}, {{"a", -2.0}}},
+           {{{f32, {129}}}, {{f32, {129}}}, {{"a", 0.3}}}}}},
+        {"row_sum",
+         {{{{{f64, {5, 1000}}}, {{f64, {5}}}, {}},
+           {{{f64, {3, 1}}}, {{f64, {3}}}, {}},
+           {{{f64, {1, 257}}}, {{f64, {1}}}, {}},
+           {{{f64, {0, 4}}}, {{f64, {0}}}, {}}},
+          1e-12,
+          "the CPU twin sums each row in order; the .cu kernel sums 256 strided partial sums, "
+          "then halves them in a tree, so the roundings differ (|x| < 2, at most 1000 terms: "
+          "both are within 1000 * 2^-53 * 2000 ~ 2.2e-10 of the exact sum; observed differences "
+          "are far smaller, and 1e-12 relative to the row's absolute sum is asserted)"}},
+        {"clamp_rows",
+         {{{{}, {{f32, {7, 33}}}, {{"limit", 0.5}}},
+           {{}, {{f32, {2, 300}}}, {{"limit", 1.25}}},
+           {{}, {{f32, {0, 3}}}, {{"limit", 1.0}}}}}},
+        {"iota",
+         {{{{}, {{f32, {50}}}, {{"count", int64_t{40}}, {"start", 10.0}}},
+           {{}, {{f32, {600}}}, {{"count", int64_t{600}}, {"start", -3.5}}},
+           {{}, {{f32, {8}}}, {{"count", int64_t{0}}, {"start", 1.0}}}}}},
+    };
+    return cases;
+}
+
+// Deterministic values in [-2, 2), the same sequence for the same seed.
+HostArray pseudo_random(const TensorSpec& spec, uint64_t seed) {
+    auto array = HostArray::create(spec.dtype, spec.shape).value();
+    uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int64_t i = 0; i < array.numel(); ++i) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        const double u = double(state >> 11) / double(1ull << 53) * 4 - 2;
+        if (spec.dtype == DType::float32) array.data_as<float>()[i] = float(u);
+        if (spec.dtype == DType::float64) array.data_as<double>()[i] = u;
+    }
+    return array;
+}
+
+double element(const HostArray& a, int64_t i) {
+    return a.dtype() == DType::float32 ? a.data_as<float>()[i] : a.data_as<double>()[i];
+}
+
+// The annotation names of every shipped .cu file.
+std::set<std::string> shipped_cu_targets() {
+    std::set<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(k_examples)) {
+        if (entry.path().extension() != ".cu") continue;
+        auto signatures = parse_annotations(test::read_file(entry.path()),
+                                            entry.path().string(), SourceKind::cuda);
+        EXPECT_TRUE(signatures) << signatures.error().full();
+        if (signatures)
+            for (const auto& s : *signatures)
+                names.insert(s.name);
+    }
+    return names;
+}
+
+TEST(EmuRegistry, EveryShippedCuTargetMatchesItsCppTwin) {
+    // The shared test cache (BECORE_CACHE_DIR): warm after the first run.
+    Registry registry{KernelCache::open_default()};
+    auto reports = registry.load_dir(k_examples, "ex");
+    ASSERT_TRUE(reports) << reports.error().full();
+    for (const auto& r : *reports)
+        ASSERT_FALSE(r.error) << r.error->full();
+
+    const std::set<std::string> shipped = shipped_cu_targets();
+    ASSERT_FALSE(shipped.empty());
+    std::set<std::string> emulated;
+    uint64_t expected_launches = 0, calls = 0;
+    const uint64_t launches_before = emulation_stats().launches;
+    for (const auto& full : registry.names()) {
+        auto target = registry.find(full);
+        if (!has(target->devices(), Device::cuda_emu)) continue;
+        const std::string name = full.substr(3); // "ex."
+        SCOPED_TRACE(full);
+        emulated.insert(name);
+        ASSERT_TRUE(has(target->devices(), Device::cpu)) << full << " has no .cpp twin";
+        EXPECT_EQ(target->backend(Device::cuda_emu), "cuda-emu");
+        auto it = twin_cases().find(name);
+        ASSERT_NE(it, twin_cases().end()) << "add a case for the shipped .cu target " << full;
+        const TwinCase& twin = it->second;
+        for (size_t c = 0; c < twin.calls.size(); ++c) {
+            const TwinCall& call = twin.calls[c];
+            SCOPED_TRACE("call " + std::to_string(c));
+            std::vector<HostArray> on_cpu, on_emu;
+            uint64_t seed = 1;
+            for (const auto& spec : call.args) {
+                on_cpu.push_back(pseudo_random(spec, seed));
+                on_emu.push_back(pseudo_random(spec, seed++));
+            }
+            for (const auto& spec : call.rets) {
+                on_cpu.push_back(pseudo_random(spec, seed));
+                on_emu.push_back(pseudo_random(spec, seed++));
+            }
+            std::vector<BE::Tensor> cpu_views, emu_views;
+            for (size_t i = 0; i < on_cpu.size(); ++i) {
+                cpu_views.push_back(on_cpu[i].view());
+                emu_views.push_back(on_emu[i].emu_view());
+            }
+            const size_t n_args = call.args.size();
+            auto cpu = target->call({cpu_views.data(), n_args},
+                                    {cpu_views.data() + n_args, call.rets.size()}, call.attrs);
+            ASSERT_TRUE(cpu) << cpu.error().full();
+            auto emu = target->call({emu_views.data(), n_args},
+                                    {emu_views.data() + n_args, call.rets.size()}, call.attrs);
+            ASSERT_TRUE(emu) << emu.error().full();
+            ++calls;
+            // A launch per call with something to do (empty tensors give no blocks).
+            bool empty = false;
+            for (const auto& spec : call.rets)
+                empty |= std::find(spec.shape.begin(), spec.shape.end(), 0) != spec.shape.end();
+            auto count = call.attrs.find("count");
+            empty |= count != call.attrs.end() && std::get<int64_t>(count->second) == 0;
+            expected_launches += !empty;
+
+            for (size_t r = n_args; r < on_cpu.size(); ++r) {
+                const HostArray &want = on_cpu[r], &got = on_emu[r];
+                if (twin.tolerance == 0) {
+                    for (int64_t i = 0; i < want.numel(); ++i)
+                        ASSERT_EQ(std::memcmp(static_cast<const char*>(want.data()) +
+                                                  i * dtype_size(want.dtype()),
+                                              static_cast<const char*>(got.data()) +
+                                                  i * dtype_size(got.dtype()),
+                                              dtype_size(want.dtype())),
+                                  0)
+                            << "element " << i << ": cpu " << element(want, i) << ", cuda-emu "
+                            << element(got, i);
+                } else {
+                    // row_sum: relative to the row's absolute sum (the matrix is arg 0).
+                    const HostArray& m = on_cpu[0];
+                    const int64_t cols = m.shape()[1];
+                    for (int64_t i = 0; i < want.numel(); ++i) {
+                        double scale = 0;
+                        for (int64_t k = 0; k < cols; ++k)
+                            scale += std::fabs(element(m, i * cols + k));
+                        EXPECT_LE(std::fabs(element(want, i) - element(got, i)),
+                                  twin.tolerance * scale)
+                            << "row " << i << " (" << twin.why << ")";
+                    }
+                }
+            }
+        }
+    }
+    EXPECT_EQ(emulated, shipped); // every shipped .cu target was run in emulation
+    std::set<std::string> with_case;
+    for (const auto& [name, unused] : twin_cases())
+        with_case.insert(name);
+    EXPECT_EQ(with_case, shipped); // and no case is left over from a removed kernel
+    EXPECT_GE(calls, shipped.size());
+    EXPECT_EQ(emulation_stats().launches - launches_before, expected_launches);
+}
+
+// ---- Through the registry ----------------------------------------------------------------------
+
+class EmuRegistryTest : public ::testing::Test {
+  protected:
+    test::TempDir cache_dir;
+    std::shared_ptr<KernelCache> cache = KernelCache::open(cache_dir.path());
+    Registry registry{cache};
+
+    Result<LoadReport> load_inline(const std::string& name, const std::string& source,
+                                   bool emulation_only = false) {
+        LoadOptions options;
+        options.emulation_only = emulation_only;
+        return registry.load_cuda_inline(name, source, "inline", options);
+    }
+};
+
+TEST_F(EmuRegistryTest, TheLaunchClauseGivesTheGeometry) {
+    auto loaded = load_inline("geometry", R"(
+// @BE where launch(threads=out.numel(), block=64)
+__global__ void where(BE::Tensor out) {
+    const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    if (i < out.numel())
+        out.data_ptr<int32_t>()[i] = blockIdx.x * 1000000 + blockDim.x * 1000 + gridDim.x;
+}
+// @BE per_block launch(blocks=n, block=32, smem=128)
+__global__ void per_block(BE::Tensor out, int64_t n) {
+    extern __shared__ int32_t lanes[]; // 32 ints: smem=128
+    lanes[threadIdx.x] = threadIdx.x;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int32_t sum = 0;
+        for (int k = 0; k < 32; ++k) sum += lanes[k];
+        out.data_ptr<int32_t>()[blockIdx.x] = sum + gridDim.x * 1000;
+    }
+}
+)");
+    ASSERT_TRUE(loaded) << loaded.error().full();
+    auto out = HostArray::create(DType::int32, {130}).value();
+    BE::Tensor rets[] = {out.emu_view()};
+    auto called = registry.call("inline.where", {}, rets);
+    ASSERT_TRUE(called) << called.error().full();
+    for (int i = 0; i < 130; ++i) // ceil(130 / 64) = 3 blocks of 64
+        ASSERT_EQ(out.data_as<int32_t>()[i], (i / 64) * 1000000 + 64 * 1000 + 3) << i;
+
+    auto sums = HostArray::create(DType::int32, {4}).value();
+    BE::Tensor sum_rets[] = {sums.emu_view()};
+    called = registry.call("inline.per_block", {}, sum_rets, {{"n", int64_t{4}}});
+    ASSERT_TRUE(called) << called.error().full();
+    for (int b = 0; b < 4; ++b) // every lane's write seen after the barrier, in every block
+        EXPECT_EQ(sums.data_as<int32_t>()[b], 496 + 4000) << b;
+}
+
+TEST_F(EmuRegistryTest, CompiledOnFirstUseThenCachedUnderItsOwnBackend) {
+    auto report = registry.load_cuda_file(k_examples / "rows.cu");
+    ASSERT_TRUE(report) << report.error().full();
+    EXPECT_EQ(report->backend, "cuda"); // the report describes NVRTC's build
+    auto target = registry.find("rows.iota");
+    ASSERT_TRUE(target);
+    EXPECT_TRUE(has(target->devices(), Device::cuda_emu));
+    EXPECT_EQ(entries_of(*cache, "cuda-emu"), 0u); // loading compiled no emulation
+
+    auto out = HostArray::create(DType::float32, {10}).value();
+    BE::Tensor rets[] = {out.emu_view()};
+    auto called = target->call({}, rets, {{"count", int64_t{6}}, {"start", 0.5}});
+    ASSERT_TRUE(called) << called.error().full();
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(out.data_as<float>()[i], i < 6 ? 0.5f + float(i) : 0.0f) << i;
+    auto entries = cache->list();
+    ASSERT_EQ(entries_of(*cache, "cuda-emu"), 1u);
+    for (const auto& e : entries)
+        if (e.backend == "cuda-emu") {
+            EXPECT_EQ(e.metadata, "clamp_rows,iota"); // one object for the whole source
+            EXPECT_EQ(e.target, cpu_target_description());
+            EXPECT_EQ(e.toolchain, cpu_toolchain_identity());
+        }
+    const uint64_t compiles = cache->stats().compiles;
+
+    // The file's other target shares the object: no second compile.
+    auto m = HostArray::create(DType::float32, {2, 3}).value();
+    for (int i = 0; i < 6; ++i)
+        m.data_as<float>()[i] = float(i) - 2.5f;
+    BE::Tensor m_rets[] = {m.emu_view()};
+    ASSERT_TRUE(registry.call("rows.clamp_rows", {}, m_rets, {{"limit", 1.0}}));
+    EXPECT_EQ(m.data_as<float>()[0], -1.0f);
+    EXPECT_EQ(m.data_as<float>()[2], -0.5f);
+    EXPECT_EQ(m.data_as<float>()[5], 1.0f);
+    EXPECT_EQ(cache->stats().compiles, compiles);
+
+    // Another registry (another process, for the cache) finds it.
+    Registry second{KernelCache::open(cache_dir.path())};
+    ASSERT_TRUE(second.load_cuda_file(k_examples / "rows.cu"));
+    const uint64_t hits = second.cache().stats().hits;
+    ASSERT_TRUE(second.call("rows.iota", {}, rets, {{"count", int64_t{1}}, {"start", 0.0}}));
+    EXPECT_EQ(second.cache().stats().hits, hits + 1);
+    EXPECT_EQ(second.cache().stats().compiles, 0u);
+}
+
+TEST_F(EmuRegistryTest, EmulationOnlyLoadsCompileNowAndSkipNvrtc) {
+    LoadOptions options;
+    options.emulation_only = true;
+    auto report = registry.load_cuda_file(k_examples / "scale.cu", options);
+    ASSERT_TRUE(report) << report.error().full();
+    EXPECT_EQ(report->backend, "cuda-emu");
+    EXPECT_FALSE(report->cache_hit);
+    EXPECT_FALSE(report->deferred); // no architecture needed
+    EXPECT_EQ(registry.find("scale.axpy")->devices(), (std::vector<Device>{Device::cuda_emu}));
+    EXPECT_EQ(entries_of(*cache, "cuda-emu"), 1u);
+    EXPECT_EQ(entries_of(*cache, "cuda"), 0u);
+    // Again: nothing to do. A fresh registry: a cache hit.
+    auto again = registry.load_cuda_file(k_examples / "scale.cu", options);
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->unchanged);
+    Registry second{KernelCache::open(cache_dir.path())};
+    auto warm = second.load_cuda_file(k_examples / "scale.cu", options);
+    ASSERT_TRUE(warm);
+    EXPECT_TRUE(warm->cache_hit);
+    EXPECT_FALSE(warm->unchanged);
+
+    // A lazy load followed by an emulation_only one compiles the pending emulation.
+    ASSERT_TRUE(second.load_cuda_file(k_examples / "rows.cu"));
+    auto eager = second.load_cuda_file(k_examples / "rows.cu", options);
+    ASSERT_TRUE(eager);
+    EXPECT_FALSE(eager->unchanged);
+    EXPECT_EQ(entries_of(*cache, "cuda-emu"), 2u);
+    // The dtype-suffix group dispatches on cuda-emu too.
+    auto x = HostArray::create(DType::float64, {3}).value();
+    auto y = HostArray::create(DType::float64, {3}).value();
+    x.data_as<double>()[2] = 4;
+    BE::Tensor args[] = {x.emu_view()}, rets[] = {y.emu_view()};
+    ASSERT_TRUE(second.call("scale.scale", args, rets, {{"alpha", 0.5}}));
+    EXPECT_EQ(y.data_as<double>()[2], 2.0);
+}
+
+TEST_F(EmuRegistryTest, TargetsOutliveTheirRegistry) {
+    std::shared_ptr<const Target> target;
+    {
+        Registry scoped{KernelCache::open(cache_dir.path())};
+        ASSERT_TRUE(scoped.load_cuda_file(k_examples / "rows.cu"));
+        target = scoped.find("rows.iota");
+    }
+    // The emulation is compiled now, after the registry (and its hold on the cache) is gone.
+    auto out = HostArray::create(DType::float32, {3}).value();
+    BE::Tensor rets[] = {out.emu_view()};
+    auto called = target->call({}, rets, {{"count", int64_t{3}}, {"start", 7.0}});
+    ASSERT_TRUE(called) << called.error().full();
+    EXPECT_EQ(out.data_as<float>()[2], 9.0f);
+}
+
+TEST_F(EmuRegistryTest, KernelErrorsNameTheTargetBlockAndThread) {
+    // emulation_only: BE_CHECK is host-only, so NVRTC (given an architecture) would reject this.
+    auto loaded = load_inline("errors", R"(
+// @BE oob launch(threads=y.numel(), block=4)
+__global__ void oob(BE::Tensor y) {
+    const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    y.at<float>(i + 1) = 1.0f; // the last thread writes one past the end
+}
+// @BE checked launch(blocks=2, block=8)
+__global__ void checked(BE::Tensor y) {
+    BE_CHECK(blockIdx.x == 0 || threadIdx.x < 5, "thread too far");
+}
+// @BE no_clause
+__global__ void no_clause(BE::Tensor y) {}
+)",
+                              true);
+    ASSERT_TRUE(loaded) << loaded.error().full();
+    auto y = HostArray::create(DType::float32, {8}).value();
+    BE::Tensor rets[] = {y.emu_view()};
+    expect_error(registry.call("inline.oob", {}, rets),
+                 "call(inline.oob): emulate_launch(inline.oob): block (1,0,0) thread (3,0,0): "
+                 "at(i): i = 8 is out of bounds for 8 elements (shape [8])");
+    expect_error(registry.call("inline.checked", {}, rets), "block (1,0,0) thread (5,0,0): ");
+    expect_error(registry.call("inline.checked", {}, rets),
+                 ": thread too far (BE_CHECK(blockIdx.x == 0 || threadIdx.x < 5) failed)");
+    expect_error(registry.call("inline.no_clause", {}, rets),
+                 "call(inline.no_clause): 'no_clause' has no launch clause");
+    // All tensors of a call on one device.
+    auto x = HostArray::create(DType::float32, {8}).value();
+    ASSERT_TRUE(registry.load_cpp_inline("twin", R"(
+// @BE both
+void both(const BE::Tensor& x, BE::Tensor& y) {}
+)",
+                                         "mix"));
+    ASSERT_TRUE(load_inline("twin_cu", R"(
+// @BE both launch(threads=1)
+__global__ void both(const BE::Tensor x, BE::Tensor y) {}
+)"));
+    BE::Tensor args[] = {x.view()};
+    BE::Tensor emu_rets[] = {y.emu_view()};
+    ASSERT_TRUE(registry.find("mix.both"));
+    expect_error(registry.call("mix.both", args, emu_rets),
+                 "ret 0 ('y') is on device cuda-emu:0 but arg 0 ('x') is on device cpu");
+}
+
+TEST_F(EmuRegistryTest, EmulationFailuresComeBackFromTheCallNotTheLoad) {
+    // Valid for NVRTC, not for the emulation: inline PTX, and CUDA's own headers.
+    auto loaded = load_inline("unsupported", R"(
+// @BE fence launch(threads=1)
+__global__ void fence(BE::Tensor y) { asm volatile("membar.gl;"); }
+)");
+    ASSERT_TRUE(loaded) << loaded.error().full();
+    auto y = HostArray::create(DType::float32, {1}).value();
+    BE::Tensor rets[] = {y.emu_view()};
+    const std::string why = "the target is unavailable on cuda-emu because its CUDA emulation "
+                            "failed to build: ";
+    expect_error(registry.call("inline.fence", {}, rets), "call(inline.fence): " + why);
+    expect_error(registry.call("inline.fence", {}, rets), "not supported in CUDA emulation");
+    // The target's load is not marked by the emulation (cuda may still be deferred).
+    if (auto error = registry.find("inline.fence")->load_error())
+        EXPECT_EQ(error->message.find("emulation"), std::string::npos) << error->message;
+
+    auto half = load_inline("half", R"(
+#include <cuda_fp16.h>
+// @BE half_attr launch(threads=1)
+__global__ void half_attr(BE::Tensor y, __half h) {}
+)");
+    ASSERT_TRUE(half) << half.error().full();
+    // Not found, or (where a CUDA toolkit sits on the default include path) clashing with the
+    // emulation's own definitions: either way the log names the header.
+    expect_error(registry.call("inline.half_attr", {}, rets, {{"h", 1.0}}), why);
+    expect_error(registry.call("inline.half_attr", {}, rets, {{"h", 1.0}}), "cuda_fp16.h");
+
+    // Loaded for the emulation only, the same problem is the load's error.
+    auto eager = load_inline("unsupported_eager", R"(
+// @BE fence2 launch(threads=1)
+__global__ void fence2(BE::Tensor y) { asm volatile("membar.gl;"); }
+)",
+                             true);
+    ASSERT_FALSE(eager);
+    EXPECT_NE(eager.error().message.find("prepare_emulation_source(<inline unsupported_eager>:3): "
+                                         "asm is not supported in CUDA emulation"),
+              std::string::npos)
+        << eager.error().message;
+}
+
+TEST_F(EmuRegistryTest, HostOrchestrationLaunchesTheEmulationOnEmuTensors) {
+    test::TempDir src;
+    test::write_file(src / "ops.cu", R"(
+// @BE fill
+__global__ void fill(BE::Tensor y, float v) {
+    const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    if (i < y.numel()) y.data_ptr<float>()[i] = v;
+}
+// @BE add_index
+__global__ void add_index(BE::Tensor y) {
+    const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    if (i < y.numel()) y.data_ptr<float>()[i] += static_cast<float>(i);
+}
+)");
+    test::write_file(src / "pipeline.cpp", R"(
+// @BE run
+void run(BE::Tensor& y, float v) {
+    static const BE::CudaFunction fill = BE::cuda_function("ops.fill");
+    const unsigned blocks = unsigned((y.numel() + 127) / 128);
+    BE::cuda_launch(fill, BE::Dim3(blocks), BE::Dim3(128), 0, 0, y, v);
+    BE::cuda_launch("ops.add_index", BE::Dim3(blocks), BE::Dim3(128), 0, 0, y);
+}
+// @BE wrong_type
+void wrong_type(BE::Tensor& y) { BE::cuda_launch("ops.fill", 1, 1, 0, 0, y, 2.0); }
+// @BE no_such
+void no_such(BE::Tensor& y) { BE::cuda_launch("ops.missing", 1, 1, 0, 0, y); }
+// @BE on_cpu
+void on_cpu(BE::Tensor& y) {
+    BE::Tensor host = y;
+    host.device_ = BE::Device::cpu;
+    BE::cuda_launch("ops.fill", 1, 1, 0, 0, host, 1.0f);
+}
+)");
+    ASSERT_TRUE(registry.load_cuda_file(src / "ops.cu"));
+    auto report = registry.load_cpp_file(src / "pipeline.cpp");
+    ASSERT_TRUE(report) << report.error().full();
+    EXPECT_EQ(registry.find("pipeline.run")->devices(),
+              (std::vector<Device>{Device::cuda, Device::cuda_emu}));
+
+    auto y = HostArray::create(DType::float32, {300}).value();
+    BE::Tensor rets[] = {y.emu_view()};
+    const uint64_t launches = emulation_stats().launches;
+    auto called = registry.call("pipeline.run", {}, rets, {{"v", 2.0}});
+    ASSERT_TRUE(called) << called.error().full();
+    EXPECT_EQ(emulation_stats().launches - launches, 2u);
+    for (int i = 0; i < 300; ++i) // the second kernel saw the first one's writes
+        ASSERT_EQ(y.data_as<float>()[i], 2.0f + float(i)) << i;
+
+    expect_error(registry.call("pipeline.wrong_type", {}, rets),
+                 "cuda_launch(ops.fill): argument 1 is a float64 but the kernel's parameter 1 is "
+                 "a float32");
+    expect_error(registry.call("pipeline.no_such", {}, rets),
+                 "cuda_launch(ops.missing): no such target");
+    expect_error(registry.call("pipeline.on_cpu", {}, rets),
+                 "argument 0 is a tensor on cpu, not on cuda or cuda-emu");
+
+    // Kernels loaded for the emulation only serve handles and names alike.
+    Registry emu_only{cache};
+    LoadOptions options;
+    options.emulation_only = true;
+    ASSERT_TRUE(emu_only.load_cuda_file(src / "ops.cu", options));
+    ASSERT_TRUE(emu_only.load_cpp_file(src / "pipeline.cpp"));
+    called = emu_only.call("pipeline.run", {}, rets, {{"v", -1.0}});
+    ASSERT_TRUE(called) << called.error().full();
+    EXPECT_EQ(y.data_as<float>()[299], 298.0f);
+}
+
+TEST(EmuRegistry, CacheKeyHasItsOwnBackendTheEmulationHeaderAndNoNvrtcFlags) {
+    const auto file = k_examples / "rows.cu";
+    LoadOptions options;
+    options.flags = {"--fmad=false", "-DWIDTH=4", "-I", "include", "--use_fast_math", "-UX"};
+    auto emu = emu_cache_inputs(file, test::read_file(file), options);
+    ASSERT_TRUE(emu) << emu.error().full();
+    EXPECT_EQ(emu->backend, "cuda-emu");
+    EXPECT_EQ(emu->target, cpu_target_description());
+    EXPECT_EQ(emu->toolchain, cpu_toolchain_identity());
+    EXPECT_NE(emu->source_text.find("__be_emu_entry_iota"), std::string::npos);
+    auto flags = emu->flags;
+    auto at = [&](const std::string& f) { return std::find(flags.begin(), flags.end(), f); };
+    ASSERT_NE(at("-x"), flags.end());
+    EXPECT_EQ(*(at("-x") + 1), "c++");
+    const std::vector<std::string> pre_include{"-include", "be/cuda_emu.h"};
+    EXPECT_NE(std::search(flags.begin(), flags.end(), pre_include.begin(), pre_include.end()),
+              flags.end());
+    // NVRTC's own flags do not reach clang; the preprocessor's do, in order.
+    EXPECT_EQ(at("--fmad=false"), flags.end());
+    EXPECT_EQ(at("--use_fast_math"), flags.end());
+    EXPECT_EQ(std::vector<std::string>(flags.end() - 4, flags.end()),
+              (std::vector<std::string>{"-DWIDTH=4", "-I", "include", "-UX"}));
+    // becore's kernel-headers hash, which covers the emulation headers, is in the key.
+    EXPECT_TRUE(std::filesystem::exists(kernel_include_dir() / "be" / "cuda_emu.h"));
+    EXPECT_TRUE(std::filesystem::exists(kernel_include_dir() / "be" / "cuda_emu_abi.h"));
+    auto cpu = cpu_cache_inputs(k_examples / "rows.cpp", test::read_file(k_examples / "rows.cpp"));
+    ASSERT_TRUE(cpu);
+    EXPECT_FALSE(emu->kernel_headers_hash.empty());
+    EXPECT_EQ(emu->kernel_headers_hash, cpu->kernel_headers_hash);
+    EXPECT_EQ(cpu->backend, "cpu");
+    // A construct the emulation rejects is the inputs' error, as it is the build's.
+    auto rejected = emu_cache_inputs(file, "// @BE k launch(threads=1)\n__global__ void k("
+                                           "BE::Tensor y) { asm(\"trap;\"); }\n");
+    ASSERT_FALSE(rejected);
+    EXPECT_NE(rejected.error().message.find("asm is not supported in CUDA emulation"),
+              std::string::npos)
+        << rejected.error().message;
+}
+
+} // namespace
+} // namespace be
