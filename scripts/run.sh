@@ -27,4 +27,7 @@ with open(sys.argv[1], "wb") as f:
 PY
 "$bin/kernelctl" call examples/kernels/scale.cpp scale_f32 --arg "$out/x.npy" --attr alpha=2.5 \
   --ret 8:float32 --out "$out" --json
+echo "== call rows.iota, a .cu kernel, on the CPU in the CUDA emulation (device cuda-emu)"
+"$bin/kernelctl" call --device cuda-emu examples/kernels/rows.cu iota --attr count=5 \
+  --attr start=1.5 --ret 8:float32 --out "$out" --json
 rm -rf "$out"

@@ -127,8 +127,8 @@ class EmuImpl : public TargetImpl {
     }
 
     Result<EmuKernelRef> emu_kernel(const std::string& name) const override {
-        auto body = emulation("cuda_launch(" + name + ")");
-        if (!body) return make_error(body.error().message, body.error().log);
+        auto body = emulation(""); // the launch names itself
+        if (!body) return body.error();
         EmuKernelRef ref;
         ref.target = name;
         ref.body = *body;
@@ -142,16 +142,18 @@ class EmuImpl : public TargetImpl {
     }
 
   private:
+    // The body, compiling the source's emulation on first use; errors start with `op` if given.
     Result<EmuKernelBody> emulation(const std::string& op) const {
+        const std::string prefix = op.empty() ? "" : op + ": ";
         if (load_error)
-            return make_error(op + ": the target is unavailable on cuda-emu because its source "
-                                   "failed to load: " +
+            return make_error(prefix + "the target is unavailable on cuda-emu because its source "
+                                       "failed to load: " +
                                   load_error->message,
                               load_error->log);
         auto body = source->body(index);
         if (!body)
-            return make_error(op + ": the target is unavailable on cuda-emu because its CUDA "
-                                   "emulation failed to build: " +
+            return make_error(prefix + "the target is unavailable on cuda-emu because its CUDA "
+                                       "emulation failed to build: " +
                                   body.error().message,
                               body.error().log);
         return *body;

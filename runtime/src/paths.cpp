@@ -20,6 +20,10 @@ std::filesystem::path kernel_include_dir() {
     return becore_home() / "share" / "becore" / "kernels" / "include";
 }
 
+std::filesystem::path builtin_kernel_dir() {
+    return becore_home() / "share" / "becore" / "kernels" / "builtin";
+}
+
 std::filesystem::path private_library_dir() { return becore_home() / "lib" / "becore"; }
 
 } // namespace be

@@ -10,6 +10,8 @@
 //
 // A `.cpp` source whose code calls cuda_launch or cuda_function is host orchestration of CUDA
 // kernels: its targets take tensors on the cuda device (device pointers) and run on the host.
+// They also take tensors on cuda-emu (host memory): each launch then runs the kernel's CUDA
+// emulation on the CPU, synchronously. A launch goes to the device of its tensor arguments.
 // Targets are named in full ("prefix.name"); a handle from cuda_function skips the name lookup.
 // The arguments are checked against the kernel's signature (count, tensor or scalar, scalar
 // type) before the launch; a failure throws BE::CheckFailure, which the entry trampoline returns
