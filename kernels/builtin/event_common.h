@@ -1,0 +1,118 @@
+// Shared by the event-driven built-ins (dense.cpp, sparse_rows.cpp, stdp.cpp): spike encodings,
+// active-index collection and the fixed output partition that makes results independent of the
+// number of threads. Host (.cpp) kernels only.
+//
+// Spike encodings (a template parameter of every event kernel; the target name says which):
+//   SpikeBool      bool[n]                      active if true
+//   SpikeFloat<T>  T[n] (T = the weight dtype)  active if > 0; the value itself is not used
+//   SpikeBits      uint32[ceil(n/32)]           bit i of word w is neuron 32w+i (LSB first)
+//   Values<T>      T[n]                         every entry, weighted by its value: the
+//                                               float (non-event) matvec/matmat
+// An event contributes its weight; a Values entry contributes value * weight.
+//
+// Determinism: every output element is produced by exactly one task, which sums its terms in a
+// fixed order (ascending active index, then stored order). The partition into tasks is derived
+// from the sizes only (k_chunk outputs per task), never from the thread count, so the result is
+// bitwise the same for any BECORE_THREADS.
+#pragma once
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace be_event {
+
+struct SpikeBool {
+    using Elem = bool;
+    static constexpr bool weighted = false;
+    static int64_t words(int64_t n) { return n; }
+    static bool active(const Elem* s, int64_t i) { return s[i]; }
+};
+template <typename T> struct SpikeFloat {
+    using Elem = T;
+    static constexpr bool weighted = false;
+    static int64_t words(int64_t n) { return n; }
+    static bool active(const Elem* s, int64_t i) { return s[i] > T(0); }
+};
+struct SpikeBits {
+    using Elem = uint32_t;
+    static constexpr bool weighted = false;
+    static int64_t words(int64_t n) { return (n + 31) / 32; }
+    static bool active(const Elem* s, int64_t i) { return (s[i >> 5] >> (i & 31)) & 1u; }
+};
+template <typename T> struct Values {
+    using Elem = T;
+    static constexpr bool weighted = true;
+    static int64_t words(int64_t n) { return n; }
+    static bool active(const Elem*, int64_t) { return true; }
+};
+
+// The active indices of s[0, n) in ascending order. For SpikeBits whole zero words are skipped,
+// so a sparse bit vector costs n/32 word tests plus one step per spike.
+template <typename Enc>
+void collect_active(const typename Enc::Elem* s, int64_t n, std::vector<int32_t>& out) {
+    out.clear();
+    if constexpr (std::is_same_v<Enc, SpikeBits>) {
+        const int64_t words = Enc::words(n);
+        for (int64_t w = 0; w < words; ++w) {
+            uint32_t bits = s[w];
+            if (w == words - 1 && (n & 31)) bits &= (1u << (n & 31)) - 1u; // ignore padding
+            while (bits) {
+                out.push_back(static_cast<int32_t>(w * 32 + __builtin_ctz(bits)));
+                bits &= bits - 1;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < n; ++i)
+            if (Enc::active(s, i)) out.push_back(static_cast<int32_t>(i));
+    }
+}
+
+// The factor an active entry i contributes with: 1 for events, its value for Values.
+template <typename Enc, typename T> inline T factor(const typename Enc::Elem* s, int64_t i) {
+    if constexpr (Enc::weighted)
+        return static_cast<T>(s[i]);
+    else
+        return T(1);
+}
+
+// Outputs per task: 16 KiB of float32 (fits L1 with room for the streamed weights), a fixed
+// number so the partition depends on the sizes alone.
+constexpr int64_t k_chunk = 4096;
+
+// Runs body(batch, begin, end) over [0, batches) x chunks of [0, n) in parallel. The partition
+// is fixed by (batches, n); the thread count only decides which thread runs which piece.
+template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& body) {
+    const int64_t chunks = n == 0 ? 0 : (n + k_chunk - 1) / k_chunk;
+    const int64_t pieces = batches * chunks;
+    if (pieces == 0) return;
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, pieces, 1),
+        [&](const tbb::blocked_range<int64_t>& r) {
+            for (int64_t p = r.begin(); p < r.end(); ++p) {
+                const int64_t b = p / chunks, c = p % chunks;
+                body(b, c * k_chunk, std::min(n, (c + 1) * k_chunk));
+            }
+        },
+        tbb::simple_partitioner());
+}
+
+// First position in idx[lo, hi) whose value is >= key (idx sorted ascending). Branchless: the
+// searches per active row and chunk are the price of the owner-computes scatter.
+inline int64_t lower_bound_pos(const int32_t* idx, int64_t lo, int64_t hi, int64_t key) {
+    int64_t len = hi - lo;
+    if (len <= 0) return lo;
+    const int32_t* base = idx + lo;
+    while (len > 1) {
+        const int64_t half = len / 2;
+        base = (base[half] < key) ? base + half : base;
+        len -= half;
+    }
+    return (base - idx) + (*base < key);
+}
+
+} // namespace be_event

@@ -1,0 +1,127 @@
+// The products of a row-compressed sparse matrix M [rows, cols], shared by csr.cpp (row pointers)
+// and fixed_num.cpp (k entries per row). A row policy gives each row's [begin, end) into the
+// column indices (int32, ascending within a row: the frontend's constructors sort them) and the
+// weights (one per entry, or a single homogeneous weight when weights.numel() == 1).
+//
+// transpose = false: out = spikes @ M, a scatter from the active rows. Owner-computes: the
+//   output is cut into fixed chunks (event_common.h); the task owning [c0, c1) walks the active
+//   rows in ascending order, finds the row's first column >= c0 by binary search and adds the
+//   entries up to c1. Every out[j] is therefore summed in ascending row order by one task, for
+//   any thread count, and equals a serial scatter bit for bit. Cost: one binary search per
+//   active row and chunk (ceil(cols / 4096) chunks), about log2(row length) steps each, which
+//   the chunk-local (L1-resident) scatter pays back; no atomics, no private buffers.
+// transpose = true: out = M @ spikes, a gather: each row sums its entries whose column is active,
+//   in stored order. This direction tests every stored entry (O(nnz)); to make M @ s
+//   event-driven, store Mᵀ (e.g. CSC of M = CSR of Mᵀ) and use transpose = false.
+#pragma once
+
+#include "event_common.h"
+
+namespace be_event {
+
+struct CsrRows {
+    const int64_t* indptr;
+    int64_t begin(int64_t i) const { return indptr[i]; }
+    int64_t end(int64_t i) const { return indptr[i + 1]; }
+};
+struct FixedRows {
+    int64_t k;
+    int64_t begin(int64_t i) const { return i * k; }
+    int64_t end(int64_t i) const { return (i + 1) * k; }
+};
+
+template <typename T, typename Enc, int Rank, typename RowsT>
+void rows_product(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
+                  const BE::Tensor& indices, const BE::Tensor& weights, const BE::Tensor& spikes,
+                  BE::Tensor& out, bool transpose) {
+    BE_CHECK(weights.is_contiguous() && (weights.numel() == nnz || weights.numel() == 1),
+             "weights must have one entry per connection, or one (homogeneous)");
+    BE_CHECK(spikes.ndim() == Rank && spikes.is_contiguous(),
+             Rank == 1 ? "spikes must be a contiguous vector" : "spikes must be [batch, n]");
+    BE_CHECK(out.ndim() == Rank && out.is_contiguous(), "out must have the rank of spikes");
+    const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
+    const int64_t batches = Rank == 1 ? 1 : spikes.size(0);
+    const int64_t in_stride = Enc::words(n_in);
+    BE_CHECK(spikes.size(Rank - 1) == in_stride, "spikes has the wrong length for M");
+    BE_CHECK(out.size(Rank - 1) == n_out, "out has the wrong length for M");
+    BE_CHECK(Rank == 1 || out.size(0) == batches, "out and spikes must have the same batch");
+    const int32_t* idx = indices.data_ptr<int32_t>();
+    const T* w = weights.data_ptr<T>();
+    const bool homogeneous = weights.numel() == 1 && nnz != 1;
+    const auto* s = spikes.data_ptr<typename Enc::Elem>();
+    T* y = out.data_ptr<T>();
+
+    if (!transpose) {
+        std::vector<std::vector<int32_t>> active(batches);
+        tbb::parallel_for(int64_t{0}, batches, [&](int64_t b) {
+            collect_active<Enc>(s + b * in_stride, n_in, active[b]);
+        });
+        auto scatter = [&](auto homo) {
+            for_each_chunk(batches, n_out, [&](int64_t b, int64_t c0, int64_t c1) {
+                T* yb = y + b * n_out;
+                for (int64_t j = c0; j < c1; ++j) yb[j] = T(0);
+                const auto* sb = s + b * in_stride;
+                const bool whole = c0 == 0 && c1 == n_out; // one chunk: no search, no bound
+                for (int32_t i : active[b]) {
+                    const int64_t end = layout.end(i);
+                    const T f = factor<Enc, T>(sb, i);
+                    int64_t k = whole ? layout.begin(i) : lower_bound_pos(idx, layout.begin(i), end, c0);
+                    for (; k < end && idx[k] < c1; ++k) {
+                        const T wk = homo ? w[0] : w[k];
+                        if constexpr (Enc::weighted)
+                            yb[idx[k]] += f * wk;
+                        else
+                            yb[idx[k]] += wk;
+                    }
+                }
+            });
+        };
+        homogeneous ? scatter(std::true_type{}) : scatter(std::false_type{});
+    } else {
+        auto gather = [&](auto homo) {
+            for_each_chunk(batches, n_out, [&](int64_t b, int64_t r0, int64_t r1) {
+                const auto* sb = s + b * in_stride;
+                for (int64_t i = r0; i < r1; ++i) {
+                    T acc = T(0);
+                    for (int64_t k = layout.begin(i), end = layout.end(i); k < end; ++k) {
+                        const int32_t j = idx[k];
+                        if (!Enc::active(sb, j)) continue;
+                        const T wk = homo ? w[0] : w[k];
+                        if constexpr (Enc::weighted)
+                            acc += factor<Enc, T>(sb, j) * wk;
+                        else
+                            acc += wk;
+                    }
+                    y[b * n_out + i] = acc;
+                }
+            });
+        };
+        homogeneous ? gather(std::true_type{}) : gather(std::false_type{});
+    }
+}
+
+// out = M ([rows, cols]) or Mᵀ ([cols, rows]); duplicates (if any) are summed in stored order.
+template <typename T, typename RowsT>
+void rows_todense(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
+                  const BE::Tensor& indices, const BE::Tensor& weights, BE::Tensor& out,
+                  bool transpose) {
+    BE_CHECK(weights.is_contiguous() && (weights.numel() == nnz || weights.numel() == 1),
+             "weights must have one entry per connection, or one (homogeneous)");
+    BE_CHECK(out.ndim() == 2 && out.is_contiguous() && out.size(0) == (transpose ? cols : rows) &&
+                 out.size(1) == (transpose ? rows : cols),
+             "out must be [rows, cols] ([cols, rows] with transpose)");
+    const int32_t* idx = indices.data_ptr<int32_t>();
+    const T* w = weights.data_ptr<T>();
+    const bool homogeneous = weights.numel() == 1 && nnz != 1;
+    T* y = out.data_ptr<T>();
+    for (int64_t e = 0; e < rows * cols; ++e) y[e] = T(0);
+    // Serial: a transposed scatter from parallel rows would race; todense is not a hot path.
+    for (int64_t i = 0; i < rows; ++i)
+        for (int64_t k = layout.begin(i); k < layout.end(i); ++k) {
+            const int64_t j = idx[k];
+            BE_CHECK(j >= 0 && j < cols, "a column index is out of range");
+            (transpose ? y[j * rows + i] : y[i * cols + j]) += homogeneous ? w[0] : w[k];
+        }
+}
+
+} // namespace be_event

@@ -1,0 +1,33 @@
+// Shared by besim's command files: exit codes (DESIGN.md) and the error that carries one.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace besim {
+
+constexpr int k_exit_failed = 1;  // the work failed: a kernel error, a file that cannot be written
+constexpr int k_exit_invalid = 2; // the invocation or its input is invalid
+
+// Thrown by a command; main() prints the message and exits with the code.
+struct Failure {
+    int exit_code;
+    std::string message;
+};
+
+// `besim kuramoto` (kuramoto_command.cpp): add_kuramoto_command registers it on the app and
+// returns the function that runs it once the command line is parsed.
+struct KuramotoOptions {
+    long long n = 0, steps = 0, ensemble = 0;
+    double dt = 0;
+    unsigned long long seed = 0;
+    std::string out_dir;
+    bool grad = false, as_json = false;
+};
+CLI::App* add_kuramoto_command(CLI::App& app, KuramotoOptions& options);
+int run_kuramoto(const KuramotoOptions& options);
+
+} // namespace besim
