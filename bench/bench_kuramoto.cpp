@@ -39,7 +39,8 @@ double median_seconds(int repetitions, const std::function<void()>& run) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"bench_kuramoto: RK4 forward, adjoint gradient and ensembles of Kuramoto networks"};
+    CLI::App app{
+        "bench_kuramoto: RK4 forward, adjoint gradient and ensembles of Kuramoto networks"};
     bool quick = false;
     std::string json_path;
     int64_t n = 256, steps = 200, members = 64;
@@ -62,13 +63,16 @@ int main(int argc, char** argv) {
     auto theta0 = be::HostArray::create(be::DType::float64, {members, n}).value();
     for (int64_t b = 0; b < members; ++b) {
         auto row = ku::random_theta0(n, 1 + static_cast<uint64_t>(b));
-        std::memcpy(theta0.data_as<double>() + b * n, row.data(), static_cast<size_t>(row.nbytes()));
+        std::memcpy(theta0.data_as<double>() + b * n, row.data(),
+                    static_cast<size_t>(row.nbytes()));
     }
     auto last = ku::rk4(net.theta0, net.omega, net.K, dt, steps, {.trajectory = false});
     auto gbar = be::HostArray::create(be::DType::float64, {n}).value();
-    for (int64_t j = 0; j < n; ++j) gbar.data_as<double>()[j] = -std::sin(last.data_as<double>()[j]);
+    for (int64_t j = 0; j < n; ++j)
+        gbar.data_as<double>()[j] = -std::sin(last.data_as<double>()[j]);
 
-    be::bench::Report report({"op", "n", "steps", "members", "threads", "seconds", "ms_per_member"});
+    be::bench::Report report(
+        {"op", "n", "steps", "members", "threads", "seconds", "ms_per_member"});
     for (int threads : {1, 2}) {
         tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                                   static_cast<size_t>(threads));
@@ -79,18 +83,21 @@ int main(int argc, char** argv) {
         };
         const Case cases[] = {
             {"forward", 1, [&] { ku::rk4(net.theta0, net.omega, net.K, dt, steps); }},
-            {"gradient", 1,
-             [&] { ku::rk4_vjp(net.theta0, net.omega, net.K, gbar, dt, steps); }},
-            {"ensemble", members,
-             [&] { ku::ensemble(theta0, net.omega, net.K, dt, steps); }},
+            {"gradient", 1, [&] { ku::rk4_vjp(net.theta0, net.omega, net.K, gbar, dt, steps); }},
+            {"ensemble", members, [&] { ku::ensemble(theta0, net.omega, net.K, dt, steps); }},
         };
         for (const auto& c : cases) {
             const int r = c.members > 1 ? std::max(3, reps / 4) : reps;
             const double t = median_seconds(r, c.run);
-            report.add({{"op", c.op}, {"n", n}, {"steps", steps}, {"members", c.members},
-                        {"threads", threads}, {"seconds", t},
+            report.add({{"op", c.op},
+                        {"n", n},
+                        {"steps", steps},
+                        {"members", c.members},
+                        {"threads", threads},
+                        {"seconds", t},
                         {"ms_per_member", 1e3 * t / static_cast<double>(c.members)},
-                        {"repetitions", r}, {"peak_rss_bytes", be::bench::peak_rss_bytes()}});
+                        {"repetitions", r},
+                        {"peak_rss_bytes", be::bench::peak_rss_bytes()}});
         }
     }
     if (!report.write(json_path)) {

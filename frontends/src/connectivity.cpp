@@ -10,7 +10,9 @@ namespace be {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message) { throw Exception(make_error(message)); }
+[[noreturn]] void fail(const std::string& message) {
+    throw Exception(make_error(message));
+}
 
 HostArray make_array(DType dtype, std::vector<int64_t> shape) {
     auto array = HostArray::create(dtype, std::move(shape));
@@ -36,8 +38,7 @@ void set_weight(HostArray& w, int64_t i, double v) {
 
 // Sorts each of `rows` rows of k indices (and their weights, unless homogeneous) ascending and
 // checks the range: the scatter kernels binary-search the rows (sparse_rows.h).
-void sort_fixed_rows(const std::string& op, HostArray& indices, HostArray& weights,
-                     int64_t bound) {
+void sort_fixed_rows(const std::string& op, HostArray& indices, HostArray& weights, int64_t bound) {
     if (indices.dtype() != DType::int32 || indices.ndim() != 2)
         fail(op + ": indices must be int32 [rows, k]");
     check_weight_dtype(op, weights);
@@ -90,7 +91,8 @@ Csr::Csr(int64_t rows, int64_t cols, HostArray indptr, HostArray indices, HostAr
     if (ptr[0] != 0 || ptr[rows] != indices_.numel())
         fail("Csr: indptr must start at 0 and end at nnz");
     for (int64_t i = 0; i < rows; ++i) {
-        if (ptr[i + 1] < ptr[i]) fail("Csr: indptr must not decrease (row " + std::to_string(i) + ")");
+        if (ptr[i + 1] < ptr[i])
+            fail("Csr: indptr must not decrease (row " + std::to_string(i) + ")");
         for (int64_t k = ptr[i]; k < ptr[i + 1]; ++k) {
             if (idx[k] < 0 || idx[k] >= cols)
                 fail("Csr: column index " + std::to_string(idx[k]) + " in row " +
@@ -146,7 +148,8 @@ Csr Csr::from_coo(int64_t rows, int64_t cols, std::span<const int64_t> row,
         if (!one_weight) set_weight(w, q, sums[q]);
     }
     if (one_weight) set_weight(w, 0, weight_at(weights, 0));
-    for (int64_t i = 0; i < rows; ++i) ptr[i + 1] += ptr[i];
+    for (int64_t i = 0; i < rows; ++i)
+        ptr[i + 1] += ptr[i];
     return Csr(rows, cols, std::move(indptr), std::move(indices), std::move(w));
 }
 
@@ -164,7 +167,8 @@ Csr Csr::from_dense(const HostArray& dense) {
                 v.push_back(x);
             }
     auto w = make_array(dense.dtype(), {static_cast<int64_t>(v.size())});
-    for (size_t q = 0; q < v.size(); ++q) set_weight(w, static_cast<int64_t>(q), v[q]);
+    for (size_t q = 0; q < v.size(); ++q)
+        set_weight(w, static_cast<int64_t>(q), v[q]);
     return from_coo(rows, cols, r, c, w);
 }
 

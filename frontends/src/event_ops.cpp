@@ -13,7 +13,9 @@ namespace be {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message) { throw Exception(make_error(message)); }
+[[noreturn]] void fail(const std::string& message) {
+    throw Exception(make_error(message));
+}
 
 // The kernel's view of a connectivity: the stored matrix S [rows, cols], the tensors that
 // describe it, and whether the user's M is Sᵀ.
@@ -26,24 +28,38 @@ struct Stored {
     bool sparse = true; // sparse kernels take attr cols
 };
 
-Stored stored(const Dense& c) {
-    return {"dense", {c.weights().view()}, c.rows(), c.cols(), c.dtype(), false, false};
-}
-Stored stored(const Csr& c) {
-    return {"csr",    {c.indptr().view(), c.indices().view(), c.weights().view()},
-            c.rows(), c.cols(), c.dtype(), false, true};
-}
-Stored stored(const FixedPostNum& c) {
-    return {"fixed", {c.indices().view(), c.weights().view()}, c.rows(), c.cols(), c.dtype(),
-            false, true};
-}
-Stored stored(const FixedPreNum& c) {
-    // The rows of the stored layout are the post neurons: S = Mᵀ [n_post, n_pre].
-    return {"fixed", {c.indices().view(), c.weights().view()}, c.cols(), c.rows(), c.dtype(),
-            true, true};
+// The host memory as a cpu view, or as a cuda-emu view (the `.cu` twins' emulation).
+BE::Tensor view(const HostArray& a, Device device) {
+    if (device == Device::cpu) return a.view();
+    if (device == Device::cuda_emu) return a.emu_view();
+    fail("be::event operators: device must be cpu or cuda-emu (host arrays), not " +
+         std::string(device_name(device)));
 }
 
-std::string dtype_suffix(DType d) { return d == DType::float32 ? "_f32" : "_f64"; }
+Stored stored(const Dense& c, Device d) {
+    return {"dense", {view(c.weights(), d)}, c.rows(), c.cols(), c.dtype(), false, false};
+}
+Stored stored(const Csr& c, Device d) {
+    return {"csr",     {view(c.indptr(), d), view(c.indices(), d), view(c.weights(), d)},
+            c.rows(),  c.cols(),
+            c.dtype(), false,
+            true};
+}
+Stored stored(const FixedPostNum& c, Device d) {
+    return {
+        "fixed", {view(c.indices(), d), view(c.weights(), d)}, c.rows(), c.cols(), c.dtype(), false,
+        true};
+}
+Stored stored(const FixedPreNum& c, Device d) {
+    // The rows of the stored layout are the post neurons: S = Mᵀ [n_post, n_pre].
+    return {
+        "fixed", {view(c.indices(), d), view(c.weights(), d)}, c.cols(), c.rows(), c.dtype(), true,
+        true};
+}
+
+std::string dtype_suffix(DType d) {
+    return d == DType::float32 ? "_f32" : "_f64";
+}
 
 // "bool", "float" or "bits" by the spikes' dtype; float spikes must have the weights' dtype.
 std::string encoding(const std::string& op, DType spikes, DType weights) {
@@ -67,8 +83,8 @@ AttrMap attrs_for(const Stored& s, bool kernel_transpose) {
 }
 
 // op: "event_matvec", "event_matmat", "matvec" or "matmat".
-HostArray product(const std::string& op, const HostArray& input, const Stored& s,
-                  bool transpose) {
+HostArray product(const std::string& op, const HostArray& input, const Stored& s, bool transpose,
+                  Device device) {
     const bool event = op.starts_with("event_");
     const int rank = op.ends_with("matvec") ? 1 : 2;
     const std::string where = "be::" + op;
@@ -93,17 +109,17 @@ HostArray product(const std::string& op, const HostArray& input, const Stored& s
     if (rank == 2) out_shape.insert(out_shape.begin(), input.shape()[0]);
     HostArray out = make_array(s.dtype, out_shape);
     std::vector<BE::Tensor> args = s.args;
-    args.push_back(input.view());
-    BE::Tensor rets[] = {out.view()};
+    args.push_back(view(input, device));
+    BE::Tensor rets[] = {view(out, device)};
     call_builtin(name + dtype_suffix(s.dtype), args, rets, attrs_for(s, kt));
     return out;
 }
 
-HostArray to_dense(const Stored& s, bool transpose) {
+HostArray to_dense(const Stored& s, bool transpose, Device device) {
     const bool kt = transpose != s.flip;
     HostArray out = make_array(s.dtype, kt ? std::vector<int64_t>{s.cols, s.rows}
                                            : std::vector<int64_t>{s.rows, s.cols});
-    BE::Tensor rets[] = {out.view()};
+    BE::Tensor rets[] = {view(out, device)};
     call_builtin(s.format + "_todense" + dtype_suffix(s.dtype), s.args, rets, attrs_for(s, kt));
     return out;
 }
@@ -111,44 +127,46 @@ HostArray to_dense(const Stored& s, bool transpose) {
 } // namespace
 
 template <Connectivity C>
-HostArray event_matvec(const HostArray& spikes, const C& conn, bool transpose) {
-    return product("event_matvec", spikes, stored(conn), transpose);
+HostArray event_matvec(const HostArray& spikes, const C& conn, bool transpose, Device device) {
+    return product("event_matvec", spikes, stored(conn, device), transpose, device);
 }
 template <Connectivity C>
-HostArray event_matmat(const HostArray& spikes, const C& conn, bool transpose) {
-    return product("event_matmat", spikes, stored(conn), transpose);
+HostArray event_matmat(const HostArray& spikes, const C& conn, bool transpose, Device device) {
+    return product("event_matmat", spikes, stored(conn, device), transpose, device);
 }
-template <Connectivity C> HostArray matvec(const HostArray& x, const C& conn, bool transpose) {
-    return product("matvec", x, stored(conn), transpose);
+template <Connectivity C>
+HostArray matvec(const HostArray& x, const C& conn, bool transpose, Device device) {
+    return product("matvec", x, stored(conn, device), transpose, device);
 }
-template <Connectivity C> HostArray matmat(const HostArray& x, const C& conn, bool transpose) {
-    return product("matmat", x, stored(conn), transpose);
+template <Connectivity C>
+HostArray matmat(const HostArray& x, const C& conn, bool transpose, Device device) {
+    return product("matmat", x, stored(conn, device), transpose, device);
 }
-template <Connectivity C> HostArray todense(const C& conn, bool transpose) {
-    return to_dense(stored(conn), transpose);
+template <Connectivity C> HostArray todense(const C& conn, bool transpose, Device device) {
+    return to_dense(stored(conn, device), transpose, device);
 }
 
 // The explicit instantiations: the header's concept admits exactly these four classes.
-template HostArray event_matvec(const HostArray&, const Dense&, bool);
-template HostArray event_matmat(const HostArray&, const Dense&, bool);
-template HostArray matvec(const HostArray&, const Dense&, bool);
-template HostArray matmat(const HostArray&, const Dense&, bool);
-template HostArray todense(const Dense&, bool);
-template HostArray event_matvec(const HostArray&, const Csr&, bool);
-template HostArray event_matmat(const HostArray&, const Csr&, bool);
-template HostArray matvec(const HostArray&, const Csr&, bool);
-template HostArray matmat(const HostArray&, const Csr&, bool);
-template HostArray todense(const Csr&, bool);
-template HostArray event_matvec(const HostArray&, const FixedPostNum&, bool);
-template HostArray event_matmat(const HostArray&, const FixedPostNum&, bool);
-template HostArray matvec(const HostArray&, const FixedPostNum&, bool);
-template HostArray matmat(const HostArray&, const FixedPostNum&, bool);
-template HostArray todense(const FixedPostNum&, bool);
-template HostArray event_matvec(const HostArray&, const FixedPreNum&, bool);
-template HostArray event_matmat(const HostArray&, const FixedPreNum&, bool);
-template HostArray matvec(const HostArray&, const FixedPreNum&, bool);
-template HostArray matmat(const HostArray&, const FixedPreNum&, bool);
-template HostArray todense(const FixedPreNum&, bool);
+template HostArray event_matvec(const HostArray&, const Dense&, bool, Device);
+template HostArray event_matmat(const HostArray&, const Dense&, bool, Device);
+template HostArray matvec(const HostArray&, const Dense&, bool, Device);
+template HostArray matmat(const HostArray&, const Dense&, bool, Device);
+template HostArray todense(const Dense&, bool, Device);
+template HostArray event_matvec(const HostArray&, const Csr&, bool, Device);
+template HostArray event_matmat(const HostArray&, const Csr&, bool, Device);
+template HostArray matvec(const HostArray&, const Csr&, bool, Device);
+template HostArray matmat(const HostArray&, const Csr&, bool, Device);
+template HostArray todense(const Csr&, bool, Device);
+template HostArray event_matvec(const HostArray&, const FixedPostNum&, bool, Device);
+template HostArray event_matmat(const HostArray&, const FixedPostNum&, bool, Device);
+template HostArray matvec(const HostArray&, const FixedPostNum&, bool, Device);
+template HostArray matmat(const HostArray&, const FixedPostNum&, bool, Device);
+template HostArray todense(const FixedPostNum&, bool, Device);
+template HostArray event_matvec(const HostArray&, const FixedPreNum&, bool, Device);
+template HostArray event_matmat(const HostArray&, const FixedPreNum&, bool, Device);
+template HostArray matvec(const HostArray&, const FixedPreNum&, bool, Device);
+template HostArray matmat(const HostArray&, const FixedPreNum&, bool, Device);
+template HostArray todense(const FixedPreNum&, bool, Device);
 
 HostArray pack_spikes(const HostArray& spikes) {
     if (spikes.dtype() != DType::bool_ || spikes.ndim() < 1 || spikes.ndim() > 2)
@@ -168,8 +186,8 @@ HostArray pack_spikes(const HostArray& spikes) {
 }
 
 void stdp_update(Csr& conn, const HostArray& pre_spikes, const HostArray& post_spikes,
-                 const HostArray& pre_trace, const HostArray& post_trace,
-                 const StdpParams& params) {
+                 const HostArray& pre_trace, const HostArray& post_trace, const StdpParams& params,
+                 Device device) {
     if (conn.weights().numel() != conn.nnz())
         fail("be::stdp_update: the weights must be per synapse, not homogeneous");
     if (pre_spikes.dtype() != post_spikes.dtype())
@@ -177,9 +195,10 @@ void stdp_update(Csr& conn, const HostArray& pre_spikes, const HostArray& post_s
     const std::string enc = encoding("be::stdp_update", pre_spikes.dtype(), conn.dtype());
     if (pre_trace.dtype() != conn.dtype() || post_trace.dtype() != conn.dtype())
         fail("be::stdp_update: the traces must have the weights' dtype");
-    const BE::Tensor args[] = {conn.indptr().view(), conn.indices().view(), pre_spikes.view(),
-                               post_spikes.view(),   pre_trace.view(),      post_trace.view()};
-    BE::Tensor rets[] = {conn.weights().view()};
+    const BE::Tensor args[] = {view(conn.indptr(), device), view(conn.indices(), device),
+                               view(pre_spikes, device),    view(post_spikes, device),
+                               view(pre_trace, device),     view(post_trace, device)};
+    BE::Tensor rets[] = {view(conn.weights(), device)};
     call_builtin("csr_stdp_" + enc + dtype_suffix(conn.dtype()), args, rets,
                  {{"a_plus", params.a_plus},
                   {"a_minus", params.a_minus},

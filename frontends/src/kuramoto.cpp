@@ -24,7 +24,8 @@ HostArray make(const std::string& what, std::vector<int64_t> shape) {
 void require(const std::string& what, const HostArray& a, const char* name,
              std::vector<int64_t> shape) {
     if (a.dtype() != DType::float64)
-        fail(what, std::string(name) + " must be float64, not " + std::string(dtype_name(a.dtype())));
+        fail(what,
+             std::string(name) + " must be float64, not " + std::string(dtype_name(a.dtype())));
     if (a.shape() != shape)
         fail(what, std::string(name) + " must have shape " + shape_string(shape) + ", not " +
                        shape_string(a.shape()));
@@ -70,7 +71,8 @@ HostArray rk4(const HostArray& theta0, const HostArray& omega, const HostArray& 
     const std::string what = "rk4";
     check_common(what, dt, steps);
     check_device(what, options.device);
-    if (theta0.ndim() != 1) fail(what, "theta0 must be 1-D (N), not " + shape_string(theta0.shape()));
+    if (theta0.ndim() != 1)
+        fail(what, "theta0 must be 1-D (N), not " + shape_string(theta0.shape()));
     const int64_t n = theta0.shape()[0];
     require(what, theta0, "theta0", {n});
     require(what, omega, "omega", {n});
@@ -90,7 +92,8 @@ Gradients rk4_vjp(const HostArray& theta0, const HostArray& omega, const HostArr
     const std::string what = "rk4_vjp";
     check_common(what, dt, steps);
     check_device(what, device);
-    if (theta0.ndim() != 1) fail(what, "theta0 must be 1-D (N), not " + shape_string(theta0.shape()));
+    if (theta0.ndim() != 1)
+        fail(what, "theta0 must be 1-D (N), not " + shape_string(theta0.shape()));
     const int64_t n = theta0.shape()[0];
     require(what, theta0, "theta0", {n});
     require(what, omega, "omega", {n});
@@ -106,18 +109,19 @@ Gradients rk4_vjp(const HostArray& theta0, const HostArray& omega, const HostArr
     return g;
 }
 
-HostArray ensemble(const HostArray& theta0, const HostArray& omega, const HostArray& K,
-                   double dt, int64_t steps, const Options& options) {
+HostArray ensemble(const HostArray& theta0, const HostArray& omega, const HostArray& K, double dt,
+                   int64_t steps, const Options& options) {
     const std::string what = "ensemble";
     check_common(what, dt, steps);
     check_device(what, options.device);
-    if (theta0.ndim() != 2) fail(what, "theta0 must be 2-D (B x N), not " + shape_string(theta0.shape()));
+    if (theta0.ndim() != 2)
+        fail(what, "theta0 must be 2-D (B x N), not " + shape_string(theta0.shape()));
     const int64_t members = theta0.shape()[0], n = theta0.shape()[1];
     require(what, theta0, "theta0", {members, n});
-    require(what, omega, "omega", omega.ndim() == 2 ? std::vector<int64_t>{members, n}
-                                                    : std::vector<int64_t>{n});
-    require(what, K, "K", K.ndim() == 3 ? std::vector<int64_t>{members, n, n}
-                                        : std::vector<int64_t>{n, n});
+    require(what, omega, "omega",
+            omega.ndim() == 2 ? std::vector<int64_t>{members, n} : std::vector<int64_t>{n});
+    require(what, K, "K",
+            K.ndim() == 3 ? std::vector<int64_t>{members, n, n} : std::vector<int64_t>{n, n});
     HostArray out = make(what, options.trajectory ? std::vector<int64_t>{members, steps + 1, n}
                                                   : std::vector<int64_t>{members, n});
     if (members == 0) return out; // nothing to launch
@@ -132,7 +136,8 @@ HostArray ensemble(const HostArray& theta0, const HostArray& omega, const HostAr
 HostArray random_theta0(int64_t n, uint64_t seed) {
     HostArray out = make("random_theta0", {n});
     std::mt19937_64 gen(seed);
-    for (int64_t j = 0; j < n; ++j) out.data_as<double>()[j] = 2.0 * std::numbers::pi * uniform(gen);
+    for (int64_t j = 0; j < n; ++j)
+        out.data_as<double>()[j] = 2.0 * std::numbers::pi * uniform(gen);
     return out;
 }
 
@@ -141,7 +146,8 @@ HostArray random_omega(int64_t n, uint64_t seed, double sigma) {
     std::mt19937_64 gen(seed ^ 0x9E3779B97F4A7C15ull); // a stream apart from theta0's
     for (int64_t j = 0; j < n; ++j) {
         const double u1 = uniform(gen), u2 = uniform(gen);
-        const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * std::numbers::pi * u2);
+        const double z =
+            std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * std::numbers::pi * u2);
         out.data_as<double>()[j] = sigma * z;
     }
     return out;
@@ -151,7 +157,8 @@ HostArray uniform_coupling(int64_t n, double strength) {
     HostArray out = make("uniform_coupling", {n, n});
     const double value = n > 0 ? strength / static_cast<double>(n) : 0.0;
     for (int64_t j = 0; j < n; ++j)
-        for (int64_t k = 0; k < n; ++k) out.data_as<double>()[j * n + k] = j == k ? 0.0 : value;
+        for (int64_t k = 0; k < n; ++k)
+            out.data_as<double>()[j * n + k] = j == k ? 0.0 : value;
     return out;
 }
 

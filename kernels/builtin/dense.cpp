@@ -38,23 +38,25 @@ void dense_product(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& ou
     T* y = out.data_ptr<T>();
 
     std::vector<std::vector<int32_t>> active(batches);
-    tbb::parallel_for(int64_t{0}, batches, [&](int64_t b) {
-        collect_active<Enc>(s + b * in_stride, n_in, active[b]);
-    });
+    tbb::parallel_for(int64_t{0}, batches,
+                      [&](int64_t b) { collect_active<Enc>(s + b * in_stride, n_in, active[b]); });
     if (!transpose) {
         // out[b, j] = sum over active i (ascending) of f_i * M[i, j]: each task adds the rows
         // of the active inputs to its own column range, a contiguous vectorisable sweep.
         for_each_chunk(batches, n_out, [&](int64_t b, int64_t c0, int64_t c1) {
             T* yb = y + b * n_out;
-            for (int64_t j = c0; j < c1; ++j) yb[j] = T(0);
+            for (int64_t j = c0; j < c1; ++j)
+                yb[j] = T(0);
             const auto* sb = s + b * in_stride;
             for (int32_t i : active[b]) {
                 const T* row = w + i * cols;
                 const T f = factor<Enc, T>(sb, i);
                 if constexpr (Enc::weighted)
-                    for (int64_t j = c0; j < c1; ++j) yb[j] += f * row[j];
+                    for (int64_t j = c0; j < c1; ++j)
+                        yb[j] += f * row[j];
                 else
-                    for (int64_t j = c0; j < c1; ++j) yb[j] += row[j];
+                    for (int64_t j = c0; j < c1; ++j)
+                        yb[j] += row[j];
             }
         });
     } else {
@@ -90,7 +92,8 @@ template <typename T> void dense_todense(const BE::Tensor& m, BE::Tensor& out, b
         return;
     }
     tbb::parallel_for(int64_t{0}, cols, [&](int64_t j) {
-        for (int64_t i = 0; i < rows; ++i) y[j * rows + i] = w[i * cols + j];
+        for (int64_t i = 0; i < rows; ++i)
+            y[j * rows + i] = w[i * cols + j];
     });
 }
 

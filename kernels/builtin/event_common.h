@@ -12,7 +12,7 @@
 //
 // Determinism: every output element is produced by exactly one task, which sums its terms in a
 // fixed order (ascending active index, then stored order). The partition into tasks is derived
-// from the sizes only (k_chunk outputs per task), never from the thread count, so the result is
+// from the sizes only (chunk_count), never from the thread count, so the result is
 // bitwise the same for any BECORE_THREADS.
 #pragma once
 
@@ -20,8 +20,10 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace be_event {
@@ -80,14 +82,23 @@ template <typename Enc, typename T> inline T factor(const typename Enc::Elem* s,
         return T(1);
 }
 
-// Outputs per task: 16 KiB of float32 (fits L1 with room for the streamed weights), a fixed
-// number so the partition depends on the sizes alone.
-constexpr int64_t k_chunk = 4096;
+// The output partition: one chunk up to k_chunk_min outputs, else an even number of equal
+// chunks of at most k_chunk_max / 2 outputs (128 KiB of float32: L2-resident, and few enough that
+// the scatter's per-row binary searches stay cheap). An even count balances two workers exactly
+// (and 4, 8, ...). The partition depends on n alone, never on the thread count.
+constexpr int64_t k_chunk_min = 4096;
+constexpr int64_t k_chunk_max = 65536;
+inline int64_t chunk_count(int64_t n) {
+    if (n <= 0) return 0;
+    if (n <= k_chunk_min) return 1;
+    return 2 * ((n + k_chunk_max - 1) / k_chunk_max);
+}
 
 // Runs body(batch, begin, end) over [0, batches) x chunks of [0, n) in parallel. The partition
 // is fixed by (batches, n); the thread count only decides which thread runs which piece.
 template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& body) {
-    const int64_t chunks = n == 0 ? 0 : (n + k_chunk - 1) / k_chunk;
+    const int64_t chunks = chunk_count(n);
+    const int64_t width = chunks == 0 ? 0 : (n + chunks - 1) / chunks;
     const int64_t pieces = batches * chunks;
     if (pieces == 0) return;
     tbb::parallel_for(
@@ -95,7 +106,7 @@ template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& b
         [&](const tbb::blocked_range<int64_t>& r) {
             for (int64_t p = r.begin(); p < r.end(); ++p) {
                 const int64_t b = p / chunks, c = p % chunks;
-                body(b, c * k_chunk, std::min(n, (c + 1) * k_chunk));
+                body(b, std::min(n, c * width), std::min(n, (c + 1) * width));
             }
         },
         tbb::simple_partitioner());

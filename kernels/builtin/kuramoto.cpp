@@ -27,20 +27,24 @@
 //
 // Memory/time trade-off of the adjoint: the forward sweep of the vjp stores s, c and d of every
 // stage (12·steps·N doubles in `work`) so that the reverse sweep evaluates no sin/cos and no
-// forward matvec; the gradient then costs about 2.5× a forward solve. Recomputing the stages
-// from stored states instead would need (steps+1)·N doubles but one more forward solve of time
-// (sin/cos included, about 3.5× a forward solve); checkpointing every √steps states would cut
-// the memory to O(√steps·N) for the same extra forward solve. At N = 256, 200 steps the stored
-// stages take 4.9 MB.
+// forward matvec; the gradient then costs about 2.1× a forward solve (bench_kuramoto, N = 256,
+// 200 steps, where the stored stages take 4.9 MB). Recomputing the stages from stored states
+// would need only (steps+1)·N doubles but one more forward solve of time (sin/cos included:
+// about 3× a forward solve); checkpointing every √steps states would cut the memory to
+// O(√steps·N) for the same extra forward solve. Neither is implemented: at the sizes this serves
+// the memory is small and sin/cos dominate a stage.
 //
-// Scratch memory is a ret (`work`), sized by the caller (kuramoto_work_size in the frontend):
-// kernels allocate nothing, the same on a GPU, and twins share one layout.
+// Scratch memory is a ret (`work`), sized by the caller (be::kuramoto::forward_work_size /
+// vjp_work_size): kernels allocate nothing, the same on a GPU, and twins share one layout.
 //   forward: members × 5 × N   (per member θ, k, acc, s, c)
 //   vjp:     (12·steps + 20) × N
-// Determinism: members run in parallel (TBB), each member serially, so results do not depend
-// on the number of threads; a member of an ensemble is bitwise equal to its single solve.
+// Determinism: members run in parallel (TBB); within a member, networks of N >= 1024 split each
+// stage's rows over threads (a row is always one thread's, in the fixed order). Results do not
+// depend on the number of threads, and a member of an ensemble is bitwise equal to its single
+// solve. The vjp's reverse sweep is serial.
 #include <oneapi/tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -88,6 +92,33 @@ inline void row_dots(const double* rows, const double* s, const double* c, int64
     }
 }
 
+inline void store(double* p, Lanes v) {
+    __builtin_memcpy(p, &v, sizeof v);
+}
+
+// ta += Kᵀa and tb += Kᵀb over R consecutive rows j of K: ta_k gets a_j K_jk for j in increasing
+// order (the CUDA twin's order), R rows per pass so ta and tb stay in registers across them.
+template <int R>
+inline void transposed_rows(const double* rows, const double* a, const double* b, int64_t n,
+                            double* ta, double* tb) {
+    int64_t k = 0;
+    for (; k + k_lanes <= n; k += k_lanes) {
+        Lanes x = load(ta + k), y = load(tb + k);
+        for (int r = 0; r < R; ++r) {
+            const Lanes kv = load(rows + r * n + k);
+            x += a[r] * kv;
+            y += b[r] * kv;
+        }
+        store(ta + k, x);
+        store(tb + k, y);
+    }
+    for (; k < n; ++k)
+        for (int r = 0; r < R; ++r) {
+            ta[k] += a[r] * rows[r * n + k];
+            tb[k] += b[r] * rows[r * n + k];
+        }
+}
+
 // Pointers into one member's inputs and scratch.
 struct Member {
     const double* omega;
@@ -97,25 +128,18 @@ struct Member {
     double* acc;     // k1 + 2k2 + 2k3 + k4 so far
 };
 
-// One RK4 stage (0..3): y = θ + coef·k (y = θ for stage 0), s = sin y, c = cos y, then
-// k = f(y) and the accumulator. When d is given, also d = c∘(K c) + s∘(K s) for the adjoint.
-inline void stage(const Member& m, int64_t n, int st, double dt, double* s, double* c,
-                  double* d) {
-    const double coef = st == 3 ? dt : 0.5 * dt;
-    for (int64_t j = 0; j < n; ++j) {
-        const double y = st == 0 ? m.theta[j] : m.theta[j] + coef * m.k[j];
-        // glibc's sincos returns exactly sin(y) and cos(y) (what the CUDA twin computes), at
-        // about 60 % of the cost of the two calls; sin/cos are a third of a forward stage.
-        ::sincos(y, s + j, c + j);
-    }
+// Rows [begin, end) of a stage's rates, 4 rows at a time (begin is a multiple of 4).
+inline void stage_rows(const Member& m, int64_t n, int st, const double* s, const double* c,
+                       double* d, int64_t begin, int64_t end) {
     constexpr int k_rows = 4;
     double ks[k_rows], kc[k_rows];
-    for (int64_t j0 = 0; j0 < n; j0 += k_rows) {
-        const int rows = n - j0 < k_rows ? static_cast<int>(n - j0) : k_rows;
+    for (int64_t j0 = begin; j0 < end; j0 += k_rows) {
+        const int rows = end - j0 < k_rows ? static_cast<int>(end - j0) : k_rows;
         if (rows == k_rows)
             row_dots<k_rows>(m.K + j0 * n, s, c, n, ks, kc);
         else
-            for (int r = 0; r < rows; ++r) row_dots<1>(m.K + (j0 + r) * n, s, c, n, ks + r, kc + r);
+            for (int r = 0; r < rows; ++r)
+                row_dots<1>(m.K + (j0 + r) * n, s, c, n, ks + r, kc + r);
         for (int r = 0; r < rows; ++r) {
             const int64_t j = j0 + r;
             const double kj = m.omega[j] + (c[j] * ks[r] - s[j] * kc[r]);
@@ -126,9 +150,34 @@ inline void stage(const Member& m, int64_t n, int st, double dt, double* s, doub
     }
 }
 
+// Networks this large split a stage's rows over threads: each row is still computed by one
+// thread in the fixed order, so results do not depend on the thread count. Smaller ones stay
+// serial, where the synchronisation per stage would cost more than the stage.
+constexpr int64_t k_parallel_rows = 1024, k_row_block = 64;
+
+// One RK4 stage (0..3): y = θ + coef·k (y = θ for stage 0), s = sin y, c = cos y, then
+// k = f(y) and the accumulator. When d is given, also d = c∘(K c) + s∘(K s) for the adjoint.
+inline void stage(const Member& m, int64_t n, int st, double dt, double* s, double* c, double* d) {
+    const double coef = st == 3 ? dt : 0.5 * dt;
+    for (int64_t j = 0; j < n; ++j) {
+        const double y = st == 0 ? m.theta[j] : m.theta[j] + coef * m.k[j];
+        // glibc's sincos returns exactly sin(y) and cos(y) (what the CUDA twin computes), at
+        // about 60 % of the cost of the two calls; sin/cos are a third of a forward stage.
+        ::sincos(y, s + j, c + j);
+    }
+    if (n < k_parallel_rows) {
+        stage_rows(m, n, st, s, c, d, 0, n);
+        return;
+    }
+    tbb::parallel_for(int64_t{0}, (n + k_row_block - 1) / k_row_block, [&](int64_t block) {
+        stage_rows(m, n, st, s, c, d, block * k_row_block, std::min(n, (block + 1) * k_row_block));
+    });
+}
+
 inline void finish_step(const Member& m, int64_t n, double dt) {
     const double sixth = dt / 6.0;
-    for (int64_t j = 0; j < n; ++j) m.theta[j] = m.theta[j] + sixth * m.acc[j];
+    for (int64_t j = 0; j < n; ++j)
+        m.theta[j] = m.theta[j] + sixth * m.acc[j];
 }
 
 // Integrates one member; out receives every state (trajectory) or only the last one.
@@ -140,7 +189,8 @@ void solve_member(const double* theta0, const double* omega, const double* K, do
     std::memcpy(m.theta, theta0, sizeof(double) * n);
     if (trajectory) std::memcpy(out, theta0, sizeof(double) * n);
     for (int64_t step = 0; step < steps; ++step) {
-        for (int st = 0; st < 4; ++st) stage(m, n, st, dt, s, c, nullptr);
+        for (int st = 0; st < 4; ++st)
+            stage(m, n, st, dt, s, c, nullptr);
         finish_step(m, n, dt);
         if (trajectory) std::memcpy(out + (step + 1) * n, m.theta, sizeof(double) * n);
     }
@@ -152,18 +202,18 @@ bool is_f64(const BE::Tensor& t) {
 }
 
 // Shared by the single and the ensemble entry: members = 0 means unbatched shapes.
-void rk4(const BE::Tensor& theta0, const BE::Tensor& omega, const BE::Tensor& K,
-         BE::Tensor& theta, BE::Tensor& work, double dt, int64_t steps, bool batched) {
+void rk4(const BE::Tensor& theta0, const BE::Tensor& omega, const BE::Tensor& K, BE::Tensor& theta,
+         BE::Tensor& work, double dt, int64_t steps, bool batched) {
     BE_CHECK(is_f64(theta0) && is_f64(omega) && is_f64(K) && is_f64(theta) && is_f64(work),
              "kuramoto: all tensors must be contiguous float64");
     BE_CHECK(steps >= 0, "kuramoto: steps must be >= 0");
     const int lead = batched ? 1 : 0;
-    BE_CHECK(theta0.ndim() == 1 + lead, batched ? "kuramoto: theta0 must be B x N"
-                                                : "kuramoto: theta0 must be 1-D (N)");
+    BE_CHECK(theta0.ndim() == 1 + lead,
+             batched ? "kuramoto: theta0 must be B x N" : "kuramoto: theta0 must be 1-D (N)");
     const int64_t members = batched ? theta0.size(0) : 1, n = theta0.size(lead);
     const bool own_omega = omega.ndim() == 2, own_K = K.ndim() == 3;
-    BE_CHECK(omega.numel() == n || (batched && own_omega && omega.size(0) == members &&
-                                    omega.size(1) == n),
+    BE_CHECK(omega.numel() == n ||
+                 (batched && own_omega && omega.size(0) == members && omega.size(1) == n),
              "kuramoto: omega must be N (or B x N in an ensemble)");
     BE_CHECK((K.ndim() == 2 && K.size(0) == n && K.size(1) == n) ||
                  (batched && own_K && K.size(0) == members && K.size(1) == n && K.size(2) == n),
@@ -192,7 +242,9 @@ void rk4(const BE::Tensor& theta0, const BE::Tensor& omega, const BE::Tensor& K,
 
 // Forward solve of one network. theta0: N, omega: N, K: N×N. theta: (steps+1)×N (trajectory)
 // or N (final state only). work: at least 5·N doubles.
+// clang-format off
 // @BE kuramoto_rk4_f64 arg:float64 arg:float64 arg:float64 ret:float64 ret:float64 attr.dt:float64 attr.steps:int64
+// clang-format on
 void kuramoto_rk4_f64(const BE::Tensor& theta0, const BE::Tensor& omega, const BE::Tensor& K,
                       BE::Tensor& theta, BE::Tensor& work, double dt, int64_t steps) {
     rk4(theta0, omega, K, theta, work, dt, steps, false);
@@ -200,16 +252,20 @@ void kuramoto_rk4_f64(const BE::Tensor& theta0, const BE::Tensor& omega, const B
 
 // B members in one call, in parallel. theta0: B×N; omega: N (shared) or B×N; K: N×N (shared) or
 // B×N×N. theta: B×(steps+1)×N or B×N. work: at least B·5·N doubles.
+// clang-format off
 // @BE kuramoto_rk4_ensemble_f64 arg:float64 arg:float64 arg:float64 ret:float64 ret:float64 attr.dt:float64 attr.steps:int64
+// clang-format on
 void kuramoto_rk4_ensemble_f64(const BE::Tensor& theta0, const BE::Tensor& omega,
-                               const BE::Tensor& K, BE::Tensor& theta, BE::Tensor& work,
-                               double dt, int64_t steps) {
+                               const BE::Tensor& K, BE::Tensor& theta, BE::Tensor& work, double dt,
+                               int64_t steps) {
     rk4(theta0, omega, K, theta, work, dt, steps, true);
 }
 
 // The discrete adjoint: given dL/dθ_steps (gbar, N), the gradients dL/dθ0, dL/dω (N) and dL/dK
 // (N×N). work: at least (12·steps + 20)·N doubles.
+// clang-format off
 // @BE kuramoto_rk4_vjp_f64 arg:float64 arg:float64 arg:float64 arg:float64 ret:float64 ret:float64 ret:float64 ret:float64 attr.dt:float64 attr.steps:int64
+// clang-format on
 void kuramoto_rk4_vjp_f64(const BE::Tensor& theta0, const BE::Tensor& omega, const BE::Tensor& K,
                           const BE::Tensor& gbar, BE::Tensor& dtheta0, BE::Tensor& domega,
                           BE::Tensor& dK, BE::Tensor& work, double dt, int64_t steps) {
@@ -218,10 +274,11 @@ void kuramoto_rk4_vjp_f64(const BE::Tensor& theta0, const BE::Tensor& omega, con
              "kuramoto_rk4_vjp: all tensors must be contiguous float64");
     BE_CHECK(steps >= 0, "kuramoto_rk4_vjp: steps must be >= 0");
     const int64_t n = theta0.numel();
-    BE_CHECK(theta0.ndim() == 1 && omega.ndim() == 1 && omega.size(0) == n &&
-                 gbar.ndim() == 1 && gbar.size(0) == n,
+    BE_CHECK(theta0.ndim() == 1 && omega.ndim() == 1 && omega.size(0) == n && gbar.ndim() == 1 &&
+                 gbar.size(0) == n,
              "kuramoto_rk4_vjp: theta0, omega and gbar must be 1-D of one length N");
-    BE_CHECK(K.ndim() == 2 && K.size(0) == n && K.size(1) == n, "kuramoto_rk4_vjp: K must be N x N");
+    BE_CHECK(K.ndim() == 2 && K.size(0) == n && K.size(1) == n,
+             "kuramoto_rk4_vjp: K must be N x N");
     BE_CHECK(dtheta0.numel() == n && domega.numel() == n && dK.numel() == n * n,
              "kuramoto_rk4_vjp: dtheta0, domega must have N elements and dK N x N");
     BE_CHECK(work.numel() >= (12 * steps + 20) * n,
@@ -272,14 +329,11 @@ void kuramoto_rk4_vjp_f64(const BE::Tensor& theta0, const BE::Tensor& omega, con
             // Kᵀa and Kᵀb row by row (rows in increasing j: the order the CUDA twin sums in).
             std::memset(ta, 0, sizeof(double) * n);
             std::memset(tb, 0, sizeof(double) * n);
-            for (int64_t j = 0; j < n; ++j) {
-                const double* row = Kp + j * n;
-                const double aj = a[j], bj = b[j];
-                for (int64_t k = 0; k < n; ++k) {
-                    ta[k] += aj * row[k];
-                    tb[k] += bj * row[k];
-                }
-            }
+            int64_t j = 0;
+            for (; j + 4 <= n; j += 4)
+                transposed_rows<4>(Kp + j * n, a + j, b + j, n, ta, tb);
+            for (; j < n; ++j)
+                transposed_rows<1>(Kp + j * n, a + j, b + j, n, ta, tb);
             for (int64_t k = 0; k < n; ++k) {
                 ybar[k] = (c[k] * ta[k] + s[k] * tb[k]) - u[k] * d[k];
                 tbar[k] += ybar[k];
@@ -295,9 +349,18 @@ void kuramoto_rk4_vjp_f64(const BE::Tensor& theta0, const BE::Tensor& omega, con
                          *c1 = slot(step, 1, 1), *s2 = slot(step, 2, 0), *c2 = slot(step, 2, 1),
                          *s3 = slot(step, 3, 0), *c3 = slot(step, 3, 1);
             double* row = dKp + j * n;
-            for (int64_t k = 0; k < n; ++k)
-                row[k] += ((aj[3] * s3[k] - bj[3] * c3[k]) + (aj[2] * s2[k] - bj[2] * c2[k])) +
-                          ((aj[1] * s1[k] - bj[1] * c1[k]) + (aj[0] * s0[k] - bj[0] * c0[k]));
+            auto term = [&](auto s0v, auto c0v, auto s1v, auto c1v, auto s2v, auto c2v, auto s3v,
+                            auto c3v) {
+                return ((aj[3] * s3v - bj[3] * c3v) + (aj[2] * s2v - bj[2] * c2v)) +
+                       ((aj[1] * s1v - bj[1] * c1v) + (aj[0] * s0v - bj[0] * c0v));
+            };
+            int64_t k = 0;
+            for (; k + k_lanes <= n; k += k_lanes)
+                store(row + k,
+                      load(row + k) + term(load(s0 + k), load(c0 + k), load(s1 + k), load(c1 + k),
+                                           load(s2 + k), load(c2 + k), load(s3 + k), load(c3 + k)));
+            for (; k < n; ++k)
+                row[k] += term(s0[k], c0[k], s1[k], c1[k], s2[k], c2[k], s3[k], c3[k]);
         }
         std::memcpy(lambda, tbar, sizeof(double) * n);
     }

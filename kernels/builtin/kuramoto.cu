@@ -58,9 +58,11 @@ __device__ inline void kuramoto_stage(const double* omega, const double* K, doub
     __syncthreads(); // s and c are overwritten by the next stage
 }
 
-__device__ inline void kuramoto_finish_step(double* theta, const double* acc, int64_t n, double dt) {
+__device__ inline void kuramoto_finish_step(double* theta, const double* acc, int64_t n,
+                                            double dt) {
     const double sixth = dt / 6.0;
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) theta[j] = theta[j] + sixth * acc[j];
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+        theta[j] = theta[j] + sixth * acc[j];
     __syncthreads();
 }
 
@@ -88,30 +90,39 @@ __device__ inline void kuramoto_solve(const BE::Tensor theta0, const BE::Tensor 
     }
     __syncthreads();
     for (int64_t step = 0; step < steps; ++step) {
-        for (int st = 0; st < 4; ++st) kuramoto_stage(om, Km, th, k, acc, s, c, nullptr, n, st, dt);
+        for (int st = 0; st < 4; ++st)
+            kuramoto_stage(om, Km, th, k, acc, s, c, nullptr, n, st, dt);
         kuramoto_finish_step(th, acc, n, dt);
         if (trajectory)
-            for (int64_t j = threadIdx.x; j < n; j += blockDim.x) out[(step + 1) * n + j] = th[j];
+            for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+                out[(step + 1) * n + j] = th[j];
     }
     if (!trajectory)
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) out[j] = th[j];
+        for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+            out[j] = th[j];
 }
 
+// clang-format off
 // @BE kuramoto_rk4_f64 arg:float64 arg:float64 arg:float64 ret:float64 ret:float64 attr.dt:float64 attr.steps:int64 launch(blocks=1, block=256)
+// clang-format on
 __global__ void kuramoto_rk4_f64(const BE::Tensor theta0, const BE::Tensor omega,
                                  const BE::Tensor K, BE::Tensor theta, BE::Tensor work, double dt,
                                  int64_t steps) {
     kuramoto_solve(theta0, omega, K, theta, work, dt, steps, 0);
 }
 
+// clang-format off
 // @BE kuramoto_rk4_ensemble_f64 arg:float64 arg:float64 arg:float64 ret:float64 ret:float64 attr.dt:float64 attr.steps:int64 launch(blocks=theta0.size(0), block=256)
+// clang-format on
 __global__ void kuramoto_rk4_ensemble_f64(const BE::Tensor theta0, const BE::Tensor omega,
                                           const BE::Tensor K, BE::Tensor theta, BE::Tensor work,
                                           double dt, int64_t steps) {
     kuramoto_solve(theta0, omega, K, theta, work, dt, steps, 1);
 }
 
+// clang-format off
 // @BE kuramoto_rk4_vjp_f64 arg:float64 arg:float64 arg:float64 arg:float64 ret:float64 ret:float64 ret:float64 ret:float64 attr.dt:float64 attr.steps:int64 launch(blocks=1, block=256)
+// clang-format on
 __global__ void kuramoto_rk4_vjp_f64(const BE::Tensor theta0, const BE::Tensor omega,
                                      const BE::Tensor K, const BE::Tensor gbar, BE::Tensor dtheta0,
                                      BE::Tensor domega, BE::Tensor dK, BE::Tensor work, double dt,
@@ -126,14 +137,16 @@ __global__ void kuramoto_rk4_vjp_f64(const BE::Tensor theta0, const BE::Tensor o
     double* stages = work.data_ptr<double>();
     double* tail = stages + 12 * steps * n;
     double *th = tail, *k = tail + n, *acc = tail + 2 * n, *lambda = tail + 3 * n,
-           *tbar = tail + 4 * n, *ybar = tail + 5 * n, *u = tail + 6 * n, *ab = tail + 9 * n;
+           *tbar = tail + 4 * n, *ybar = tail + 5 * n, *u = tail + 6 * n, *ta_out = tail + 7 * n,
+           *tb_out = tail + 8 * n, *ab = tail + 9 * n;
     double* dom = domega.data_ptr<double>();
     double* dKp = dK.data_ptr<double>();
     for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
         th[j] = theta0.data_ptr<double>()[j];
         lambda[j] = gbar.data_ptr<double>()[j];
         dom[j] = 0.0;
-        for (int64_t i = 0; i < n; ++i) dKp[j * n + i] = 0.0;
+        for (int64_t i = 0; i < n; ++i)
+            dKp[j * n + i] = 0.0;
     }
     __syncthreads();
     for (int64_t step = 0; step < steps; ++step) {
@@ -147,7 +160,8 @@ __global__ void kuramoto_rk4_vjp_f64(const BE::Tensor theta0, const BE::Tensor o
     const double weight[4] = {dt / 6.0, dt / 3.0, dt / 3.0, dt / 6.0};
     const double coef[4] = {0.0, 0.5 * dt, 0.5 * dt, dt};
     for (int64_t step = steps - 1; step >= 0; --step) {
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) tbar[j] = lambda[j];
+        for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+            tbar[j] = lambda[j];
         for (int st = 3; st >= 0; --st) {
             const double* s = stages + (step * 4 + st) * 3 * n;
             const double *c = s + n, *d = s + 2 * n;
@@ -168,6 +182,8 @@ __global__ void kuramoto_rk4_vjp_f64(const BE::Tensor theta0, const BE::Tensor o
                     ta += a[j] * Kp[j * n + col];
                     tb += b[j] * Kp[j * n + col];
                 }
+                ta_out[col] = ta; // kept in work like the CPU twin's, so `work` matches too
+                tb_out[col] = tb;
                 ybar[col] = (c[col] * ta + s[col] * tb) - u[col] * d[col];
                 tbar[col] += ybar[col];
             }
@@ -191,5 +207,6 @@ __global__ void kuramoto_rk4_vjp_f64(const BE::Tensor theta0, const BE::Tensor o
         }
         __syncthreads();
     }
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) dtheta0.data_ptr<double>()[j] = lambda[j];
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+        dtheta0.data_ptr<double>()[j] = lambda[j];
 }

@@ -1,15 +1,18 @@
 // The products of a row-compressed sparse matrix M [rows, cols], shared by csr.cpp (row pointers)
 // and fixed_num.cpp (k entries per row). A row policy gives each row's [begin, end) into the
-// column indices (int32, ascending within a row: the frontend's constructors sort them) and the
-// weights (one per entry, or a single homogeneous weight when weights.numel() == 1).
+// column indices (int32, in [0, cols) and ascending within a row: the frontend's constructors
+// validate and sort them once; the kernels trust them) and the weights (one per entry, or a
+// single homogeneous weight when weights.numel() == 1).
 //
 // transpose = false: out = spikes @ M, a scatter from the active rows. Owner-computes: the
 //   output is cut into fixed chunks (event_common.h); the task owning [c0, c1) walks the active
 //   rows in ascending order, finds the row's first column >= c0 by binary search and adds the
 //   entries up to c1. Every out[j] is therefore summed in ascending row order by one task, for
 //   any thread count, and equals a serial scatter bit for bit. Cost: one binary search per
-//   active row and chunk (ceil(cols / 4096) chunks), about log2(row length) steps each, which
-//   the chunk-local (L1-resident) scatter pays back; no atomics, no private buffers.
+//   active row and chunk (chunk_count(cols): 1 up to 4096 columns, 2 per 65536 beyond), about
+//   log2(row length) steps each, and each task re-reads only its slice of the active rows; no
+//   atomics, no private buffers, no reduction pass. Active rows are taken in groups of ~4 MiB
+//   of row data (one parallel pass per group) so that the chunk tasks find them in the L3.
 // transpose = true: out = M @ spikes, a gather: each row sums its entries whose column is active,
 //   in stored order. This direction tests every stored entry (O(nnz)); to make M @ s
 //   event-driven, store Mᵀ (e.g. CSC of M = CSR of Mᵀ) and use transpose = false.
@@ -18,6 +21,9 @@
 #include "event_common.h"
 
 namespace be_event {
+
+// Row data (indices + weights) per group of active rows in the scatter: well inside the L3.
+constexpr int64_t k_group_bytes = int64_t(4) << 20;
 
 struct CsrRows {
     const int64_t* indptr;
@@ -56,25 +62,52 @@ void rows_product(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
         tbb::parallel_for(int64_t{0}, batches, [&](int64_t b) {
             collect_active<Enc>(s + b * in_stride, n_in, active[b]);
         });
-        auto scatter = [&](auto homo) {
-            for_each_chunk(batches, n_out, [&](int64_t b, int64_t c0, int64_t c1) {
-                T* yb = y + b * n_out;
-                for (int64_t j = c0; j < c1; ++j) yb[j] = T(0);
-                const auto* sb = s + b * in_stride;
-                const bool whole = c0 == 0 && c1 == n_out; // one chunk: no search, no bound
-                for (int32_t i : active[b]) {
-                    const int64_t end = layout.end(i);
-                    const T f = factor<Enc, T>(sb, i);
-                    int64_t k = whole ? layout.begin(i) : lower_bound_pos(idx, layout.begin(i), end, c0);
-                    for (; k < end && idx[k] < c1; ++k) {
-                        const T wk = homo ? w[0] : w[k];
-                        if constexpr (Enc::weighted)
-                            yb[idx[k]] += f * wk;
-                        else
-                            yb[idx[k]] += wk;
-                    }
+        // Active rows in groups of about k_group_bytes of row data, the groups one after another:
+        // every chunk task of a group re-reads the group's rows from the shared L3 instead of
+        // DRAM. Group boundaries depend on the rows alone, and the rows of each output are still
+        // added in ascending order.
+        const int64_t row_bytes = int64_t(sizeof(int32_t)) + (homogeneous ? 0 : int64_t(sizeof(T)));
+        std::vector<std::vector<size_t>> groups(batches);
+        size_t max_groups = 1;
+        for (int64_t b = 0; b < batches; ++b) {
+            groups[b].push_back(0);
+            int64_t bytes = 0;
+            for (size_t a = 0; a < active[b].size(); ++a) {
+                const int32_t i = active[b][a];
+                bytes += (layout.end(i) - layout.begin(i)) * row_bytes;
+                if (bytes >= k_group_bytes && a + 1 < active[b].size()) {
+                    groups[b].push_back(a + 1);
+                    bytes = 0;
                 }
-            });
+            }
+            groups[b].push_back(active[b].size());
+            max_groups = std::max(max_groups, groups[b].size() - 1);
+        }
+        auto scatter = [&](auto homo) {
+            for (size_t g = 0; g < max_groups; ++g)
+                for_each_chunk(batches, n_out, [&](int64_t b, int64_t c0, int64_t c1) {
+                    if (g + 1 >= groups[b].size()) return;
+                    T* yb = y + b * n_out;
+                    if (g == 0)
+                        for (int64_t j = c0; j < c1; ++j)
+                            yb[j] = T(0);
+                    const auto* sb = s + b * in_stride;
+                    const bool whole = c0 == 0 && c1 == n_out; // one chunk: no search, no bound
+                    for (size_t a = groups[b][g]; a < groups[b][g + 1]; ++a) {
+                        const int32_t i = active[b][a];
+                        const int64_t end = layout.end(i);
+                        const T f = factor<Enc, T>(sb, i);
+                        int64_t k = whole ? layout.begin(i)
+                                          : lower_bound_pos(idx, layout.begin(i), end, c0);
+                        for (; k < end && idx[k] < c1; ++k) {
+                            const T wk = homo ? w[0] : w[k];
+                            if constexpr (Enc::weighted)
+                                yb[idx[k]] += f * wk;
+                            else
+                                yb[idx[k]] += wk;
+                        }
+                    }
+                });
         };
         homogeneous ? scatter(std::true_type{}) : scatter(std::false_type{});
     } else {
@@ -114,7 +147,8 @@ void rows_todense(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
     const T* w = weights.data_ptr<T>();
     const bool homogeneous = weights.numel() == 1 && nnz != 1;
     T* y = out.data_ptr<T>();
-    for (int64_t e = 0; e < rows * cols; ++e) y[e] = T(0);
+    for (int64_t e = 0; e < rows * cols; ++e)
+        y[e] = T(0);
     // Serial: a transposed scatter from parallel rows would race; todense is not a hot path.
     for (int64_t i = 0; i < rows; ++i)
         for (int64_t k = layout.begin(i); k < layout.end(i); ++k) {

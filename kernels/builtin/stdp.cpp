@@ -65,8 +65,7 @@ void csr_stdp(const BE::Tensor& indptr, const BE::Tensor& indices, const BE::Ten
                           [&](size_t a) { update_row(active_pre[a], true); });
         return;
     }
-    tbb::parallel_for(int64_t{0}, rows,
-                      [&](int64_t i) { update_row(i, Enc::active(pre, i)); });
+    tbb::parallel_for(int64_t{0}, rows, [&](int64_t i) { update_row(i, Enc::active(pre, i)); });
 }
 
 } // namespace

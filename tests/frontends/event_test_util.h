@@ -8,8 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ostream>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace be::test {
@@ -37,8 +40,8 @@ struct Pattern {
 
 // Bernoulli(p) entries, or exactly k per row (per column with per_col), with random weights in
 // [0.1, 1.1) (one shared weight when homogeneous).
-inline Pattern random_pattern(std::mt19937_64& rng, int64_t rows, int64_t cols, double p,
-                              int64_t k, bool per_col, bool homogeneous) {
+inline Pattern random_pattern(std::mt19937_64& rng, int64_t rows, int64_t cols, double p, int64_t k,
+                              bool per_col, bool homogeneous) {
     Pattern pat{rows, cols, {}, {}, {}};
     std::uniform_real_distribution<double> u(0.0, 1.0);
     const double shared = 0.1 + u(rng);
@@ -51,15 +54,18 @@ inline Pattern random_pattern(std::mt19937_64& rng, int64_t rows, int64_t cols, 
         // Bernoulli(p) per entry by geometric skips: cost proportional to the connections.
         std::geometric_distribution<int64_t> skip(p);
         for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = skip(rng); j < cols; j += 1 + skip(rng)) add(i, j);
+            for (int64_t j = skip(rng); j < cols; j += 1 + skip(rng))
+                add(i, j);
         return pat;
     }
     const int64_t outer = per_col ? cols : rows, inner = per_col ? rows : cols;
     std::vector<int64_t> pool(inner);
     for (int64_t o = 0; o < outer; ++o) {
-        for (int64_t q = 0; q < inner; ++q) pool[q] = q;
+        for (int64_t q = 0; q < inner; ++q)
+            pool[q] = q;
         std::shuffle(pool.begin(), pool.end(), rng); // k distinct, in random order
-        for (int64_t q = 0; q < k; ++q) per_col ? add(pool[q], o) : add(o, pool[q]);
+        for (int64_t q = 0; q < k; ++q)
+            per_col ? add(pool[q], o) : add(o, pool[q]);
     }
     return pat;
 }
@@ -78,7 +84,8 @@ inline HostArray weights_of(const Pattern& pat, DType dtype, bool homogeneous,
     if (homogeneous)
         put(w, 0, pat.w.empty() ? 0.0 : pat.w[0]);
     else
-        for (size_t e = 0; e < pat.w.size(); ++e) put(w, static_cast<int64_t>(e), pat.w[e]);
+        for (size_t e = 0; e < pat.w.size(); ++e)
+            put(w, static_cast<int64_t>(e), pat.w[e]);
     return w;
 }
 
@@ -93,9 +100,11 @@ inline HostArray fixed_indices(const Pattern& pat, int64_t outer, int64_t k, boo
 // Inputs [batch, n] (or [n] with batch 0): bool spikes, and float values in [-1, 1) of which
 // about `active` are > 0 (float spikes and float matvec inputs).
 inline HostArray random_bool(std::mt19937_64& rng, int64_t batch, int64_t n, double active) {
-    HostArray s = array(DType::bool_, batch ? std::vector<int64_t>{batch, n} : std::vector<int64_t>{n});
+    HostArray s =
+        array(DType::bool_, batch ? std::vector<int64_t>{batch, n} : std::vector<int64_t>{n});
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    for (int64_t i = 0; i < s.numel(); ++i) s.data_as<bool>()[i] = u(rng) < active;
+    for (int64_t i = 0; i < s.numel(); ++i)
+        s.data_as<bool>()[i] = u(rng) < active;
     return s;
 }
 inline HostArray random_float(std::mt19937_64& rng, DType dtype, int64_t batch, int64_t n,
@@ -123,8 +132,9 @@ inline HostArray reference(const HostArray& dense, const HostArray& in, bool tra
             double acc64 = 0;
             for (int64_t i = 0; i < n_in; ++i) {
                 const int64_t e = transpose ? o * cols + i : i * cols + o;
-                const double x = in.dtype() == DType::bool_ ? (in.data_as<bool>()[b * n_in + i] ? 1 : 0)
-                                                           : get(in, b * n_in + i);
+                const double x = in.dtype() == DType::bool_
+                                     ? (in.data_as<bool>()[b * n_in + i] ? 1 : 0)
+                                     : get(in, b * n_in + i);
                 if (!weighted && !(x > 0)) continue;
                 if (f32) {
                     const float wv = dense.data_as<float>()[e];
@@ -142,8 +152,8 @@ inline HostArray reference(const HostArray& dense, const HostArray& in, bool tra
 // Bitwise comparison with the first differing element in the message.
 inline ::testing::AssertionResult same_bits(const HostArray& got, const HostArray& want) {
     if (got.dtype() != want.dtype() || got.shape() != want.shape())
-        return ::testing::AssertionFailure()
-               << "shape/dtype " << shape_string(got.shape()) << " vs " << shape_string(want.shape());
+        return ::testing::AssertionFailure() << "shape/dtype " << shape_string(got.shape())
+                                             << " vs " << shape_string(want.shape());
     const int64_t size = dtype_size(got.dtype());
     for (int64_t i = 0; i < got.numel(); ++i)
         if (std::memcmp(static_cast<const char*>(got.data()) + i * size,
@@ -151,6 +161,69 @@ inline ::testing::AssertionResult same_bits(const HostArray& got, const HostArra
             return ::testing::AssertionFailure()
                    << "element " << i << ": " << get(got, i) << " vs " << get(want, i);
     return ::testing::AssertionSuccess();
+}
+
+// One connectivity of every format over the same kind of random pattern, and its dense M.
+inline constexpr int64_t k_rows = 37, k_cols = 53, k_batch = 3;
+inline constexpr int64_t k_fixed_post = 5, k_fixed_pre = 4;
+
+enum class Format { dense, csr, csc, fixed_post, fixed_pre };
+
+struct Case {
+    Format format;
+    bool homogeneous;
+    DType dtype;
+    bool transpose;
+};
+
+// Short names in test listings (ctest shows the parameter).
+inline void PrintTo(const Case& c, std::ostream* os) {
+    const char* formats[] = {"dense", "csr", "csc", "fixed_post", "fixed_pre"};
+    *os << formats[static_cast<int>(c.format)] << (c.homogeneous ? " homogeneous " : " ")
+        << dtype_name(c.dtype) << (c.transpose ? " transpose" : "");
+}
+
+using Conn = std::variant<Dense, Csr, FixedPostNum, FixedPreNum>;
+
+// The connectivity under test and the dense M it stands for. For csc the stored Csr is the one
+// of Mᵀ, so its operators are called with the opposite transpose.
+struct Built {
+    Conn conn;
+    HostArray dense;
+};
+
+inline Built build(const Case& c, std::mt19937_64& rng, int64_t rows, int64_t cols, double p) {
+    const bool fixed = c.format == Format::fixed_post || c.format == Format::fixed_pre;
+    const bool per_col = c.format == Format::fixed_pre;
+    const int64_t k = !fixed ? 0 : per_col ? k_fixed_pre : k_fixed_post;
+    Pattern pat = random_pattern(rng, rows, cols, p, k, per_col, c.homogeneous);
+    HostArray dense = dense_of(pat, c.dtype);
+    const int64_t n = static_cast<int64_t>(pat.r.size());
+    switch (c.format) {
+    case Format::dense:
+        return {Dense(dense_of(pat, c.dtype)), std::move(dense)};
+    case Format::csr: {
+        // Triplets in reverse order: from_coo must sort them.
+        std::vector<int64_t> r(pat.r.rbegin(), pat.r.rend()), cc(pat.c.rbegin(), pat.c.rend());
+        Pattern rev = pat;
+        rev.w.assign(pat.w.rbegin(), pat.w.rend());
+        return {Csr::from_coo(rows, cols, r, cc, weights_of(rev, c.dtype, c.homogeneous, {n})),
+                std::move(dense)};
+    }
+    case Format::csc:
+        return {
+            Csr::from_coo(cols, rows, pat.c, pat.r, weights_of(pat, c.dtype, c.homogeneous, {n})),
+            std::move(dense)};
+    case Format::fixed_post:
+        return {FixedPostNum(rows, cols, fixed_indices(pat, rows, k, false),
+                             weights_of(pat, c.dtype, c.homogeneous, {rows, k})),
+                std::move(dense)};
+    case Format::fixed_pre:
+        return {FixedPreNum(rows, cols, fixed_indices(pat, cols, k, true),
+                            weights_of(pat, c.dtype, c.homogeneous, {cols, k})),
+                std::move(dense)};
+    }
+    throw std::logic_error("format");
 }
 
 } // namespace be::test

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <numbers>
 #include <random>
@@ -37,7 +38,8 @@ ku::Network random_network(int64_t n, uint64_t seed) {
     for (int64_t j = 0; j < n; ++j) {
         net.theta0.data_as<double>()[j] = 2 * std::numbers::pi * u();
         net.omega.data_as<double>()[j] = 2 * u() - 1;
-        for (int64_t k = 0; k < n; ++k) net.K.data_as<double>()[j * n + k] = (4 * u() - 1) / n;
+        for (int64_t k = 0; k < n; ++k)
+            net.K.data_as<double>()[j * n + k] = (4 * u() - 1) / n;
     }
     return net;
 }
@@ -51,7 +53,8 @@ std::vector<double> reference_trajectory(const ku::Network& net, double dt, int6
         std::vector<double> r(n);
         for (int64_t j = 0; j < n; ++j) {
             double sum = 0;
-            for (int64_t k = 0; k < n; ++k) sum += K[j * n + k] * std::sin(y[k] - y[j]);
+            for (int64_t k = 0; k < n; ++k)
+                sum += K[j * n + k] * std::sin(y[k] - y[j]);
             r[j] = omega[j] + sum;
         }
         return r;
@@ -60,13 +63,15 @@ std::vector<double> reference_trajectory(const ku::Network& net, double dt, int6
     std::vector<double> out = theta;
     auto shifted = [&](const std::vector<double>& k, double h) {
         std::vector<double> y(n);
-        for (int64_t j = 0; j < n; ++j) y[j] = theta[j] + h * k[j];
+        for (int64_t j = 0; j < n; ++j)
+            y[j] = theta[j] + h * k[j];
         return y;
     };
     for (int64_t s = 0; s < steps; ++s) {
         auto k1 = f(theta), k2 = f(shifted(k1, dt / 2)), k3 = f(shifted(k2, dt / 2)),
              k4 = f(shifted(k3, dt));
-        for (int64_t j = 0; j < n; ++j) theta[j] += dt / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
+        for (int64_t j = 0; j < n; ++j)
+            theta[j] += dt / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
         out.insert(out.end(), theta.begin(), theta.end());
     }
     return out;
@@ -85,11 +90,12 @@ double max_abs_diff(const HostArray& a, const HostArray& b) {
 }
 
 TEST(KuramotoForward, MatchesDirectSinReference) {
-    // N = 13 and 37: the 8-lane dot products' tails, several lanes filled unevenly.
-    for (int64_t n : {1, 13, 37}) {
+    // N = 13 and 37: the 8-lane dot products' tails, several lanes filled unevenly; N = 1100:
+    // a stage's rows split over threads (N >= 1024).
+    for (int64_t n : {1, 13, 37, 1100}) {
         auto net = random_network(n, 7 + n);
         const double dt = 0.05;
-        const int64_t steps = 60;
+        const int64_t steps = n > 1000 ? 2 : 60;
         auto traj = ku::rk4(net.theta0, net.omega, net.K, dt, steps);
         ASSERT_EQ(traj.shape(), (std::vector<int64_t>{steps + 1, n}));
         auto want = reference_trajectory(net, dt, steps);
@@ -107,16 +113,17 @@ TEST(KuramotoForward, FinalStateIsTheTrajectorysLastRow) {
     ASSERT_EQ(last.shape(), (std::vector<int64_t>{20}));
     EXPECT_EQ(std::memcmp(last.data(), traj.data_as<double>() + 30 * 20, 20 * sizeof(double)), 0);
     auto zero_steps = ku::rk4(net.theta0, net.omega, net.K, 0.02, 0);
-    EXPECT_TRUE(bitwise_equal(zero_steps, array({1, 20}, std::vector<double>(
-                                                            net.theta0.data_as<double>(),
-                                                            net.theta0.data_as<double>() + 20))));
+    EXPECT_TRUE(bitwise_equal(
+        zero_steps, array({1, 20}, std::vector<double>(net.theta0.data_as<double>(),
+                                                       net.theta0.data_as<double>() + 20))));
 }
 
 // L = Σ_j cos θ_steps,j, the loss besim --grad differentiates.
 double loss(const ku::Network& net, double dt, int64_t steps) {
     auto last = ku::rk4(net.theta0, net.omega, net.K, dt, steps, {.trajectory = false});
     double l = 0;
-    for (int64_t j = 0; j < last.numel(); ++j) l += std::cos(last.data_as<double>()[j]);
+    for (int64_t j = 0; j < last.numel(); ++j)
+        l += std::cos(last.data_as<double>()[j]);
     return l;
 }
 
@@ -130,10 +137,12 @@ TEST(KuramotoAdjoint, MatchesCentralFiniteDifferences) {
     auto net = random_network(n, 11);
     auto last = ku::rk4(net.theta0, net.omega, net.K, dt, steps, {.trajectory = false});
     auto gbar = array({n});
-    for (int64_t j = 0; j < n; ++j) gbar.data_as<double>()[j] = -std::sin(last.data_as<double>()[j]);
+    for (int64_t j = 0; j < n; ++j)
+        gbar.data_as<double>()[j] = -std::sin(last.data_as<double>()[j]);
     auto g = ku::rk4_vjp(net.theta0, net.omega, net.K, gbar, dt, steps);
 
     int checked = 0;
+    double worst = 0;
     auto check = [&](HostArray& input, const HostArray& grad, const char* name) {
         for (int64_t i = 0; i < input.numel(); ++i) {
             double& x = input.data_as<double>()[i];
@@ -144,7 +153,9 @@ TEST(KuramotoAdjoint, MatchesCentralFiniteDifferences) {
             const double down = loss(net, dt, steps);
             x = x0;
             const double fd = (up - down) / (2 * h), adj = grad.data_as<double>()[i];
-            EXPECT_LE(std::abs(fd - adj) / std::max(std::abs(adj), 1e-3), 1e-6)
+            const double relative = std::abs(fd - adj) / std::max(std::abs(adj), 1e-3);
+            worst = std::max(worst, relative);
+            EXPECT_LE(relative, 1e-6)
                 << name << "[" << i << "]: adjoint " << adj << ", finite difference " << fd;
             ++checked;
         }
@@ -153,6 +164,7 @@ TEST(KuramotoAdjoint, MatchesCentralFiniteDifferences) {
     check(net.omega, g.domega, "domega");
     check(net.K, g.dK, "dK");
     EXPECT_EQ(checked, n + n + n * n);
+    std::printf("largest relative difference over %d entries: %.2e\n", checked, worst);
 }
 
 TEST(KuramotoAdjoint, ZeroStepsGivesTheCotangentBack) {
@@ -170,12 +182,14 @@ TEST(KuramotoEnsemble, MembersAreBitwiseEqualToSingleSolves) {
     const double dt = 0.03;
     for (bool own_parameters : {false, true}) {
         std::vector<ku::Network> nets;
-        for (int64_t b = 0; b < members; ++b) nets.push_back(random_network(n, 100 + b));
+        for (int64_t b = 0; b < members; ++b)
+            nets.push_back(random_network(n, 100 + b));
         auto theta0 = array({members, n});
         auto omega = own_parameters ? array({members, n}) : array({n});
         auto K = own_parameters ? array({members, n, n}) : array({n, n});
         for (int64_t b = 0; b < members; ++b) {
-            std::memcpy(theta0.data_as<double>() + b * n, nets[b].theta0.data(), n * sizeof(double));
+            std::memcpy(theta0.data_as<double>() + b * n, nets[b].theta0.data(),
+                        n * sizeof(double));
             if (own_parameters || b == 0) {
                 std::memcpy(omega.data_as<double>() + (own_parameters ? b * n : 0),
                             nets[b].omega.data(), n * sizeof(double));
@@ -189,8 +203,8 @@ TEST(KuramotoEnsemble, MembersAreBitwiseEqualToSingleSolves) {
             ASSERT_EQ(all.numel(), members * per);
             for (int64_t b = 0; b < members; ++b) {
                 const auto& p = own_parameters ? nets[b] : nets[0];
-                auto single = ku::rk4(nets[b].theta0, p.omega, p.K, dt, steps,
-                                      {.trajectory = trajectory});
+                auto single =
+                    ku::rk4(nets[b].theta0, p.omega, p.K, dt, steps, {.trajectory = trajectory});
                 EXPECT_EQ(std::memcmp(all.data_as<double>() + b * per, single.data(),
                                       per * sizeof(double)),
                           0)
@@ -216,8 +230,8 @@ TEST(KuramotoCudaTwin, EmulationIsBitwiseEqualToTheCpuKernels) {
         const ku::Options emu{.trajectory = true, .device = Device::cuda_emu};
         auto cpu = ku::rk4(net.theta0, net.omega, net.K, 0.05, steps);
         auto em = ku::rk4(net.theta0, net.omega, net.K, 0.05, steps, emu);
-        EXPECT_TRUE(bitwise_equal(cpu, em)) << "rk4, N = " << n << ": max |diff| "
-                                           << max_abs_diff(cpu, em);
+        EXPECT_TRUE(bitwise_equal(cpu, em))
+            << "rk4, N = " << n << ": max |diff| " << max_abs_diff(cpu, em);
 
         auto gbar = random_network(n, 6).omega;
         auto gc = ku::rk4_vjp(net.theta0, net.omega, net.K, gbar, 0.05, steps);
@@ -229,7 +243,8 @@ TEST(KuramotoCudaTwin, EmulationIsBitwiseEqualToTheCpuKernels) {
 
     const int64_t members = 3, n = 9;
     auto theta0 = array({members, n});
-    for (int64_t i = 0; i < theta0.numel(); ++i) theta0.data_as<double>()[i] = 0.37 * i;
+    for (int64_t i = 0; i < theta0.numel(); ++i)
+        theta0.data_as<double>()[i] = 0.37 * i;
     auto net = random_network(n, 8);
     auto cpu = ku::ensemble(theta0, net.omega, net.K, 0.05, 10, {.trajectory = false});
     auto em = ku::ensemble(theta0, net.omega, net.K, 0.05, 10,
@@ -261,30 +276,34 @@ template <typename F> std::string error_of(F&& f) {
 
 TEST(KuramotoValidation, BadInputsAreClearErrors) {
     auto net = random_network(4, 1);
-    EXPECT_NE(error_of([&] { ku::rk4(net.theta0, net.omega, array({3, 4}), 0.1, 2); })
-                  .find("kuramoto::rk4: K must have shape 4x4, not 3x4"),
+    EXPECT_NE(error_of([&] {
+                  ku::rk4(net.theta0, net.omega, array({3, 4}), 0.1, 2);
+              }).find("kuramoto::rk4: K must have shape 4x4, not 3x4"),
               std::string::npos);
     EXPECT_NE(error_of([&] { ku::rk4(net.theta0, net.omega, net.K, 0.1, -1); }).find("steps"),
               std::string::npos);
     auto f32 = HostArray::create(DType::float32, {4}).value();
-    EXPECT_NE(error_of([&] { ku::rk4(net.theta0, f32, net.K, 0.1, 2); })
-                  .find("omega must be float64, not float32"),
+    EXPECT_NE(error_of([&] {
+                  ku::rk4(net.theta0, f32, net.K, 0.1, 2);
+              }).find("omega must be float64, not float32"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { ku::rk4_vjp(net.theta0, net.omega, net.K, array({5}), 0.1, 2); })
-                  .find("rk4_vjp: gbar must have shape 4"),
+    EXPECT_NE(error_of([&] {
+                  ku::rk4_vjp(net.theta0, net.omega, net.K, array({5}), 0.1, 2);
+              }).find("rk4_vjp: gbar must have shape 4"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { ku::ensemble(net.theta0, net.omega, net.K, 0.1, 2); })
-                  .find("ensemble: theta0 must be 2-D"),
+    EXPECT_NE(error_of([&] {
+                  ku::ensemble(net.theta0, net.omega, net.K, 0.1, 2);
+              }).find("ensemble: theta0 must be 2-D"),
               std::string::npos);
     // The kernels check too (BE_CHECK): a direct call with too little scratch.
     auto out = array({4}), work = array({3});
     const BE::Tensor args[] = {net.theta0.view(), net.omega.view(), net.K.view()};
     BE::Tensor rets[] = {out.view(), work.view()};
-    EXPECT_NE(error_of([&] {
-                  call_builtin("kuramoto_rk4_f64", args, rets,
-                               {{"dt", 0.1}, {"steps", int64_t{2}}});
-              }).find("work needs members x 5 x N doubles"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of([&] {
+            call_builtin("kuramoto_rk4_f64", args, rets, {{"dt", 0.1}, {"steps", int64_t{2}}});
+        }).find("work needs members x 5 x N doubles"),
+        std::string::npos);
 }
 
 TEST(KuramotoDefaults, DrawsAreReproducibleAndAsDocumented) {

@@ -62,6 +62,112 @@ struct TwinCase {
     std::function<void(std::vector<HostArray>& arrays, size_t call)> fill;
 };
 
+// The event-driven built-ins (kernels/builtin/{dense,csr,fixed_num,stdp}.cu): generated, one case
+// per target, on a 19 x 45 matrix (partial words of bit-packed spikes), both transposes, vector
+// and batch inputs, per-synapse and homogeneous weights; `fill` writes a valid sparse structure
+// (in-range, ascending column indices). tests/frontends/test_event_cuda.cpp compares them on
+// random connectivity as well.
+void add_event_twin_cases(std::map<std::string, TwinCase>& cases) {
+    const int64_t rows = 19, cols = 45, k = 5;
+    std::vector<int64_t> ptr{0};
+    std::vector<int32_t> idx;
+    for (int64_t i = 0; i < rows; ++i) {
+        for (int32_t j = 0; j < cols; ++j)
+            if ((i * 7 + j * 3) % 4 == 0) idx.push_back(j);
+        ptr.push_back(static_cast<int64_t>(idx.size()));
+    }
+    const int64_t nnz = static_cast<int64_t>(idx.size());
+    auto fill_csr = [ptr, idx](std::vector<HostArray>& a, size_t) {
+        std::copy(ptr.begin(), ptr.end(), a[0].data_as<int64_t>());
+        std::copy(idx.begin(), idx.end(), a[1].data_as<int32_t>());
+    };
+    auto fill_fixed = [](std::vector<HostArray>& a, size_t) {
+        const int64_t n = a[0].shape()[0], kk = a[0].shape()[1], step = cols / kk;
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t q = 0; q < kk; ++q)
+                a[0].data_as<int32_t>()[i * kk + q] = static_cast<int32_t>(q * step + i % step);
+    };
+    const std::pair<const char*, DType> encodings[] = {{"bool", DType::bool_},
+                                                       {"float", DType::float32},
+                                                       {"bits", DType::uint32},
+                                                       {"", DType::float32}};
+    for (DType t : {DType::float32, DType::float64}) {
+        const std::string sfx = t == DType::float32 ? "_f32" : "_f64";
+        for (const auto& [enc, enc_dtype] : encodings)
+            for (int rank : {1, 2}) {
+                const std::string op = std::string(*enc ? "event_" : "") +
+                                       (rank == 1 ? "matvec" : "matmat") +
+                                       (*enc ? "_" + std::string(enc) : "");
+                const DType sd = enc_dtype == DType::float32 ? t : enc_dtype;
+                auto spec = [&](int64_t n) {
+                    const int64_t len = sd == DType::uint32 ? (n + 31) / 32 : n;
+                    return rank == 1 ? TensorSpec{sd, {len}} : TensorSpec{sd, {3, len}};
+                };
+                auto out = [&](int64_t n) {
+                    return rank == 1 ? TensorSpec{t, {n}} : TensorSpec{t, {3, n}};
+                };
+                TwinCase dense, csr, fixed;
+                for (bool tr : {false, true}) {
+                    const int64_t n_in = tr ? cols : rows, n_out = tr ? rows : cols;
+                    dense.calls.push_back(
+                        {{{t, {rows, cols}}, spec(n_in)}, {out(n_out)}, {{"transpose", tr}}});
+                    const AttrMap attrs{{"transpose", tr}, {"cols", cols}};
+                    for (int64_t w : {nnz, int64_t{1}})
+                        csr.calls.push_back({{{DType::int64, {rows + 1}},
+                                              {DType::int32, {nnz}},
+                                              {t, {w}},
+                                              spec(n_in)},
+                                             {out(n_out)},
+                                             attrs});
+                    for (std::vector<int64_t> w :
+                         {std::vector<int64_t>{rows, k}, std::vector<int64_t>{1}})
+                        fixed.calls.push_back(
+                            {{{DType::int32, {rows, k}}, {t, w}, spec(n_in)}, {out(n_out)}, attrs});
+                }
+                csr.fill = fill_csr;
+                fixed.fill = fill_fixed;
+                cases.emplace("be.dense_" + op + sfx, std::move(dense));
+                cases.emplace("be.csr_" + op + sfx, std::move(csr));
+                cases.emplace("be.fixed_" + op + sfx, std::move(fixed));
+            }
+        TwinCase dense, csr, fixed, stdp;
+        for (bool tr : {false, true}) {
+            const TensorSpec out{t, tr ? std::vector<int64_t>{cols, rows}
+                                       : std::vector<int64_t>{rows, cols}};
+            const AttrMap attrs{{"transpose", tr}, {"cols", cols}};
+            dense.calls.push_back({{{t, {rows, cols}}}, {out}, {{"transpose", tr}}});
+            csr.calls.push_back(
+                {{{DType::int64, {rows + 1}}, {DType::int32, {nnz}}, {t, {nnz}}}, {out}, attrs});
+            fixed.calls.push_back({{{DType::int32, {rows, k}}, {t, {1}}}, {out}, attrs});
+        }
+        csr.fill = fill_csr;
+        fixed.fill = fill_fixed;
+        cases.emplace("be.dense_todense" + sfx, std::move(dense));
+        cases.emplace("be.csr_todense" + sfx, std::move(csr));
+        cases.emplace("be.fixed_todense" + sfx, std::move(fixed));
+        for (const auto& [enc, enc_dtype] : encodings) {
+            if (!*enc) continue;
+            const DType sd = enc_dtype == DType::float32 ? t : enc_dtype;
+            auto len = [&](int64_t n) { return sd == DType::uint32 ? (n + 31) / 32 : n; };
+            TwinCase c;
+            c.calls.push_back({{{DType::int64, {rows + 1}},
+                                {DType::int32, {nnz}},
+                                {sd, {len(rows)}},
+                                {sd, {len(cols)}},
+                                {t, {rows}},
+                                {t, {cols}}},
+                               {{t, {nnz}}},
+                               {{"a_plus", 0.3},
+                                {"a_minus", 0.4},
+                                {"w_min", -1.0},
+                                {"w_max", 1.5},
+                                {"cols", cols}}});
+            c.fill = fill_csr;
+            cases.emplace("be.csr_stdp_" + std::string(enc) + sfx, std::move(c));
+        }
+    }
+}
+
 // One entry per target of a shipped .cu file: examples/kernels/*.cu (loaded with prefix "ex")
 // and the built-ins (prefix "be"); the test fails for a shipped .cu target without one, and for
 // a case whose target is gone. Shapes cover a partial last block, several blocks, one element and
@@ -69,35 +175,63 @@ struct TwinCase {
 // in-place kernels (axpy, clamp_rows) are compared too.
 const std::map<std::string, TwinCase>& twin_cases() {
     const DType f32 = DType::float32, f64 = DType::float64;
-    static const std::map<std::string, TwinCase> cases = {
-        {"ex.scale_f32",
-         {{{{{f32, {1000}}}, {{f32, {1000}}}, {{"alpha", 2.5}}},
-           {{{f32, {1}}}, {{f32, {1}}}, {{"alpha", -0.1}}},
-           {{{f32, {0}}}, {{f32, {0}}}, {{"alpha", 3.0}}}}}},
-        {"ex.scale_f64",
-         {{{{{f64, {513}}}, {{f64, {513}}}, {{"alpha", 1.0 / 3}}},
-           {{{f64, {0}}}, {{f64, {0}}}, {{"alpha", 1.0}}}}}},
-        {"ex.axpy",
-         {{{{{f32, {1000}}}, {{f32, {1000}}}, {{"a", -2.0}}},
-           {{{f32, {129}}}, {{f32, {129}}}, {{"a", 0.3}}}}}},
-        {"ex.row_sum",
-         {{{{{f64, {5, 1000}}}, {{f64, {5}}}, {}},
-           {{{f64, {3, 1}}}, {{f64, {3}}}, {}},
-           {{{f64, {1, 257}}}, {{f64, {1}}}, {}},
-           {{{f64, {0, 4}}}, {{f64, {0}}}, {}}},
-          1e-9,
-          "the CPU twin sums each row in order; the .cu kernel sums 256 strided partial sums, "
-          "then halves them in a tree, so the roundings differ: with |x| < 2 and at most 1000 "
-          "terms each order is within 1000 * 2^-53 * 2000 ~ 2.2e-10 of the exact sum"}},
-        {"ex.clamp_rows",
-         {{{{}, {{f32, {7, 33}}}, {{"limit", 0.5}}},
-           {{}, {{f32, {2, 300}}}, {{"limit", 1.25}}},
-           {{}, {{f32, {0, 3}}}, {{"limit", 1.0}}}}}},
-        {"ex.iota",
-         {{{{}, {{f32, {50}}}, {{"count", int64_t{40}}, {"start", 10.0}}},
-           {{}, {{f32, {600}}}, {{"count", int64_t{600}}, {"start", -3.5}}},
-           {{}, {{f32, {8}}}, {{"count", int64_t{0}}, {"start", 1.0}}}}}},
-    };
+    static const std::map<std::string, TwinCase> cases = [&] {
+        std::map<std::string, TwinCase> m = {
+            {"ex.scale_f32",
+             {{{{{f32, {1000}}}, {{f32, {1000}}}, {{"alpha", 2.5}}},
+               {{{f32, {1}}}, {{f32, {1}}}, {{"alpha", -0.1}}},
+               {{{f32, {0}}}, {{f32, {0}}}, {{"alpha", 3.0}}}}}},
+            {"ex.scale_f64",
+             {{{{{f64, {513}}}, {{f64, {513}}}, {{"alpha", 1.0 / 3}}},
+               {{{f64, {0}}}, {{f64, {0}}}, {{"alpha", 1.0}}}}}},
+            {"ex.axpy",
+             {{{{{f32, {1000}}}, {{f32, {1000}}}, {{"a", -2.0}}},
+               {{{f32, {129}}}, {{f32, {129}}}, {{"a", 0.3}}}}}},
+            {"ex.row_sum",
+             {{{{{f64, {5, 1000}}}, {{f64, {5}}}, {}},
+               {{{f64, {3, 1}}}, {{f64, {3}}}, {}},
+               {{{f64, {1, 257}}}, {{f64, {1}}}, {}},
+               {{{f64, {0, 4}}}, {{f64, {0}}}, {}}},
+              1e-9,
+              "the CPU twin sums each row in order; the .cu kernel sums 256 strided partial sums, "
+              "then halves them in a tree, so the roundings differ: with |x| < 2 and at most 1000 "
+              "terms each order is within 1000 * 2^-53 * 2000 ~ 2.2e-10 of the exact sum"}},
+            {"ex.clamp_rows",
+             {{{{}, {{f32, {7, 33}}}, {{"limit", 0.5}}},
+               {{}, {{f32, {2, 300}}}, {{"limit", 1.25}}},
+               {{}, {{f32, {0, 3}}}, {{"limit", 1.0}}}}}},
+            {"ex.iota",
+             {{{{}, {{f32, {50}}}, {{"count", int64_t{40}}, {"start", 10.0}}},
+               {{}, {{f32, {600}}}, {{"count", int64_t{600}}, {"start", -3.5}}},
+               {{}, {{f32, {8}}}, {{"count", int64_t{0}}, {"start", 1.0}}}}}},
+            // Kuramoto (kernels/builtin/kuramoto.*): the twins evaluate the same IEEE operations in
+            // the same order, so bitwise. N = 13 and 9: the 8-lane dot products' tails; N = 300:
+            // several rows per thread; the last ret is the scratch `work`, compared as well.
+            {"be.kuramoto_rk4_f64",
+             {{{{{f64, {13}}, {f64, {13}}, {f64, {13, 13}}},
+                {{f64, {6, 13}}, {f64, {65}}},
+                {{"dt", 0.05}, {"steps", int64_t{5}}}},
+               {{{f64, {300}}, {f64, {300}}, {f64, {300, 300}}},
+                {{f64, {300}}, {f64, {1500}}},
+                {{"dt", 0.01}, {"steps", int64_t{1}}}}}}},
+            {"be.kuramoto_rk4_ensemble_f64",
+             {{{{{f64, {3, 9}}, {f64, {9}}, {f64, {9, 9}}},
+                {{f64, {3, 5, 9}}, {f64, {135}}},
+                {{"dt", 0.05}, {"steps", int64_t{4}}}},
+               {{{f64, {2, 8}}, {f64, {2, 8}}, {f64, {2, 8, 8}}},
+                {{f64, {2, 8}}, {f64, {80}}},
+                {{"dt", 0.05}, {"steps", int64_t{3}}}},
+               {{{f64, {0, 5}}, {f64, {5}}, {f64, {5, 5}}},
+                {{f64, {0, 3, 5}}, {f64, {0}}},
+                {{"dt", 0.05}, {"steps", int64_t{2}}}}}}},
+            {"be.kuramoto_rk4_vjp_f64",
+             {{{{{f64, {13}}, {f64, {13}}, {f64, {13, 13}}, {f64, {13}}},
+                {{f64, {13}}, {f64, {13}}, {f64, {13, 13}}, {f64, {(12 * 4 + 20) * 13}}},
+                {{"dt", 0.05}, {"steps", int64_t{4}}}}}}},
+        };
+        add_event_twin_cases(m);
+        return m;
+    }();
     return cases;
 }
 

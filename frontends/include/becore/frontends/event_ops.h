@@ -11,6 +11,8 @@
 // transpose = false: spikes @ M (n = n_pre, n_out = n_post); true: M @ spikes.
 // matvec/matmat are the float (non-event) products: every entry of x, weighted by its value.
 // Results are bitwise independent of BECORE_THREADS (kernels/builtin/event_common.h).
+// `device`: cpu (the TBB kernels) or cuda-emu (the `.cu` twins run in the CUDA emulation on the
+// same host memory: for testing the twins; bitwise equal to cpu).
 // Errors (mismatched shapes or dtypes, a failing kernel) throw be::Exception.
 #pragma once
 
@@ -23,18 +25,23 @@ namespace be {
 // The connectivity classes of connectivity.h; the operators are instantiated for these only.
 template <typename C>
 concept Connectivity = std::same_as<C, Dense> || std::same_as<C, Csr> ||
-                       std::same_as<C, FixedPostNum> || std::same_as<C, FixedPreNum>;
+    std::same_as<C, FixedPostNum> || std::same_as<C, FixedPreNum>;
 
 template <Connectivity C>
-HostArray event_matvec(const HostArray& spikes, const C& conn, bool transpose = false);
+HostArray event_matvec(const HostArray& spikes, const C& conn, bool transpose = false,
+                       Device device = Device::cpu);
 template <Connectivity C>
-HostArray event_matmat(const HostArray& spikes, const C& conn, bool transpose = false);
+HostArray event_matmat(const HostArray& spikes, const C& conn, bool transpose = false,
+                       Device device = Device::cpu);
 template <Connectivity C>
-HostArray matvec(const HostArray& x, const C& conn, bool transpose = false);
+HostArray matvec(const HostArray& x, const C& conn, bool transpose = false,
+                 Device device = Device::cpu);
 template <Connectivity C>
-HostArray matmat(const HostArray& x, const C& conn, bool transpose = false);
+HostArray matmat(const HostArray& x, const C& conn, bool transpose = false,
+                 Device device = Device::cpu);
 // M [n_pre, n_post] as a dense array (Mᵀ with transpose).
-template <Connectivity C> HostArray todense(const C& conn, bool transpose = false);
+template <Connectivity C>
+HostArray todense(const C& conn, bool transpose = false, Device device = Device::cpu);
 
 // Packs bool spikes [n] or [batch, n] into uint32 words [.., ceil(n/32)] (LSB first).
 HostArray pack_spikes(const HostArray& spikes);
@@ -48,7 +55,7 @@ struct StdpParams {
     double w_min = 0.0, w_max = 1.0;
 };
 void stdp_update(Csr& conn, const HostArray& pre_spikes, const HostArray& post_spikes,
-                 const HostArray& pre_trace, const HostArray& post_trace,
-                 const StdpParams& params);
+                 const HostArray& pre_trace, const HostArray& post_trace, const StdpParams& params,
+                 Device device = Device::cpu);
 
 } // namespace be

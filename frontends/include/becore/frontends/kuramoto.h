@@ -34,14 +34,13 @@ struct Gradients {
 // The gradients of L with respect to θ0, ω and K given gbar = ∂L/∂θ_steps (N): the exact
 // reverse-mode derivative of the RK4 solve (discrete adjoint). Memory 12·steps·N doubles.
 Gradients rk4_vjp(const HostArray& theta0, const HostArray& omega, const HostArray& K,
-                  const HostArray& gbar, double dt, int64_t steps,
-                  Device device = Device::cpu);
+                  const HostArray& gbar, double dt, int64_t steps, Device device = Device::cpu);
 
 // B members in one call, in parallel over members: theta0 B × N; omega N (shared) or B × N;
 // K N × N (shared) or B × N × N. Returns B × (steps+1) × N (or B × N). Each member is bitwise
 // equal to rk4() of its inputs.
-HostArray ensemble(const HostArray& theta0, const HostArray& omega, const HostArray& K,
-                   double dt, int64_t steps, const Options& options = {});
+HostArray ensemble(const HostArray& theta0, const HostArray& omega, const HostArray& K, double dt,
+                   int64_t steps, const Options& options = {});
 
 // Scratch sizes (doubles) the targets take as their `work` ret.
 int64_t forward_work_size(int64_t members, int64_t n);
