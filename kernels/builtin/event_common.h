@@ -1,6 +1,7 @@
-// Shared by the event-driven built-ins (dense.cpp, sparse_rows.cpp, stdp.cpp): spike encodings,
-// active-index collection and the fixed output partition that makes results independent of the
-// number of threads. Host (.cpp) kernels only.
+// Shared by the event-driven built-ins (dense.cpp, sparse_rows.h for csr.cpp and fixed_num.cpp,
+// stdp.cpp): spike encodings, active-index collection and the fixed output partition that makes
+// results independent of the number of threads. Host (.cpp) kernels only (event_device.h is the
+// CUDA side).
 //
 // Spike encodings (a template parameter of every event kernel; the target name says which):
 //   SpikeBool      bool[n]                      active if true

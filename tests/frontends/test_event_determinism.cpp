@@ -8,9 +8,11 @@
 
 #include <becore/runtime/threads.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <thread>
 
 namespace be::test {
@@ -63,6 +65,22 @@ TEST(EventDeterminismChild, LargeProductsMatchReferenceAndWriteDigest) {
         Pattern pat = random_pattern(rng, rows, cols, 0.003, 0, false, false);
         const int64_t n = static_cast<int64_t>(pat.r.size());
         const Csr csr = Csr::from_coo(rows, cols, pat.r, pat.c, weights_of(pat, dtype, false, {n}));
+        // 27 targets per row, sorted by (row, col) for sparse_reference's order.
+        Pattern fixed_pat = random_pattern(rng, rows, cols, 0, 27, false, false);
+        std::vector<size_t> order(fixed_pat.r.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return std::pair(fixed_pat.r[a], fixed_pat.c[a]) <
+                   std::pair(fixed_pat.r[b], fixed_pat.c[b]);
+        });
+        Pattern fixed_sorted = fixed_pat;
+        for (size_t q = 0; q < order.size(); ++q) {
+            fixed_sorted.r[q] = fixed_pat.r[order[q]];
+            fixed_sorted.c[q] = fixed_pat.c[order[q]];
+            fixed_sorted.w[q] = fixed_pat.w[order[q]];
+        }
+        const FixedPostNum fixed(rows, cols, fixed_indices(fixed_sorted, rows, 27, false),
+                                 weights_of(fixed_sorted, dtype, false, {rows, 27}));
         Pattern small = random_pattern(rng, 301, cols, 0.05, 0, false, false);
         const Dense dn(dense_of(small, dtype));
         for (bool transpose : {false, true}) {
@@ -75,13 +93,16 @@ TEST(EventDeterminismChild, LargeProductsMatchReferenceAndWriteDigest) {
                                       event_matvec(pack_spikes(spikes), csr, transpose),
                                       event_matmat(batch, csr, transpose),
                                       matvec(x, csr, transpose),
-                                      event_matvec(dense_in, dn, transpose)};
+                                      event_matvec(dense_in, dn, transpose),
+                                      event_matvec(spikes, fixed, transpose)};
             EXPECT_TRUE(same_bits(outs[0], sparse_reference(pat, dtype, spikes, transpose, false)));
             EXPECT_TRUE(same_bits(outs[1], outs[0]));
             EXPECT_TRUE(same_bits(outs[2], sparse_reference(pat, dtype, batch, transpose, false)));
             EXPECT_TRUE(same_bits(outs[3], sparse_reference(pat, dtype, x, transpose, true)));
             EXPECT_TRUE(
                 same_bits(outs[4], sparse_reference(small, dtype, dense_in, transpose, false)));
+            EXPECT_TRUE(same_bits(outs[5],
+                                  sparse_reference(fixed_sorted, dtype, spikes, transpose, false)));
             for (const auto& out : outs)
                 h = digest(out, h);
         }
