@@ -168,6 +168,59 @@ void add_event_twin_cases(std::map<std::string, TwinCase>& cases) {
     }
 }
 
+// JITC (kernels/builtin/jitc.{cpp,cu}): every target on R(seed, 19 x 45) (partial words of
+// bit-packed spikes; the scatter's threads see several rows), both transposes for the products,
+// a second call at p = 1 (no skip draws) and another seed. Bitwise: both twins generate the rows
+// with be/jitc.h and sum each output in ascending input order.
+void add_jitc_twin_cases(std::map<std::string, TwinCase>& cases) {
+    const int64_t rows = 19, cols = 45;
+    const std::pair<const char*, std::pair<double, double>> kinds[] = {
+        {"scalar", {0.75, 0.0}}, {"normal", {0.2, 1.5}}, {"uniform", {-0.5, 2.0}}};
+    const std::pair<const char*, DType> encodings[] = {{"event_matvec_bool", DType::bool_},
+                                                       {"event_matvec_float", DType::float32},
+                                                       {"event_matvec_bits", DType::uint32},
+                                                       {"matvec", DType::float32}};
+    for (DType t : {DType::float32, DType::float64}) {
+        const std::string sfx = t == DType::float32 ? "_f32" : "_f64";
+        for (const auto& [kind, w] : kinds) {
+            auto attrs = [&, w = w](double p, int64_t seed) {
+                return AttrMap{{"seed", seed}, {"rows", rows}, {"cols", cols},
+                               {"p", p},       {"w0", w.first}, {"w1", w.second}};
+            };
+            const std::string base = "be.jitc_" + std::string(kind) + "_";
+            for (const auto& [op, enc_dtype] : encodings) {
+                const DType sd = enc_dtype == DType::float32 ? t : enc_dtype;
+                auto len = [&](int64_t n) { return sd == DType::uint32 ? (n + 31) / 32 : n; };
+                TwinCase c;
+                for (bool transpose : {false, true})
+                    for (double p : {0.3, 1.0}) {
+                        AttrMap a = attrs(p, transpose ? 5 : 9);
+                        a.emplace("transpose", transpose);
+                        c.calls.push_back({{{sd, {len(transpose ? cols : rows)}}},
+                                           {{t, {transpose ? rows : cols}}},
+                                           a});
+                    }
+                cases.emplace(base + op + sfx, std::move(c));
+            }
+            TwinCase dense, row;
+            for (bool transpose : {false, true}) {
+                AttrMap a = attrs(0.3, 3);
+                a.emplace("transpose", transpose);
+                dense.calls.push_back(
+                    {{}, {{t, transpose ? std::vector<int64_t>{cols, rows}
+                                        : std::vector<int64_t>{rows, cols}}}, a});
+            }
+            for (int64_t r : {int64_t{0}, int64_t{7}, rows - 1}) {
+                AttrMap a = attrs(0.3, 3);
+                a.emplace("row", r);
+                row.calls.push_back({{}, {{t, {cols}}}, a});
+            }
+            cases.emplace(base + "todense" + sfx, std::move(dense));
+            cases.emplace(base + "row" + sfx, std::move(row));
+        }
+    }
+}
+
 // One entry per target of a shipped .cu file: examples/kernels/*.cu (loaded with prefix "ex")
 // and the built-ins (prefix "be"); the test fails for a shipped .cu target without one, and for
 // a case whose target is gone. Shapes cover a partial last block, several blocks, one element and
@@ -230,6 +283,7 @@ const std::map<std::string, TwinCase>& twin_cases() {
                 {{"dt", 0.05}, {"steps", int64_t{4}}}}}}},
         };
         add_event_twin_cases(m);
+        add_jitc_twin_cases(m);
         return m;
     }();
     return cases;

@@ -1,7 +1,7 @@
 // kernelctl with the CUDA emulation: `call --device cuda-emu FILE.cu NAME` runs a .cu kernel on
 // the CPU, `build --device cuda-emu` compiles (and caches) the emulation ahead of the first call,
 // and `report` lists the device. Every test has its own cache directory.
-#include "test_support.h"
+#include "kernelctl_fixture.h"
 
 #include <becore/runtime/array.h>
 #include <becore/runtime/npy.h>
@@ -17,22 +17,7 @@ namespace {
 
 const std::filesystem::path k_examples = BECORE_EXAMPLES_DIR;
 
-class EmuKernelctlTest : public ::testing::Test {
-  protected:
-    test::TempDir cache, work;
-
-    test::CommandResult run(const std::string& arguments) {
-        return test::run_command("env BECORE_CACHE_DIR=" + cache.path().string() + " " +
-                                 (test::bin_dir() / "kernelctl").string() + " " + arguments);
-    }
-    nlohmann::json run_json(const std::string& arguments, int expected_exit = 0) {
-        auto r = test::run_command("{ env BECORE_CACHE_DIR=" + cache.path().string() + " " +
-                                   (test::bin_dir() / "kernelctl").string() + " " + arguments +
-                                   " 2>/dev/null; }");
-        EXPECT_EQ(r.exit_code, expected_exit) << r.output;
-        return nlohmann::json::parse(r.output);
-    }
-};
+using EmuKernelctlTest = test::KernelctlFixture;
 
 TEST_F(EmuKernelctlTest, CallRunsACuKernelInTheEmulation) {
     auto matrix = HostArray::create(DType::float64, {3, 700}).value();

@@ -1,6 +1,6 @@
 // kernelctl as a user runs it: subcommands, JSON shapes, exit codes (0 ok, 1 work failed,
 // 2 invalid invocation or input). Every test has its own cache directory.
-#include "test_support.h"
+#include "kernelctl_fixture.h"
 
 #include <becore/runtime/array.h>
 #include <becore/runtime/npy.h>
@@ -15,23 +15,7 @@ namespace {
 
 const std::filesystem::path k_examples = BECORE_EXAMPLES_DIR;
 
-class KernelctlTest : public ::testing::Test {
-  protected:
-    test::TempDir cache, work;
-
-    test::CommandResult run(const std::string& arguments) {
-        return test::run_command("env BECORE_CACHE_DIR=" + cache.path().string() + " " +
-                                 (test::bin_dir() / "kernelctl").string() + " " + arguments);
-    }
-    nlohmann::json run_json(const std::string& arguments, int expected_exit = 0) {
-        // Progress lines go to stderr; only stdout must be the JSON document.
-        auto r = test::run_command("{ env BECORE_CACHE_DIR=" + cache.path().string() + " " +
-                                   (test::bin_dir() / "kernelctl").string() + " " + arguments +
-                                   " 2>/dev/null; }");
-        EXPECT_EQ(r.exit_code, expected_exit) << r.output;
-        return nlohmann::json::parse(r.output);
-    }
-};
+using KernelctlTest = test::KernelctlFixture;
 
 TEST_F(KernelctlTest, HelpEverywhereAndUsageErrorsExitTwo) {
     for (const char* cmd : {"--help", "path --help", "targets --help", "build --help",

@@ -1,6 +1,7 @@
 // kernelctl's cache commands as a user runs them: stats, zero-stats, show, explain, verify, trim,
 // evict; their JSON, their exit codes (0 ok, 1 the work failed, 2 invalid invocation).
 #include "process_util.h"
+#include "kernelctl_fixture.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -12,43 +13,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class KernelctlCache : public ::testing::Test {
+class KernelctlCache : public test::KernelctlFixture {
   protected:
     void SetUp() override { files_ = test::write_tiny_kernels(src_.path(), 2); }
 
-    test::CommandResult run(const std::string& arguments, const std::string& env = "") {
-        return test::run_command("env BECORE_CACHE_DIR=" + cache_.path().string() + " " + env +
-                                 " " + test::kernelctl_binary().string() + " " + arguments);
-    }
-    nlohmann::json run_json(const std::string& arguments, int expected_exit = 0,
-                            const std::string& env = "") {
-        auto r = test::run_command("{ env BECORE_CACHE_DIR=" + cache_.path().string() + " " + env +
-                                   " " + test::kernelctl_binary().string() + " " + arguments +
-                                   " 2>/dev/null; }");
-        EXPECT_EQ(r.exit_code, expected_exit) << arguments << ": " << r.output;
-        try {
-            return nlohmann::json::parse(r.output);
-        } catch (const std::exception& e) {
-            ADD_FAILURE() << arguments << ": not JSON: " << r.output;
-            return nullptr;
-        }
-    }
     void build() {
         auto r = run("build " + files_[0].string() + " " + files_[1].string());
         ASSERT_EQ(r.exit_code, 0) << r.output;
     }
     std::string first_key() { return run_json("ls --json").at(0)["key"].get<std::string>(); }
     fs::path blob(const std::string& key) {
-        return cache_ / "v1" / "blobs" / key.substr(0, 2) / key;
+        return cache / "v1" / "blobs" / key.substr(0, 2) / key;
     }
     void sql(const std::string& statement) {
         sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open((cache_ / "v1" / "index.sqlite3").c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_open((cache / "v1" / "index.sqlite3").c_str(), &db), SQLITE_OK);
         EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
         sqlite3_close(db);
     }
 
-    test::TempDir cache_, src_;
+    test::TempDir src_;
     std::vector<fs::path> files_;
 };
 
@@ -85,7 +69,7 @@ TEST_F(KernelctlCache, StatsCountCompilesHitsAndZeroStatsKeepsEntries) {
     EXPECT_EQ(stats["hits"], 2);
     EXPECT_EQ(stats["corrupt_recovered"], 0);
     EXPECT_GT(stats["compile_seconds_saved"].get<double>(), 0.0);
-    EXPECT_EQ(stats["directory"], (cache_ / "v1").string());
+    EXPECT_EQ(stats["directory"], (cache / "v1").string());
     auto text = run("stats");
     EXPECT_EQ(text.exit_code, 0);
     EXPECT_NE(text.output.find("compiles             2"), std::string::npos) << text.output;
@@ -128,7 +112,7 @@ TEST_F(KernelctlCache, ExplainHitAfterBuild) {
     build();
     auto explained = run_json("explain --json " + files_[0].string());
     EXPECT_EQ(explained["status"], "hit") << explained.dump(2);
-    EXPECT_EQ(explained["layer"], (cache_ / "v1").string());
+    EXPECT_EQ(explained["layer"], (cache / "v1").string());
     EXPECT_TRUE(explained["nearest"].is_null());
     auto text = run("explain " + files_[0].string());
     EXPECT_EQ(text.exit_code, 0);

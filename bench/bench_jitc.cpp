@@ -1,0 +1,128 @@
+// bench_jitc: the JITC operators (be::JitcScalar / JitcNormal, frontends/include/becore/
+// frontends/jitc.h) through the frontends API, output allocation included, the built-ins' load
+// excluded. Row orientation (R), float32:
+//   - N = 10k and 100k, p = 0.01, 1 % and 10 % of the inputs active (bool spikes), 1 and 2 worker
+//     threads (tbb::global_control: BECORE_THREADS is read once per process);
+//   - event_matvec spikes @ M (the scatter: each active row generated once) and M @ spikes
+//     (transpose: the gather regenerates every row);
+//   - one run at 1M x 1M, p = 0.001 (1e9 synapses, never stored), 1 % active, reporting peak RSS.
+// events = expected generated connections of the active rows (active * N * p) for the scatter,
+// all N² p for the gather. Times are medians.
+// Usage: bench_jitc [--quick] [--json FILE]
+#include "bench_support.h"
+
+#include <becore/frontends/builtins.h>
+#include <becore/frontends/event_ops.h>
+#include <becore/frontends/jitc.h>
+
+#include <CLI/CLI.hpp>
+#include <oneapi/tbb/global_control.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <random>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using be::DType;
+using be::HostArray;
+
+double median_seconds(double budget, int max_reps, const std::function<void()>& run) {
+    run();
+    std::vector<double> times;
+    const auto begin = Clock::now();
+    while (static_cast<int>(times.size()) < max_reps &&
+           (times.size() < 3 ||
+            std::chrono::duration<double>(Clock::now() - begin).count() < budget)) {
+        const auto start = Clock::now();
+        run();
+        times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    return be::bench::median(times);
+}
+
+HostArray spikes(int64_t n, double fraction, std::mt19937_64& rng) {
+    auto s = HostArray::create(DType::bool_, {n}).value();
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int64_t i = 0; i < n; ++i)
+        s.data_as<bool>()[i] = u(rng) < fraction;
+    return s;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"bench_jitc: event-driven matvec with just-in-time connectivity"};
+    bool quick = false;
+    std::string json_path;
+    app.add_flag("--quick", quick, "N = 10k and 100k scatter only, no 1M run (under a minute)");
+    app.add_option("--json", json_path, "Write the records as JSON to this file");
+    CLI11_PARSE(app, argc, argv);
+    try {
+        be::builtin_registry();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_jitc: %s\n", e.what());
+        return 1;
+    }
+    be::bench::Report report({"op", "format", "transpose", "n_pre", "p", "active_fraction",
+                              "threads", "seconds", "events_per_s", "peak_rss_bytes"});
+    std::mt19937_64 rng(42);
+    auto record = [&](const char* op, const char* format, bool transpose, int64_t n, double p,
+                      double fraction, int threads, double events, double t) {
+        report.add({{"op", op},
+                    {"format", format},
+                    {"transpose", transpose},
+                    {"n_pre", n},
+                    {"n_post", n},
+                    {"p", p},
+                    {"active_fraction", fraction},
+                    {"dtype", "float32"},
+                    {"threads", threads},
+                    {"seconds", t},
+                    {"events", events},
+                    {"events_per_s", events / t},
+                    {"peak_rss_bytes", be::bench::peak_rss_bytes()}});
+    };
+    const double budget = quick ? 0.1 : 0.5;
+    for (int64_t n : {int64_t{10000}, int64_t{100000}}) {
+        const double p = 0.01;
+        const be::JitcScalar scalar(n, n, p, 0.5, 1);
+        const be::JitcNormal normal(n, n, p, 0.5, 0.1, 1);
+        for (double fraction : {0.01, 0.1}) {
+            const HostArray s = spikes(n, fraction, rng);
+            const double scatter = fraction * n * n * p, gather = double(n) * n * p;
+            for (int threads : {1, 2}) {
+                tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                          static_cast<size_t>(threads));
+                const int reps = quick ? 10 : 100;
+                record("event_matvec", "jitc_scalar", false, n, p, fraction, threads, scatter,
+                       median_seconds(budget, reps, [&] { be::event_matvec(s, scalar); }));
+                record("event_matvec", "jitc_normal", false, n, p, fraction, threads, scatter,
+                       median_seconds(budget, reps, [&] { be::event_matvec(s, normal); }));
+                if (!quick)
+                    record("event_matvec", "jitc_scalar", true, n, p, fraction, threads, gather,
+                           median_seconds(budget, 3, [&] { be::event_matvec(s, scalar, true); }));
+            }
+        }
+    }
+    if (!quick) {
+        const int64_t n = 1000000;
+        const double p = 0.001, fraction = 0.01;
+        const be::JitcScalar big(n, n, p, 0.5, 1);
+        const HostArray s = spikes(n, fraction, rng);
+        for (int threads : {1, 2}) {
+            tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                      static_cast<size_t>(threads));
+            record("event_matvec", "jitc_scalar", false, n, p, fraction, threads,
+                   fraction * n * double(n) * p,
+                   median_seconds(1.0, 5, [&] { be::event_matvec(s, big); }));
+        }
+    }
+    if (!report.write(json_path)) {
+        std::fprintf(stderr, "bench_jitc: cannot write %s\n", json_path.c_str());
+        return 1;
+    }
+    return 0;
+}

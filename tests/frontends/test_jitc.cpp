@@ -1,0 +1,159 @@
+// JITC (frontends/include/becore/frontends/jitc.h, kernels/builtin/jitc.cpp): the Philox
+// known answers, parameter validation, and that every way of producing the matrix gives the same
+// entries: R vs C vs transposes vs todense vs single-line generation, and todense vs the event
+// and float products (bitwise: the kernels and the dense reference both sum each output from 0
+// in ascending input order, without FP contraction).
+#include "event_test_util.h"
+
+#include <becore/frontends/jitc.h>
+
+#include <be/jitc.h>
+
+#include <cmath>
+#include <memory>
+
+namespace be::test {
+namespace {
+
+// Random123's published known-answer vectors for philox4x32_10 (kat_vectors).
+TEST(JitcPhilox, MatchesRandom123KnownAnswers) {
+    struct Kat {
+        be_jitc::U32x4 ctr;
+        uint32_t k0, k1;
+        be_jitc::U32x4 want;
+    };
+    const Kat kats[] = {
+        {{{0, 0, 0, 0}}, 0, 0, {{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}}},
+        {{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}},
+         0xffffffff,
+         0xffffffff,
+         {{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}}},
+        {{{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}},
+         0xa4093822,
+         0x299f31d0,
+         {{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}}},
+    };
+    for (const Kat& k : kats) {
+        const be_jitc::U32x4 got = be_jitc::philox4x32_10(k.ctr, k.k0, k.k1);
+        for (int q = 0; q < 4; ++q)
+            EXPECT_EQ(got.v[q], k.want.v[q]) << "word " << q;
+    }
+}
+
+TEST(JitcMath, LogFixedIsAccurate) {
+    for (double x : {1.0, 0.5, 2.3283064365386963e-10, 0.999, 0.123456789, 1e-300, 1.0 - 1e-12})
+        EXPECT_NEAR(be_jitc::log_fixed(x), std::log(x), 4e-16 * std::max(1.0, std::fabs(std::log(x))))
+            << x;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+TEST(JitcValidation, RejectsInvalidParametersWithClearErrors) {
+    auto message = [](auto make) -> std::string {
+        try {
+            make();
+        } catch (const Exception& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    EXPECT_PRED2(contains, message([] { JitcScalar(0, 5, 0.1, 1.0, 0); }), std::string("n_pre"));
+    EXPECT_PRED2(contains, message([] { JitcScalar(5, 5, 0.0, 1.0, 0); }), std::string("p must"));
+    EXPECT_PRED2(contains, message([] { JitcScalar(5, 5, 1.5, 1.0, 0); }), std::string("p must"));
+    EXPECT_PRED2(contains, message([] { JitcScalar(5, 5, 0.5, NAN, 0); }), std::string("finite"));
+    EXPECT_PRED2(contains, message([] { JitcNormal(5, 5, 0.5, 0.0, -1.0, 0); }),
+                std::string("stddev must be >= 0"));
+    EXPECT_PRED2(contains, message([] { JitcNormal(5, 5, 0.5, INFINITY, 1.0, 0); }),
+                std::string("finite"));
+    EXPECT_PRED2(contains, message([] { JitcUniform(5, 5, 0.5, 2.0, 1.0, 0); }),
+                std::string("low must be <= high"));
+    EXPECT_EQ(message([] { JitcScalar(5, 5, 1.0, 1.0, 0); }), "no error");
+    const JitcScalar ok(5, 7, 0.5, 1.0, 3);
+    EXPECT_PRED2(contains, message([&] { event_matvec(array(DType::bool_, {7}), ok); }),
+                std::string("needs 5"));
+    EXPECT_PRED2(contains, message([&] { generate(ok, 5); }), std::string("out of range"));
+}
+
+std::unique_ptr<Jitc> make(const std::string& kind, int64_t m, int64_t n, double p, uint64_t seed,
+                           JitcOrientation o, DType dtype) {
+    if (kind == "scalar") return std::make_unique<JitcScalar>(m, n, p, 0.75, seed, o, dtype);
+    if (kind == "normal") return std::make_unique<JitcNormal>(m, n, p, 0.2, 1.3, seed, o, dtype);
+    return std::make_unique<JitcUniform>(m, n, p, -0.5, 2.0, seed, o, dtype);
+}
+
+HostArray transpose_of(const HostArray& d) {
+    const int64_t r = d.shape()[0], c = d.shape()[1];
+    HostArray t = array(d.dtype(), {c, r});
+    for (int64_t i = 0; i < r; ++i)
+        for (int64_t j = 0; j < c; ++j)
+            put(t, j * r + i, get(d, i * c + j));
+    return t;
+}
+
+struct JitcCase {
+    std::string kind;
+    DType dtype;
+    double p;
+};
+void PrintTo(const JitcCase& c, std::ostream* os) {
+    *os << c.kind << "_" << dtype_name(c.dtype) << "_p" << c.p;
+}
+
+class JitcEntries : public ::testing::TestWithParam<JitcCase> {};
+
+TEST_P(JitcEntries, AllViewsAndProductsAgree) {
+    const auto [kind, dtype, p] = GetParam();
+    // 5000 columns span two output chunks of event_common.h, so the scatter's chunk search runs.
+    const int64_t m = 41, n = 5000;
+    const auto r = make(kind, m, n, p, 11, JitcOrientation::R, dtype);
+    const auto c = make(kind, n, m, p, 11, JitcOrientation::C, dtype); // = R(seed, m x n)ᵀ
+    const HostArray d = todense(*r);
+    ASSERT_EQ(d.shape(), (std::vector<int64_t>{m, n}));
+    EXPECT_TRUE(same_bits(todense(*r, true), transpose_of(d)));
+    EXPECT_TRUE(same_bits(todense(*c), transpose_of(d)));
+    EXPECT_TRUE(same_bits(todense(*c, true), d));
+    int64_t nnz = 0;
+    for (int64_t i = 0; i < m; ++i) {
+        const HostArray row = generate(*r, i);
+        for (int64_t j = 0; j < n; ++j) {
+            ASSERT_EQ(get(row, j), get(d, i * n + j)) << "row " << i << " col " << j;
+            nnz += get(d, i * n + j) != 0;
+        }
+        EXPECT_TRUE(same_bits(generate(*c, i), row)) << "C line " << i;
+    }
+    EXPECT_GT(nnz, 0);
+    if (p == 1.0) EXPECT_EQ(nnz, m * n) << "p = 1 connects everything (weights are nonzero here)";
+    std::mt19937_64 rng(5);
+    for (bool transpose : {false, true}) {
+        const int64_t n_in = transpose ? n : m;
+        const HostArray spikes = random_bool(rng, 0, n_in, 0.3);
+        const HostArray x = random_float(rng, dtype, 0, n_in, 0.5);
+        const HostArray want = reference(d, spikes, transpose, false);
+        EXPECT_TRUE(same_bits(event_matvec(spikes, *r, transpose), want)) << transpose;
+        EXPECT_TRUE(same_bits(event_matvec(pack_spikes(spikes), *r, transpose), want));
+        EXPECT_TRUE(same_bits(event_matvec(x, *r, transpose), reference(d, x, transpose, false)));
+        EXPECT_TRUE(same_bits(matvec(x, *r, transpose), reference(d, x, transpose, true)));
+        // The C matrix of the swapped shape is Rᵀ: its products are R's with transpose flipped.
+        EXPECT_TRUE(same_bits(event_matvec(spikes, *c, !transpose), want));
+        EXPECT_TRUE(same_bits(matvec(x, *c, !transpose), reference(d, x, transpose, true)));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, JitcEntries,
+                         ::testing::Values(JitcCase{"scalar", DType::float32, 0.05},
+                                           JitcCase{"scalar", DType::float64, 1.0},
+                                           JitcCase{"normal", DType::float32, 0.02},
+                                           JitcCase{"normal", DType::float64, 0.3},
+                                           JitcCase{"uniform", DType::float32, 0.1},
+                                           JitcCase{"uniform", DType::float64, 0.001}));
+
+TEST(JitcEntries, SeedsGiveDifferentMatricesAndTheSameSeedTheSame) {
+    const JitcScalar a(50, 60, 0.2, 1.0, 1), b(50, 60, 0.2, 1.0, 2), a2(50, 60, 0.2, 1.0, 1);
+    EXPECT_TRUE(same_bits(todense(a), todense(a2)));
+    EXPECT_FALSE(same_bits(todense(a), todense(b)));
+}
+
+} // namespace
+} // namespace be::test

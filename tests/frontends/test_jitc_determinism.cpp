@@ -1,0 +1,88 @@
+// Bitwise determinism of the JITC kernels across thread counts and processes, like
+// test_event_determinism.cpp: JitcDeterminism.ThreadsAndProcessesGiveIdenticalBits re-runs this
+// binary's JitcDeterminismChild test with BECORE_THREADS=1, 2 and 2 and compares the digests.
+// The child checks the scatter against a serial reference built from single-row generation, so
+// it is a test on its own too.
+#include "event_test_util.h"
+#include "test_support.h"
+
+#include <becore/frontends/jitc.h>
+#include <becore/runtime/threads.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace be::test {
+namespace {
+
+uint64_t digest(const HostArray& a, uint64_t h) {
+    const auto* p = static_cast<const unsigned char*>(a.data());
+    for (int64_t i = 0; i < a.nbytes(); ++i)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+// 20000 x 70000 at p = 0.01 (~700 entries a row): the scatter of ~2000 active rows runs in
+// three row groups (jitc.cpp, ~750 rows each) over four output chunks; the gather spans several
+// row chunks.
+TEST(JitcDeterminismChild, LargeProductsMatchSerialReferenceAndWriteDigest) {
+    const int64_t rows = 20000, cols = 70000;
+    std::mt19937_64 rng(3);
+    uint64_t h = 1469598103934665603ull;
+    for (DType dtype : {DType::float32, DType::float64}) {
+        const JitcNormal conn(rows, cols, 0.01, 0.1, 1.0, 77, JitcOrientation::R, dtype);
+        const HostArray spikes = random_bool(rng, 0, rows, 0.1);
+        const HostArray out = event_matvec(spikes, conn);
+        // Serial reference: the active rows in ascending order, each from generate().
+        HostArray want = array(dtype, {cols});
+        for (int64_t i = 0; i < rows; ++i) {
+            if (!spikes.data_as<bool>()[i]) continue;
+            const HostArray row = generate(conn, i);
+            for (int64_t j = 0; j < cols; ++j) {
+                if (get(row, j) == 0) continue;
+                if (dtype == DType::float32)
+                    want.data_as<float>()[j] += row.data_as<float>()[j];
+                else
+                    want.data_as<double>()[j] += row.data_as<double>()[j];
+            }
+        }
+        EXPECT_TRUE(same_bits(out, want));
+        const HostArray x = random_float(rng, dtype, 0, cols, 0.5);
+        const HostArray packed = event_matvec(pack_spikes(spikes), conn);
+        EXPECT_TRUE(same_bits(packed, out));
+        h = digest(out, h);
+        h = digest(event_matvec(random_bool(rng, 0, cols, 0.05), conn, true), h);
+        h = digest(matvec(x, conn, true), h);
+    }
+    if (const char* path = std::getenv("BECORE_JITC_DIGEST_OUT"))
+        std::ofstream(path) << active_thread_limit() << " " << h << "\n";
+}
+
+TEST(JitcDeterminism, ThreadsAndProcessesGiveIdenticalBits) {
+    TempDir dir;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe");
+    auto run = [&](int threads, const std::string& name) {
+        const auto out = dir / name;
+        const CommandResult r = run_command(
+            "BECORE_THREADS=" + std::to_string(threads) + " BECORE_JITC_DIGEST_OUT=" +
+            out.string() + " " + self.string() +
+            " --gtest_filter=JitcDeterminismChild.LargeProductsMatchSerialReferenceAndWriteDigest");
+        EXPECT_EQ(r.exit_code, 0) << r.output;
+        std::ifstream in(out);
+        int used = 0;
+        uint64_t h = 0;
+        in >> used >> h;
+        if (static_cast<unsigned>(threads) <= std::thread::hardware_concurrency())
+            EXPECT_EQ(used, threads) << "the child did not run with BECORE_THREADS=" << threads;
+        return h;
+    };
+    const uint64_t one = run(1, "t1"), two = run(2, "t2"), two_again = run(2, "t2b");
+    EXPECT_NE(one, 0u);
+    EXPECT_EQ(one, two) << "1 vs 2 threads";
+    EXPECT_EQ(two, two_again) << "two processes with 2 threads";
+}
+
+} // namespace
+} // namespace be::test
