@@ -32,11 +32,8 @@ extern char** environ;
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using be::bench::Clock;
+using be::bench::seconds_since;
 
 std::string read_text(const fs::path& path) {
     std::ifstream in(path);
