@@ -53,15 +53,13 @@ void check_device(const std::string& where, Device device) {
 BE::Tensor view(const HostArray& a, Device device) {
     return device == Device::cpu ? a.view() : a.emu_view();
 }
-BE::Tensor view(HostArray& a, Device device) {
-    return device == Device::cpu ? a.view() : a.emu_view();
-}
 
 HostArray product(const std::string& op, const HostArray& input, const Jitc& c, bool transpose,
                   Device device) {
     const std::string where = "be::" + op + "(" + c.kind() + " JITC)";
     check_device(where, device);
-    if (input.ndim() != 1) fail(where + ": the input must be [n], not " + shape_string(input.shape()));
+    if (input.ndim() != 1)
+        fail(where + ": the input must be [n], not " + shape_string(input.shape()));
     const Generated g = generated(c);
     const bool kt = transpose != g.flip;
     const int64_t n_in = kt ? g.cols : g.rows, n_out = kt ? g.rows : g.cols;
@@ -105,8 +103,8 @@ Jitc::Jitc(std::string kind, int64_t n_pre, int64_t n_post, double p, double w0,
            uint64_t seed, JitcOrientation orientation, DType dtype)
     : kind_(std::move(kind)), rows_(n_pre), cols_(n_post), p_(p), w0_(w0), w1_(w1), seed_(seed),
       orientation_(orientation), dtype_(dtype) {
-    const std::string where = "be::Jitc" + std::string(1, char(kind_[0] - 'a' + 'A')) +
-                              kind_.substr(1);
+    const std::string where =
+        "be::Jitc" + std::string(1, char(kind_[0] - 'a' + 'A')) + kind_.substr(1);
     constexpr int64_t k_max = int64_t(1) << 31; // column indices are int32 in the kernels
     if (n_pre <= 0 || n_post <= 0 || n_pre >= k_max || n_post >= k_max)
         fail(where + ": n_pre and n_post must be in [1, 2^31), not " + std::to_string(n_pre) +

@@ -42,7 +42,8 @@ struct Dims {
 };
 
 Dims dims(int64_t seed, int64_t rows, int64_t cols, double p, double w0, double w1) {
-    BE_CHECK(rows > 0 && cols > 0 && cols < (int64_t(1) << 31), "rows and cols must be in [1, 2^31)");
+    BE_CHECK(rows > 0 && cols > 0 && cols < (int64_t(1) << 31),
+             "rows and cols must be in [1, 2^31)");
     BE_CHECK(p > 0.0 && p <= 1.0 && 1.0 - p < 1.0, "p must be in (0, 1] and representable");
     return {be_jitc::Params(static_cast<uint64_t>(seed), cols, p, w0, w1), rows};
 }

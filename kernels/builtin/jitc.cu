@@ -30,7 +30,8 @@ __global__ void jitc_product(const BE::Tensor spikes, BE::Tensor out, bool trans
     if (transpose) {
         be_jitc::RowGen<Kind> g(prm, o);
         while (g.next())
-            if (Enc::active(s, g.col)) acc = accumulate<Enc, T>(acc, s, g.col, static_cast<T>(g.weight));
+            if (Enc::active(s, g.col))
+                acc = accumulate<Enc, T>(acc, s, g.col, static_cast<T>(g.weight));
     } else {
         for (int64_t i = 0; i < rows; ++i) {
             if (!Enc::active(s, i)) continue;

@@ -42,12 +42,40 @@ TEST(JitcPhilox, MatchesRandom123KnownAnswers) {
 
 TEST(JitcMath, LogFixedIsAccurate) {
     for (double x : {1.0, 0.5, 2.3283064365386963e-10, 0.999, 0.123456789, 1e-300, 1.0 - 1e-12})
-        EXPECT_NEAR(be_jitc::log_fixed(x), std::log(x), 4e-16 * std::max(1.0, std::fabs(std::log(x))))
+        EXPECT_NEAR(be_jitc::log_fixed(x), std::log(x),
+                    4e-16 * std::max(1.0, std::fabs(std::log(x))))
             << x;
 }
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
+}
+
+// RowGen's batched, vectorised skips against the definition written out serially (jitc.h):
+// Stream 0 words one by one, u = (x + 1) 2^-32, k = floor(log_fixed(u) / log(1 - p)).
+TEST(JitcMath, BatchedRowGenerationMatchesTheSerialDefinition) {
+    for (double p : {0.05, 0.5, 0.001}) {
+        const int64_t cols = 200000;
+        const be_jitc::Params prm(0x1234567890abcdefull, cols, p, 0.3, 0.0);
+        for (int64_t row : {int64_t{0}, int64_t{5}, int64_t{1} << 33}) {
+            be_jitc::RowGen<be_jitc::ScalarW> g(prm, row);
+            be_jitc::Stream words(0x1234567890abcdefull, static_cast<uint64_t>(row), 0u);
+            const double inv = 1.0 / be_jitc::log_fixed(1.0 - p);
+            int64_t col = -1, entries = 0;
+            for (;;) {
+                const double u = (static_cast<double>(words.next()) + 1.0) / 4294967296.0;
+                const double k = std::floor(be_jitc::log_fixed(u) * inv);
+                if (k >= static_cast<double>(cols)) break;
+                col += 1 + static_cast<int64_t>(k);
+                if (col >= cols) break;
+                ASSERT_TRUE(g.next()) << "p " << p << " row " << row << " entry " << entries;
+                ASSERT_EQ(g.col, col) << "p " << p << " row " << row << " entry " << entries;
+                ++entries;
+            }
+            EXPECT_FALSE(g.next());
+            EXPECT_NEAR(static_cast<double>(entries), cols * p, 6 * std::sqrt(cols * p) + 1);
+        }
+    }
 }
 
 TEST(JitcValidation, RejectsInvalidParametersWithClearErrors) {
@@ -64,15 +92,15 @@ TEST(JitcValidation, RejectsInvalidParametersWithClearErrors) {
     EXPECT_PRED2(contains, message([] { JitcScalar(5, 5, 1.5, 1.0, 0); }), std::string("p must"));
     EXPECT_PRED2(contains, message([] { JitcScalar(5, 5, 0.5, NAN, 0); }), std::string("finite"));
     EXPECT_PRED2(contains, message([] { JitcNormal(5, 5, 0.5, 0.0, -1.0, 0); }),
-                std::string("stddev must be >= 0"));
+                 std::string("stddev must be >= 0"));
     EXPECT_PRED2(contains, message([] { JitcNormal(5, 5, 0.5, INFINITY, 1.0, 0); }),
-                std::string("finite"));
+                 std::string("finite"));
     EXPECT_PRED2(contains, message([] { JitcUniform(5, 5, 0.5, 2.0, 1.0, 0); }),
-                std::string("low must be <= high"));
+                 std::string("low must be <= high"));
     EXPECT_EQ(message([] { JitcScalar(5, 5, 1.0, 1.0, 0); }), "no error");
     const JitcScalar ok(5, 7, 0.5, 1.0, 3);
     EXPECT_PRED2(contains, message([&] { event_matvec(array(DType::bool_, {7}), ok); }),
-                std::string("needs 5"));
+                 std::string("needs 5"));
     EXPECT_PRED2(contains, message([&] { generate(ok, 5); }), std::string("out of range"));
 }
 
@@ -148,6 +176,33 @@ INSTANTIATE_TEST_SUITE_P(Kinds, JitcEntries,
                                            JitcCase{"normal", DType::float64, 0.3},
                                            JitcCase{"uniform", DType::float32, 0.1},
                                            JitcCase{"uniform", DType::float64, 0.001}));
+
+// The jitc.cu twin in emulation (device cuda-emu) against the CPU kernels, through the frontend:
+// bitwise, every kind, both dtypes and orientations (EmuRegistry covers every target too).
+TEST(JitcEmu, EmulatedTwinMatchesCpuBitwise) {
+    std::mt19937_64 rng(8);
+    for (const char* kind : {"scalar", "normal", "uniform"})
+        for (DType dtype : {DType::float32, DType::float64})
+            for (JitcOrientation o : {JitcOrientation::R, JitcOrientation::C}) {
+                SCOPED_TRACE(std::string(kind) + " " + std::string(dtype_name(dtype)));
+                const auto conn = make(kind, 23, 300, 0.1, 21, o, dtype);
+                const Device emu = Device::cuda_emu;
+                EXPECT_TRUE(same_bits(todense(*conn, false, emu), todense(*conn)));
+                EXPECT_TRUE(same_bits(todense(*conn, true, emu), todense(*conn, true)));
+                EXPECT_TRUE(same_bits(generate(*conn, 3, emu), generate(*conn, 3)));
+                for (bool transpose : {false, true}) {
+                    const int64_t n_in = transpose ? 300 : 23;
+                    const HostArray s = random_bool(rng, 0, n_in, 0.3);
+                    const HostArray x = random_float(rng, dtype, 0, n_in, 0.5);
+                    EXPECT_TRUE(same_bits(event_matvec(s, *conn, transpose, emu),
+                                          event_matvec(s, *conn, transpose)));
+                    EXPECT_TRUE(same_bits(event_matvec(pack_spikes(s), *conn, transpose, emu),
+                                          event_matvec(s, *conn, transpose)));
+                    EXPECT_TRUE(
+                        same_bits(matvec(x, *conn, transpose, emu), matvec(x, *conn, transpose)));
+                }
+            }
+}
 
 TEST(JitcEntries, SeedsGiveDifferentMatricesAndTheSameSeedTheSame) {
     const JitcScalar a(50, 60, 0.2, 1.0, 1), b(50, 60, 0.2, 1.0, 2), a2(50, 60, 0.2, 1.0, 1);

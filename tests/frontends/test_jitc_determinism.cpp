@@ -66,8 +66,8 @@ TEST(JitcDeterminism, ThreadsAndProcessesGiveIdenticalBits) {
     auto run = [&](int threads, const std::string& name) {
         const auto out = dir / name;
         const CommandResult r = run_command(
-            "BECORE_THREADS=" + std::to_string(threads) + " BECORE_JITC_DIGEST_OUT=" +
-            out.string() + " " + self.string() +
+            "BECORE_THREADS=" + std::to_string(threads) +
+            " BECORE_JITC_DIGEST_OUT=" + out.string() + " " + self.string() +
             " --gtest_filter=JitcDeterminismChild.LargeProductsMatchSerialReferenceAndWriteDigest");
         EXPECT_EQ(r.exit_code, 0) << r.output;
         std::ifstream in(out);

@@ -37,15 +37,19 @@ ChiSquare chi_square(const std::vector<int64_t>& lengths, int64_t n, double p, d
     };
     int64_t lo = 0, hi = n; // inner bins [lo, hi], k < lo pooled into lo, k > hi into hi
     double tail = 0;
-    while (m * (tail + pmf(p, lo)) < 5) tail += pmf(p, lo++);
+    while (m * (tail + pmf(p, lo)) < 5)
+        tail += pmf(p, lo++);
     tail = 0;
-    while (m * (tail + pmf(p, hi)) < 5) tail += pmf(p, hi--);
+    while (m * (tail + pmf(p, hi)) < 5)
+        tail += pmf(p, hi--);
     auto bin_prob = [&](double q, int64_t k) {
         double s = 0;
         if (k == lo)
-            for (int64_t t = 0; t <= lo; ++t) s += pmf(q, t);
+            for (int64_t t = 0; t <= lo; ++t)
+                s += pmf(q, t);
         else if (k == hi)
-            for (int64_t t = hi; t <= n; ++t) s += pmf(q, t);
+            for (int64_t t = hi; t <= n; ++t)
+                s += pmf(q, t);
         else
             s = pmf(q, k);
         return s;
@@ -102,26 +106,28 @@ std::vector<double> nonzero_weights(const Jitc& conn) {
 }
 void moments(const std::vector<double>& w, double& mean, double& var) {
     mean = 0;
-    for (double x : w) mean += x;
+    for (double x : w)
+        mean += x;
     mean /= static_cast<double>(w.size());
     var = 0;
-    for (double x : w) var += (x - mean) * (x - mean);
+    for (double x : w)
+        var += (x - mean) * (x - mean);
     var /= static_cast<double>(w.size() - 1);
 }
 
 // Mean and variance within 5 standard errors (SE of the variance: sqrt((mu4 - sigma^4) / N)).
 TEST(JitcStats, WeightMomentsMatchTheirDistributions) {
     double mean = 0, var = 0;
-    const auto normal = nonzero_weights(JitcNormal(2000, 2000, 0.05, 0.5, 2.0, 9, JitcOrientation::R,
-                                              DType::float64));
+    const auto normal = nonzero_weights(
+        JitcNormal(2000, 2000, 0.05, 0.5, 2.0, 9, JitcOrientation::R, DType::float64));
     const double nn = static_cast<double>(normal.size());
     EXPECT_NEAR(nn, 2e5, 5 * std::sqrt(2e5));
     moments(normal, mean, var);
     EXPECT_NEAR(mean, 0.5, 5 * 2.0 / std::sqrt(nn));
     EXPECT_NEAR(var, 4.0, 5 * std::sqrt(2 * 16.0 / nn));
 
-    const auto uniform = nonzero_weights(JitcUniform(2000, 2000, 0.05, -1.0, 3.0, 9, JitcOrientation::R,
-                                                DType::float64));
+    const auto uniform = nonzero_weights(
+        JitcUniform(2000, 2000, 0.05, -1.0, 3.0, 9, JitcOrientation::R, DType::float64));
     const double nu = static_cast<double>(uniform.size());
     moments(uniform, mean, var);
     EXPECT_NEAR(mean, 1.0, 5 * std::sqrt(16.0 / 12.0 / nu));
@@ -130,8 +136,10 @@ TEST(JitcStats, WeightMomentsMatchTheirDistributions) {
         ASSERT_TRUE(x >= -1.0 && x < 3.0) << x;
 
     // sigma = 0 gives exactly the mean; low == high exactly low.
-    for (double x : nonzero_weights(JitcNormal(300, 300, 0.1, 0.25, 0.0, 4))) ASSERT_EQ(x, 0.25);
-    for (double x : nonzero_weights(JitcUniform(300, 300, 0.1, 0.75, 0.75, 4))) ASSERT_EQ(x, 0.75);
+    for (double x : nonzero_weights(JitcNormal(300, 300, 0.1, 0.25, 0.0, 4)))
+        ASSERT_EQ(x, 0.25);
+    for (double x : nonzero_weights(JitcUniform(300, 300, 0.1, 0.75, 0.75, 4)))
+        ASSERT_EQ(x, 0.75);
 }
 
 } // namespace

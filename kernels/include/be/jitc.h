@@ -5,8 +5,8 @@
 // / and sqrt (correctly rounded everywhere), integer ops and conversions of exactly representable
 // integers. No libm call: `log` is implemented here (log_fixed) because host libm, CUDA's log and
 // the emulation's could differ in the last bit, which would move a floor() and change a row.
-// Every kernel source is compiled without FP contraction (clang -ffp-contract=off; NVRTC needs
-// --fmad=false), so no a*b+c below becomes an FMA.
+// No a*b+c may become an FMA: host kernel builds use -ffp-contract=off, and every a*b+c here goes
+// through mul_add, which uses the never-fused __dmul_rn on a GPU (NVRTC contracts by default).
 //
 // The generation algorithm (the definition of the matrices; not seed-compatible with brainevent
 // or any other library):
@@ -109,6 +109,17 @@ BE_JITC_FN double sqrt_fixed(double x) {
 #endif
 }
 
+// a * b + c as two roundings, never an FMA: NVRTC contracts by default (--fmad=true) and the
+// built-ins are loaded without --fmad=false, so on a GPU the product goes through __dmul_rn,
+// which is never fused. Host compilers (the CPU kernels, the emulation) use -ffp-contract=off.
+BE_JITC_FN double mul_add(double a, double b, double c) {
+#if defined(__CUDA_ARCH__)
+    return __dmul_rn(a, b) + c;
+#else
+    return a * b + c;
+#endif
+}
+
 // Natural log of a positive normal double, as a fixed operation sequence: x = m * 2^e with m in
 // [sqrt(1/2), sqrt(2)), s = (m - 1) / (m + 1), log m = 2 atanh(s) = 2 (s + s^3/3 + ... + s^23/23)
 // (|s| <= 0.1716: the first omitted term is below 2^-60 relative), log x = e * ln2 + log m with
@@ -123,23 +134,23 @@ BE_JITC_FN double log_fixed(double x) {
         e += 1;
     }
     const double s = (m - 1.0) / (m + 1.0);
-    const double s2 = s * s;
+    const double s2 = mul_add(s, s, 0.0);
     double poly = 1.0 / 23.0;
-    poly = poly * s2 + 1.0 / 21.0;
-    poly = poly * s2 + 1.0 / 19.0;
-    poly = poly * s2 + 1.0 / 17.0;
-    poly = poly * s2 + 1.0 / 15.0;
-    poly = poly * s2 + 1.0 / 13.0;
-    poly = poly * s2 + 1.0 / 11.0;
-    poly = poly * s2 + 1.0 / 9.0;
-    poly = poly * s2 + 1.0 / 7.0;
-    poly = poly * s2 + 1.0 / 5.0;
-    poly = poly * s2 + 1.0 / 3.0;
-    const double log_m = 2.0 * s + 2.0 * s * (s2 * poly);
+    poly = mul_add(poly, s2, 1.0 / 21.0);
+    poly = mul_add(poly, s2, 1.0 / 19.0);
+    poly = mul_add(poly, s2, 1.0 / 17.0);
+    poly = mul_add(poly, s2, 1.0 / 15.0);
+    poly = mul_add(poly, s2, 1.0 / 13.0);
+    poly = mul_add(poly, s2, 1.0 / 11.0);
+    poly = mul_add(poly, s2, 1.0 / 9.0);
+    poly = mul_add(poly, s2, 1.0 / 7.0);
+    poly = mul_add(poly, s2, 1.0 / 5.0);
+    poly = mul_add(poly, s2, 1.0 / 3.0);
+    const double log_m = mul_add(2.0 * s, mul_add(s2, poly, 0.0), 2.0 * s);
     const double ln2_hi = 6.93147180369123816490e-01; // 32 significant bits: e * ln2_hi exact
     const double ln2_lo = 1.90821492927058770002e-10;
     const double de = static_cast<double>(e);
-    return de * ln2_hi + (log_m + de * ln2_lo);
+    return mul_add(de, ln2_hi, mul_add(de, ln2_lo, log_m));
 }
 
 // ---- weights ----------------------------------------------------------------------------------
@@ -151,17 +162,19 @@ struct ScalarW {
 struct UniformW {
     BE_JITC_FN static double draw(Stream& s, double low, double high) {
         const double u = static_cast<double>(s.next()) * (1.0 / 4294967296.0);
-        return low + (high - low) * u;
+        return mul_add(high - low, u, low);
     }
 };
 struct NormalW {
     BE_JITC_FN static double draw(Stream& s, double mean, double stddev) {
         for (;;) {
-            const double a = static_cast<double>(static_cast<int32_t>(s.next())) * (1.0 / 2147483648.0);
-            const double b = static_cast<double>(static_cast<int32_t>(s.next())) * (1.0 / 2147483648.0);
-            const double r = a * a + b * b;
+            const double a =
+                static_cast<double>(static_cast<int32_t>(s.next())) * (1.0 / 2147483648.0);
+            const double b =
+                static_cast<double>(static_cast<int32_t>(s.next())) * (1.0 / 2147483648.0);
+            const double r = mul_add(a, a, mul_add(b, b, 0.0));
             if (r >= 1.0 || r == 0.0) continue;
-            return mean + stddev * (a * sqrt_fixed(-2.0 * log_fixed(r) / r));
+            return mul_add(stddev, a * sqrt_fixed(-2.0 * log_fixed(r) / r), mean);
         }
     }
 };
@@ -180,22 +193,76 @@ struct Params {
           inv_log_q(p_ < 1.0 ? 1.0 / log_fixed(1.0 - p_) : 0.0) {}
 };
 
+// Skips are computed k_skip_batch at a time, in a loop over an array that the CPU compiler
+// vectorises (AVX-512: 8 logs per instruction sequence); each lane performs the same IEEE
+// operations as a scalar evaluation, so the values do not depend on the batch size (the GPU uses
+// a smaller one to save registers). Words drawn beyond the row's end are simply unused.
+#if defined(__CUDA_ARCH__)
+constexpr int k_skip_batch = 4;
+#else
+constexpr int k_skip_batch = 32;
+#endif
+
 // Walks the entries of row `row` in ascending column order: while (g.next()) use g.col, g.weight.
 template <typename Kind> struct RowGen {
     const Params& prm;
     Stream skips, weights;
     int64_t col = -1;
     double weight = 0.0;
+    int used = k_skip_batch;
+    uint32_t next_block = 0; // of stream 0 (the skips' Stream only holds the key and row)
+    double skip[k_skip_batch];
 
     BE_JITC_FN RowGen(const Params& p, int64_t row)
         : prm(p), skips(p.seed, static_cast<uint64_t>(row), 0u),
           weights(p.seed, static_cast<uint64_t>(row), 1u) {}
 
+    // The next k_skip_batch words of stream 0 (blocks in order, as Stream::next would give them),
+    // Philox lanes side by side so that the rounds vectorise too, then their skips.
+    BE_JITC_FN void refill() {
+        constexpr int blocks = k_skip_batch / 4;
+        uint32_t c0[blocks], c1[blocks], c2[blocks], c3[blocks];
+        for (int b = 0; b < blocks; ++b) {
+            c0[b] = next_block + static_cast<uint32_t>(b);
+            c1[b] = skips.row_lo;
+            c2[b] = skips.row_hi;
+            c3[b] = 0u;
+        }
+        next_block += blocks;
+        uint32_t k0 = skips.k0, k1 = skips.k1;
+        for (int round = 0; round < 10; ++round) {
+            for (int b = 0; b < blocks; ++b) {
+                uint32_t hi0, lo0, hi1, lo1;
+                mulhilo(0xD2511F53u, c0[b], hi0, lo0);
+                mulhilo(0xCD9E8D57u, c2[b], hi1, lo1);
+                c0[b] = hi1 ^ c1[b] ^ k0;
+                c1[b] = lo1;
+                c2[b] = hi0 ^ c3[b] ^ k1;
+                c3[b] = lo0;
+            }
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        uint32_t words[k_skip_batch];
+        for (int b = 0; b < blocks; ++b) {
+            words[4 * b] = c0[b];
+            words[4 * b + 1] = c1[b];
+            words[4 * b + 2] = c2[b];
+            words[4 * b + 3] = c3[b];
+        }
+        const double inv_log_q = prm.inv_log_q;
+        for (int q = 0; q < k_skip_batch; ++q) {
+            const double u = (static_cast<double>(words[q]) + 1.0) * (1.0 / 4294967296.0);
+            skip[q] = log_fixed(u) * inv_log_q; // >= 0 (log u <= 0, 1/log q < 0)
+        }
+        used = 0;
+    }
+
     BE_JITC_FN bool next() {
         int64_t step = 1;
         if (prm.p < 1.0) {
-            const double u = (static_cast<double>(skips.next()) + 1.0) * (1.0 / 4294967296.0);
-            const double k = log_fixed(u) * prm.inv_log_q; // >= 0 (log u <= 0, 1/log q < 0)
+            if (used == k_skip_batch) refill();
+            const double k = skip[used++];
             // Compare before converting: a huge skip would overflow the integer.
             if (k >= static_cast<double>(prm.cols - col)) {
                 col = prm.cols;
