@@ -57,15 +57,22 @@ BE::Tensor view(const HostArray& a, Device device) {
 HostArray product(const std::string& op, const HostArray& input, const Jitc& c, bool transpose,
                   Device device) {
     const std::string where = "be::" + op + "(" + c.kind() + " JITC)";
+    const bool batched = op == "event_matmat" || op == "matmat";
+    if (batched && device != Device::cpu)
+        fail(where +
+             ": device must be cpu (the batched JITC products have no cuda-emu twin), not " +
+             std::string(device_name(device)));
     check_device(where, device);
-    if (input.ndim() != 1)
-        fail(where + ": the input must be [n], not " + shape_string(input.shape()));
+    if (input.ndim() != (batched ? 2 : 1))
+        fail(where +
+             (batched ? ": the input must be [batch, n], not " : ": the input must be [n], not ") +
+             shape_string(input.shape()));
     const Generated g = generated(c);
     const bool kt = transpose != g.flip;
     const int64_t n_in = kt ? g.cols : g.rows, n_out = kt ? g.rows : g.cols;
     std::string name = "jitc_" + c.kind() + "_" + op;
     int64_t expected = n_in;
-    if (op == "event_matvec") {
+    if (op == "event_matvec" || op == "event_matmat") {
         if (input.dtype() == DType::bool_) {
             name += "_bool";
         } else if (input.dtype() == DType::uint32) {
@@ -81,10 +88,12 @@ HostArray product(const std::string& op, const HostArray& input, const Jitc& c, 
     } else if (input.dtype() != c.dtype()) {
         fail(where + ": x must have the weights' dtype " + std::string(dtype_name(c.dtype())));
     }
-    if (input.shape()[0] != expected)
-        fail(where + ": the input has " + std::to_string(input.shape()[0]) +
+    const int64_t n_given = input.shape()[batched ? 1 : 0];
+    if (n_given != expected)
+        fail(where + ": the input has " + std::to_string(n_given) +
              " entries, the connectivity needs " + std::to_string(expected));
-    HostArray out = make_array(c.dtype(), {n_out});
+    HostArray out = batched ? make_array(c.dtype(), {input.shape()[0], n_out})
+                            : make_array(c.dtype(), {n_out});
     const BE::Tensor args[] = {view(input, device)};
     BE::Tensor rets[] = {view(out, device)};
     AttrMap attrs = attrs_for(c, g);
@@ -146,6 +155,14 @@ HostArray event_matvec(const HostArray& spikes, const Jitc& conn, bool transpose
 
 HostArray matvec(const HostArray& x, const Jitc& conn, bool transpose, Device device) {
     return product("matvec", x, conn, transpose, device);
+}
+
+HostArray event_matmat(const HostArray& spikes, const Jitc& conn, bool transpose, Device device) {
+    return product("event_matmat", spikes, conn, transpose, device);
+}
+
+HostArray matmat(const HostArray& x, const Jitc& conn, bool transpose, Device device) {
+    return product("matmat", x, conn, transpose, device);
 }
 
 HostArray todense(const Jitc& conn, bool transpose, Device device) {

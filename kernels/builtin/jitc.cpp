@@ -6,6 +6,8 @@
 // Target names: jitc_<scalar|normal|uniform>_<op>[_<spikes>]_<f32|f64> (suffix = output dtype):
 //   ..._event_matvec_<bool|float|bits>  arg spikes[n_in], ret out[n_out]
 //   ..._matvec                          arg x[n_in] (every entry, weighted by its value)
+//   ..._event_matmat_<bool|float|bits>, ..._matmat  the same with [batch, n_in] -> [batch, n_out]
+//                                       (one vector per row; CPU only, no jitc.cu twins)
 //   ..._todense                         ret out [rows, cols] ([cols, rows] with transpose)
 //   ..._row                             ret out[cols]: row `row` of R, dense (the generator)
 // attrs: transpose (products, todense), seed, rows, cols, p, w0, w1 (the weight parameters:
@@ -48,19 +50,11 @@ Dims dims(int64_t seed, int64_t rows, int64_t cols, double p, double w0, double 
     return {be_jitc::Params(static_cast<uint64_t>(seed), cols, p, w0, w1), rows};
 }
 
+// One input vector s [Enc::words(n_in)] -> y [n_out].
 template <typename T, typename Kind, typename Enc>
-void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int64_t seed,
-                  int64_t rows, int64_t cols, double p, double w0, double w1) {
-    const Dims d = dims(seed, rows, cols, p, w0, w1);
-    const auto& prm = d.prm;
+void jitc_vector(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, bool transpose,
+                 int64_t rows, int64_t cols, double p) {
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
-    BE_CHECK(spikes.ndim() == 1 && spikes.is_contiguous() && spikes.size(0) == Enc::words(n_in),
-             "spikes must be a contiguous vector of the input length");
-    BE_CHECK(out.ndim() == 1 && out.is_contiguous() && out.size(0) == n_out,
-             "out must be a contiguous vector of the output length");
-    const auto* s = spikes.data_ptr<typename Enc::Elem>();
-    T* y = out.data_ptr<T>();
-
     if (transpose) {
         for_each_chunk(1, n_out, [&](int64_t, int64_t r0, int64_t r1) {
             for (int64_t i = r0; i < r1; ++i) {
@@ -120,6 +114,34 @@ void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int
     }
 }
 
+// Rank 1: spikes [n_in] -> out [n_out]; Rank 2 (matmat): spikes [batch, n_in] -> out
+// [batch, n_out], one vector per row. Each batch row runs jitc_vector on its own, in ascending
+// row order, so row b is bitwise equal to the Rank-1 product of that row alone.
+template <typename T, typename Kind, typename Enc, int Rank>
+void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int64_t seed,
+                  int64_t rows, int64_t cols, double p, double w0, double w1) {
+    const Dims d = dims(seed, rows, cols, p, w0, w1);
+    const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
+    const int64_t words = Enc::words(n_in);
+    if constexpr (Rank == 1) {
+        BE_CHECK(spikes.ndim() == 1 && spikes.is_contiguous() && spikes.size(0) == words,
+                 "spikes must be a contiguous vector of the input length");
+        BE_CHECK(out.ndim() == 1 && out.is_contiguous() && out.size(0) == n_out,
+                 "out must be a contiguous vector of the output length");
+    } else {
+        BE_CHECK(spikes.ndim() == 2 && spikes.is_contiguous() && spikes.size(1) == words,
+                 "spikes must be a contiguous [batch, input length] matrix");
+        BE_CHECK(out.ndim() == 2 && out.is_contiguous() && out.size(0) == spikes.size(0) &&
+                     out.size(1) == n_out,
+                 "out must be a contiguous [batch, output length] matrix");
+    }
+    const int64_t batch = Rank == 1 ? 1 : spikes.size(0);
+    const auto* s = spikes.data_ptr<typename Enc::Elem>();
+    T* y = out.data_ptr<T>();
+    for (int64_t b = 0; b < batch; ++b)
+        jitc_vector<T, Kind, Enc>(d.prm, s + b * words, y + b * n_out, transpose, rows, cols, p);
+}
+
 template <typename T, typename Kind>
 void jitc_todense(BE::Tensor& out, bool transpose, int64_t seed, int64_t rows, int64_t cols,
                   double p, double w0, double w1) {
@@ -154,40 +176,70 @@ void jitc_row(BE::Tensor& out, int64_t row, int64_t seed, int64_t rows, int64_t 
 } // namespace
 
 // clang-format off
-// @BE jitc_scalar_event_matvec_bool_f32 = jitc_product<float, ScalarW, SpikeBool> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_scalar_event_matvec_bool_f64 = jitc_product<double, ScalarW, SpikeBool> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_scalar_event_matvec_float_f32 = jitc_product<float, ScalarW, SpikeFloat<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_scalar_event_matvec_float_f64 = jitc_product<double, ScalarW, SpikeFloat<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_scalar_event_matvec_bits_f32 = jitc_product<float, ScalarW, SpikeBits> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_scalar_event_matvec_bits_f64 = jitc_product<double, ScalarW, SpikeBits> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_scalar_matvec_f32 = jitc_product<float, ScalarW, Values<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_scalar_matvec_f64 = jitc_product<double, ScalarW, Values<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matvec_bool_f32 = jitc_product<float, ScalarW, SpikeBool, 1> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matvec_bool_f64 = jitc_product<double, ScalarW, SpikeBool, 1> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matvec_float_f32 = jitc_product<float, ScalarW, SpikeFloat<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matvec_float_f64 = jitc_product<double, ScalarW, SpikeFloat<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matvec_bits_f32 = jitc_product<float, ScalarW, SpikeBits, 1> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matvec_bits_f64 = jitc_product<double, ScalarW, SpikeBits, 1> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_matvec_f32 = jitc_product<float, ScalarW, Values<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_matvec_f64 = jitc_product<double, ScalarW, Values<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_scalar_todense_f32 = jitc_todense<float, ScalarW> ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_scalar_todense_f64 = jitc_todense<double, ScalarW> ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_scalar_row_f32 = jitc_row<float, ScalarW> ret:float32 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_scalar_row_f64 = jitc_row<double, ScalarW> ret:float64 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_event_matvec_bool_f32 = jitc_product<float, NormalW, SpikeBool> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_event_matvec_bool_f64 = jitc_product<double, NormalW, SpikeBool> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_event_matvec_float_f32 = jitc_product<float, NormalW, SpikeFloat<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_event_matvec_float_f64 = jitc_product<double, NormalW, SpikeFloat<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_event_matvec_bits_f32 = jitc_product<float, NormalW, SpikeBits> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_event_matvec_bits_f64 = jitc_product<double, NormalW, SpikeBits> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_matvec_f32 = jitc_product<float, NormalW, Values<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_normal_matvec_f64 = jitc_product<double, NormalW, Values<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matvec_bool_f32 = jitc_product<float, NormalW, SpikeBool, 1> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matvec_bool_f64 = jitc_product<double, NormalW, SpikeBool, 1> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matvec_float_f32 = jitc_product<float, NormalW, SpikeFloat<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matvec_float_f64 = jitc_product<double, NormalW, SpikeFloat<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matvec_bits_f32 = jitc_product<float, NormalW, SpikeBits, 1> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matvec_bits_f64 = jitc_product<double, NormalW, SpikeBits, 1> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_matvec_f32 = jitc_product<float, NormalW, Values<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_matvec_f64 = jitc_product<double, NormalW, Values<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_normal_todense_f32 = jitc_todense<float, NormalW> ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_normal_todense_f64 = jitc_todense<double, NormalW> ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_normal_row_f32 = jitc_row<float, NormalW> ret:float32 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_normal_row_f64 = jitc_row<double, NormalW> ret:float64 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_event_matvec_bool_f32 = jitc_product<float, UniformW, SpikeBool> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_event_matvec_bool_f64 = jitc_product<double, UniformW, SpikeBool> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_event_matvec_float_f32 = jitc_product<float, UniformW, SpikeFloat<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_event_matvec_float_f64 = jitc_product<double, UniformW, SpikeFloat<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_event_matvec_bits_f32 = jitc_product<float, UniformW, SpikeBits> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_event_matvec_bits_f64 = jitc_product<double, UniformW, SpikeBits> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_matvec_f32 = jitc_product<float, UniformW, Values<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
-// @BE jitc_uniform_matvec_f64 = jitc_product<double, UniformW, Values<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matvec_bool_f32 = jitc_product<float, UniformW, SpikeBool, 1> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matvec_bool_f64 = jitc_product<double, UniformW, SpikeBool, 1> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matvec_float_f32 = jitc_product<float, UniformW, SpikeFloat<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matvec_float_f64 = jitc_product<double, UniformW, SpikeFloat<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matvec_bits_f32 = jitc_product<float, UniformW, SpikeBits, 1> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matvec_bits_f64 = jitc_product<double, UniformW, SpikeBits, 1> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_matvec_f32 = jitc_product<float, UniformW, Values<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_matvec_f64 = jitc_product<double, UniformW, Values<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_uniform_todense_f32 = jitc_todense<float, UniformW> ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_uniform_todense_f64 = jitc_todense<double, UniformW> ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_uniform_row_f32 = jitc_row<float, UniformW> ret:float32 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_uniform_row_f64 = jitc_row<double, UniformW> ret:float64 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// clang-format on
+
+// Batched products (matmat, event_matmat): CPU only. There are deliberately no jitc.cu twins for
+// these targets (EmuRegistry.EveryShippedCuTargetMatchesItsCppTwin needs a twin case for every
+// .cu target); the frontend rejects cuda-emu for them.
+// clang-format off
+// @BE jitc_scalar_event_matmat_bool_f32 = jitc_product<float, ScalarW, SpikeBool, 2> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matmat_bool_f64 = jitc_product<double, ScalarW, SpikeBool, 2> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matmat_float_f32 = jitc_product<float, ScalarW, SpikeFloat<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matmat_float_f64 = jitc_product<double, ScalarW, SpikeFloat<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matmat_bits_f32 = jitc_product<float, ScalarW, SpikeBits, 2> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_event_matmat_bits_f64 = jitc_product<double, ScalarW, SpikeBits, 2> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_matmat_f32 = jitc_product<float, ScalarW, Values<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_scalar_matmat_f64 = jitc_product<double, ScalarW, Values<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matmat_bool_f32 = jitc_product<float, NormalW, SpikeBool, 2> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matmat_bool_f64 = jitc_product<double, NormalW, SpikeBool, 2> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matmat_float_f32 = jitc_product<float, NormalW, SpikeFloat<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matmat_float_f64 = jitc_product<double, NormalW, SpikeFloat<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matmat_bits_f32 = jitc_product<float, NormalW, SpikeBits, 2> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_event_matmat_bits_f64 = jitc_product<double, NormalW, SpikeBits, 2> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_matmat_f32 = jitc_product<float, NormalW, Values<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_normal_matmat_f64 = jitc_product<double, NormalW, Values<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matmat_bool_f32 = jitc_product<float, UniformW, SpikeBool, 2> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matmat_bool_f64 = jitc_product<double, UniformW, SpikeBool, 2> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matmat_float_f32 = jitc_product<float, UniformW, SpikeFloat<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matmat_float_f64 = jitc_product<double, UniformW, SpikeFloat<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matmat_bits_f32 = jitc_product<float, UniformW, SpikeBits, 2> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_event_matmat_bits_f64 = jitc_product<double, UniformW, SpikeBits, 2> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_matmat_f32 = jitc_product<float, UniformW, Values<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE jitc_uniform_matmat_f64 = jitc_product<double, UniformW, Values<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // clang-format on

@@ -204,6 +204,84 @@ TEST(JitcEmu, EmulatedTwinMatchesCpuBitwise) {
             }
 }
 
+// Row b of a [batch, n] array as a vector [n] (bool, uint32 or float entries).
+HostArray row_of(const HostArray& a, int64_t b) {
+    const int64_t n = a.shape()[1];
+    HostArray r = array(a.dtype(), {n});
+    for (int64_t i = 0; i < n; ++i) {
+        if (a.dtype() == DType::bool_)
+            r.data_as<bool>()[i] = a.data_as<bool>()[b * n + i];
+        else if (a.dtype() == DType::uint32)
+            r.data_as<uint32_t>()[i] = a.data_as<uint32_t>()[b * n + i];
+        else
+            put(r, i, get(a, b * n + i));
+    }
+    return r;
+}
+
+// The batched products (cpu only): each row of the [batch, n_out] result is bitwise equal to the
+// single-vector product of that input row, every kind, encoding, dtype, orientation, transpose.
+TEST(JitcMatmat, EveryBatchRowEqualsTheSingleVectorProduct) {
+    std::mt19937_64 rng(9);
+    const int64_t batch = 4;
+    for (const char* kind : {"scalar", "normal", "uniform"})
+        for (DType dtype : {DType::float32, DType::float64})
+            for (JitcOrientation o : {JitcOrientation::R, JitcOrientation::C})
+                for (bool transpose : {false, true}) {
+                    SCOPED_TRACE(std::string(kind) + " " + std::string(dtype_name(dtype)) +
+                                 (o == JitcOrientation::R ? " R" : " C") +
+                                 (transpose ? " transpose" : ""));
+                    const auto conn = make(kind, 29, 45, 0.2, 31, o, dtype);
+                    const int64_t n_in = transpose ? 45 : 29, n_out = transpose ? 29 : 45;
+                    const HostArray s = random_bool(rng, batch, n_in, 0.3);
+                    const HostArray bits = pack_spikes(s);
+                    const HostArray f = random_float(rng, dtype, batch, n_in, 0.4);
+                    const HostArray x = random_float(rng, dtype, batch, n_in, 0.5);
+                    const HostArray ys = event_matmat(s, *conn, transpose);
+                    const HostArray yb = event_matmat(bits, *conn, transpose);
+                    const HostArray yf = event_matmat(f, *conn, transpose);
+                    const HostArray yx = matmat(x, *conn, transpose);
+                    for (const HostArray* y : {&ys, &yb, &yf, &yx}) {
+                        ASSERT_EQ(y->shape(), (std::vector<int64_t>{batch, n_out}));
+                        ASSERT_EQ(y->dtype(), dtype);
+                    }
+                    for (int64_t b = 0; b < batch; ++b) {
+                        SCOPED_TRACE("row " + std::to_string(b));
+                        EXPECT_TRUE(
+                            same_bits(row_of(ys, b), event_matvec(row_of(s, b), *conn, transpose)));
+                        EXPECT_TRUE(same_bits(row_of(yb, b),
+                                              event_matvec(row_of(bits, b), *conn, transpose)));
+                        EXPECT_TRUE(same_bits(row_of(yb, b), row_of(ys, b)));
+                        EXPECT_TRUE(
+                            same_bits(row_of(yf, b), event_matvec(row_of(f, b), *conn, transpose)));
+                        EXPECT_TRUE(
+                            same_bits(row_of(yx, b), matvec(row_of(x, b), *conn, transpose)));
+                    }
+                }
+}
+
+TEST(JitcMatmat, RejectsBadShapesAndCudaEmu) {
+    auto message = [](auto&& f) -> std::string {
+        try {
+            f();
+        } catch (const Exception& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    const JitcScalar ok(5, 7, 0.5, 1.0, 3);
+    EXPECT_PRED2(contains, message([&] {
+                     event_matmat(array(DType::bool_, {2, 7}), ok);
+                 }),
+                 std::string("needs 5"));
+    EXPECT_PRED2(contains, message([&] { matmat(array(DType::float32, {5}), ok); }),
+                 std::string("[batch, n]"));
+    EXPECT_PRED2(contains, message([&] {
+                     event_matmat(array(DType::bool_, {2, 5}), ok, false, Device::cuda_emu);
+                 }),
+                 std::string("device must be cpu"));
+}
+
 TEST(JitcEntries, SeedsGiveDifferentMatricesAndTheSameSeedTheSame) {
     const JitcScalar a(50, 60, 0.2, 1.0, 1), b(50, 60, 0.2, 1.0, 2), a2(50, 60, 0.2, 1.0, 1);
     EXPECT_TRUE(same_bits(todense(a), todense(a2)));

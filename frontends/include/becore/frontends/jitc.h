@@ -20,7 +20,8 @@
 // event_ops.h), matvec (float x), todense, and generate(i): the i-th generated line as a dense
 // vector (row i of M for R, column i of M for C). `device`: cpu (the TBB kernels) or cuda-emu
 // (the jitc.cu twin in emulation on the same host memory, bitwise equal to cpu; it is slow: a
-// scatter thread regenerates every active row). No matmat yet.
+// scatter thread regenerates every active row). event_matmat / matmat take a batch [batch, n],
+// one vector per row, on cpu only.
 #pragma once
 
 #include <becore/runtime/array.h>
@@ -79,6 +80,12 @@ class JitcUniform : public Jitc {
 HostArray event_matvec(const HostArray& spikes, const Jitc& conn, bool transpose = false,
                        Device device = Device::cpu);
 HostArray matvec(const HostArray& x, const Jitc& conn, bool transpose = false,
+                 Device device = Device::cpu);
+// A batch [batch, n] of vectors, one per row -> [batch, n_out]; row b is bitwise equal to the
+// matvec of that row alone. cpu only (no cuda-emu twin).
+HostArray event_matmat(const HostArray& spikes, const Jitc& conn, bool transpose = false,
+                       Device device = Device::cpu);
+HostArray matmat(const HostArray& x, const Jitc& conn, bool transpose = false,
                  Device device = Device::cpu);
 // M [n_pre, n_post] (Mᵀ with transpose) as a dense array: for tests and small matrices.
 HostArray todense(const Jitc& conn, bool transpose = false, Device device = Device::cpu);
