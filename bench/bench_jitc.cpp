@@ -8,7 +8,7 @@
 //   - one run at 1M x 1M, p = 0.001 (1e9 synapses, never stored), 1 % active, reporting peak RSS.
 // events = expected generated connections of the active rows (active * N * p) for the scatter,
 // all N² p for the gather. Times are medians.
-// Usage: bench_jitc [--quick] [--json FILE]
+// Usage: bench_jitc [--quick] [--format jitc_scalar|jitc_normal] [--json FILE]
 #include "bench_support.h"
 
 #include <becore/frontends/builtins.h>
@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
     std::string json_path;
     app.add_flag("--quick", quick, "N = 10k and 100k scatter only, no 1M run (under a minute)");
     app.add_option("--json", json_path, "Write the records as JSON to this file");
+    std::string only;
+    app.add_option("--format", only, "Run only this weight kind (jitc_scalar or jitc_normal)")
+        ->check(CLI::IsMember({"jitc_scalar", "jitc_normal"}));
     CLI11_PARSE(app, argc, argv);
     try {
         be::builtin_registry();
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
     be::bench::Report report({"op", "format", "transpose", "n_pre", "p", "active_fraction",
                               "threads", "seconds", "events_per_s", "peak_rss_bytes"});
     std::mt19937_64 rng(42);
+    auto wanted = [&](const char* format) { return only.empty() || only == format; };
     auto record = [&](const char* op, const char* format, bool transpose, int64_t n, double p,
                       double fraction, int threads, double events, double t) {
         report.add({{"op", op},
@@ -97,17 +101,19 @@ int main(int argc, char** argv) {
                 tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                                           static_cast<size_t>(threads));
                 const int reps = quick ? 10 : 100;
-                record("event_matvec", "jitc_scalar", false, n, p, fraction, threads, scatter,
-                       median_seconds(budget, reps, [&] { be::event_matvec(s, scalar); }));
-                record("event_matvec", "jitc_normal", false, n, p, fraction, threads, scatter,
-                       median_seconds(budget, reps, [&] { be::event_matvec(s, normal); }));
-                if (!quick)
+                if (wanted("jitc_scalar"))
+                    record("event_matvec", "jitc_scalar", false, n, p, fraction, threads, scatter,
+                           median_seconds(budget, reps, [&] { be::event_matvec(s, scalar); }));
+                if (wanted("jitc_normal"))
+                    record("event_matvec", "jitc_normal", false, n, p, fraction, threads, scatter,
+                           median_seconds(budget, reps, [&] { be::event_matvec(s, normal); }));
+                if (!quick && wanted("jitc_scalar"))
                     record("event_matvec", "jitc_scalar", true, n, p, fraction, threads, gather,
                            median_seconds(budget, 3, [&] { be::event_matvec(s, scalar, true); }));
             }
         }
     }
-    if (!quick) {
+    if (!quick && wanted("jitc_scalar")) {
         const int64_t n = 1000000;
         const double p = 0.001, fraction = 0.01;
         const be::JitcScalar big(n, n, p, 0.5, 1);

@@ -37,8 +37,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <iterator>
+#include <thread>
 
 namespace be::cache_detail {
 
@@ -186,7 +188,17 @@ Result<void> Index::initialize(const IndexOptions& options) {
     if (writable) {
         const char* journal = options.wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
                                           : "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL";
-        if (auto ok = db_.exec(journal); !ok) return failure("journal mode", ok.error());
+        // Switching a new database to WAL while other processes open it can answer
+        // SQLITE_BUSY at once, without calling the busy handler (seen with 6 processes creating
+        // one cache), so the switch is retried for as long as the busy timeout.
+        auto ok = db_.exec(journal);
+        for (int waited_ms = 0, step_ms = 1;
+             !ok && (db_.error_code() & 0xff) == SQLITE_BUSY && waited_ms < k_busy_timeout_ms;
+             waited_ms += step_ms, step_ms = std::min(2 * step_ms, 50)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
+            ok = db_.exec(journal);
+        }
+        if (!ok) return failure("journal mode", ok.error());
     }
     if (auto ok = db_.exec("PRAGMA foreign_keys=ON"); !ok) return failure("pragmas", ok.error());
     std::optional<Transaction> tx;

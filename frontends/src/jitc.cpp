@@ -58,10 +58,6 @@ HostArray product(const std::string& op, const HostArray& input, const Jitc& c, 
                   Device device) {
     const std::string where = "be::" + op + "(" + c.kind() + " JITC)";
     const bool batched = op == "event_matmat" || op == "matmat";
-    if (batched && device != Device::cpu)
-        fail(where +
-             ": device must be cpu (the batched JITC products have no cuda-emu twin), not " +
-             std::string(device_name(device)));
     check_device(where, device);
     if (input.ndim() != (batched ? 2 : 1))
         fail(where +
@@ -92,8 +88,8 @@ HostArray product(const std::string& op, const HostArray& input, const Jitc& c, 
     if (n_given != expected)
         fail(where + ": the input has " + std::to_string(n_given) +
              " entries, the connectivity needs " + std::to_string(expected));
-    HostArray out = batched ? make_array(c.dtype(), {input.shape()[0], n_out})
-                            : make_array(c.dtype(), {n_out});
+    HostArray out =
+        batched ? make_array(c.dtype(), {input.shape()[0], n_out}) : make_array(c.dtype(), {n_out});
     const BE::Tensor args[] = {view(input, device)};
     BE::Tensor rets[] = {view(out, device)};
     AttrMap attrs = attrs_for(c, g);

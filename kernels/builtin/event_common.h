@@ -18,8 +18,10 @@
 #pragma once
 
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -111,6 +113,16 @@ template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& b
             }
         },
         tbb::simple_partitioner());
+}
+
+// How many threads may run the kernel's parallel loops (BECORE_THREADS and any
+// tbb::global_control limit included). For choosing between code paths that give bitwise equal
+// results, never for the partition itself.
+inline int worker_count() {
+    const auto limit =
+        tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+    return static_cast<int>(
+        std::min<size_t>(limit, static_cast<size_t>(tbb::this_task_arena::max_concurrency())));
 }
 
 // First position in idx[lo, hi) whose value is >= key (idx sorted ascending). Branchless: the

@@ -7,7 +7,7 @@
 //   ..._event_matvec_<bool|float|bits>  arg spikes[n_in], ret out[n_out]
 //   ..._matvec                          arg x[n_in] (every entry, weighted by its value)
 //   ..._event_matmat_<bool|float|bits>, ..._matmat  the same with [batch, n_in] -> [batch, n_out]
-//                                       (one vector per row; CPU only, no jitc.cu twins)
+//                                       (one vector per row)
 //   ..._todense                         ret out [rows, cols] ([cols, rows] with transpose)
 //   ..._row                             ret out[cols]: row `row` of R, dense (the generator)
 // attrs: transpose (products, todense), seed, rows, cols, p, w0, w1 (the weight parameters:
@@ -16,15 +16,23 @@
 // transpose = true:  out = R @ spikes (n_in = cols, n_out = rows), a gather: each output row is
 //   generated and its entries whose column is active are summed (O(rows * cols * p)).
 //
-// Determinism (any BECORE_THREADS): each output is owned by one task of the fixed partition of
-// event_common.h and summed from 0 in ascending input order (the gather walks the row's columns
-// ascending; the scatter adds the active rows ascending). The scatter generates each active row
-// once, not once per chunk (the geometric skips cannot seek to a chunk's first column): active
-// rows go in groups sized from the problem alone (~k_group_entries expected entries); the rows of
-// a group are generated in parallel into per-row buffers, then every chunk task adds the group's
-// rows to its columns, finding its first column by binary search. Memory: one group of rows.
+// Determinism (any BECORE_THREADS): scalar weights with event spikes give count * w
+// (be_jitc::scaled_count): exact, so the scatter splits the active rows across threads, each
+// counting into its own array. Every other product sums each output from 0 in ascending input
+// order (the gather walks the row's columns ascending; the scatter adds the active rows
+// ascending), owned by one task of the fixed partition of event_common.h. With one worker the
+// scatter generates each active row straight into the output. With more, it generates each
+// active row once, not once per chunk (the geometric skips cannot seek to a chunk's first
+// column): active rows go in groups sized from the problem alone (~k_group_entries expected
+// entries); the rows of a group are generated in parallel into per-row buffers, then every chunk
+// task adds the group's rows to its columns, finding its first column by binary search.
+// Memory: one group of rows, or one int32 count per column and thread.
 #include "be/jitc.h"
 #include "event_common.h"
+
+#include <oneapi/tbb/enumerable_thread_specific.h>
+
+#include <cmath>
 
 // At global scope so that the generated trampolines see the encodings and weight kinds too.
 using namespace be_event;
@@ -37,6 +45,10 @@ namespace {
 // Expected entries generated per group of the scatter (~6 MiB of f64 row data): large enough to
 // keep every thread busy generating, small enough to stay in the L3 for the chunk tasks.
 constexpr double k_group_entries = 512.0 * 1024.0;
+// Below this many expected entries a counted scatter runs on one thread: the per-thread count
+// arrays and the merge cost more than they save (10k x 10k, p = 0.01, 100 active rows: 319 M
+// entries/s on one thread against 194 M on two).
+constexpr double k_parallel_entries = 32768.0;
 
 struct Dims {
     be_jitc::Params prm;
@@ -50,68 +62,152 @@ Dims dims(int64_t seed, int64_t rows, int64_t cols, double p, double w0, double 
     return {be_jitc::Params(static_cast<uint64_t>(seed), cols, p, w0, w1), rows};
 }
 
+// y[c] += the contribution of entry (row with factor f, column c, weight w).
+template <typename Enc, typename T> inline void add_entry(T& y, T f, T w) {
+    if constexpr (Enc::weighted)
+        y += f * w;
+    else
+        y += w;
+}
+
+// Scalar weights with event (unweighted) spikes: outputs are be_jitc::scaled_count of an integer
+// count of active connections; integer counts add associatively, so rows may be split freely.
+template <typename Kind, typename Enc> constexpr bool k_counted = !Kind::drawn && !Enc::weighted;
+
+// out = R @ s: each output row is generated and its entries whose column is active are summed.
+template <typename T, typename Kind, typename Enc>
+void jitc_gather(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, int64_t rows) {
+    for_each_chunk(1, rows, [&](int64_t, int64_t r0, int64_t r1) {
+        for (int64_t i = r0; i < r1; ++i) {
+            be_jitc::RowGen<Kind> g(prm, i);
+            if constexpr (k_counted<Kind, Enc>) {
+                int64_t count = 0;
+                g.for_each([&](int64_t c, double) { count += Enc::active(s, c) ? 1 : 0; });
+                y[i] = be_jitc::scaled_count<T>(count, prm.w0);
+            } else {
+                T acc = T(0);
+                g.for_each([&](int64_t c, double w) {
+                    if (Enc::active(s, c)) add_entry<Enc, T>(acc, factor<Enc, T>(s, c), T(w));
+                });
+                y[i] = acc;
+            }
+        }
+    });
+}
+
+// out = s @ R for scalar weights and event spikes: the active rows are split across the workers,
+// each counting connections per column in its own array; the counts are summed, then scaled.
+template <typename T, typename Kind>
+void jitc_scatter_counted(const be_jitc::Params& prm, const std::vector<int32_t>& active, T* y,
+                          int64_t cols, double p) {
+    const size_t n = static_cast<size_t>(cols);
+    const double entries = static_cast<double>(active.size()) * static_cast<double>(cols) * p;
+    if (worker_count() == 1 || entries < k_parallel_entries) {
+        std::vector<int32_t> count(n, 0);
+        for (const int32_t i : active) {
+            be_jitc::RowGen<Kind> g(prm, i);
+            g.for_each([&](int64_t c, double) { ++count[c]; });
+        }
+        for (size_t j = 0; j < n; ++j)
+            y[j] = be_jitc::scaled_count<T>(count[j], prm.w0);
+        return;
+    }
+    tbb::enumerable_thread_specific<std::vector<int32_t>> counts(
+        [n] { return std::vector<int32_t>(n, 0); });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, active.size(), 16),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                          auto& count = counts.local();
+                          for (size_t a = r.begin(); a < r.end(); ++a) {
+                              be_jitc::RowGen<Kind> g(prm, active[a]);
+                              g.for_each([&](int64_t c, double) { ++count[c]; });
+                          }
+                      });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                          for (size_t j = r.begin(); j < r.end(); ++j) {
+                              int64_t total = 0;
+                              for (const auto& count : counts)
+                                  total += count[j];
+                              y[j] = be_jitc::scaled_count<T>(total, prm.w0);
+                          }
+                      });
+}
+
+// out = s @ R with drawn weights or weighted inputs: the active rows are added in ascending
+// order. With one worker each row is generated straight into y; with more, groups of rows are
+// generated in parallel, then added by the output chunks (see the file comment). Both add the
+// same terms in the same order, so the results are bitwise equal.
+template <typename T, typename Kind, typename Enc>
+void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, int64_t rows,
+                  int64_t cols, double p) {
+    std::vector<int32_t> active;
+    collect_active<Enc>(s, rows, active);
+    if constexpr (k_counted<Kind, Enc>) {
+        jitc_scatter_counted<T, Kind>(prm, active, y, cols, p);
+        return;
+    }
+    std::fill(y, y + cols, T(0));
+    if (worker_count() == 1) {
+        for (const int32_t i : active) {
+            const T f = factor<Enc, T>(s, i);
+            be_jitc::RowGen<Kind> g(prm, i);
+            g.for_each([&](int64_t c, double w) { add_entry<Enc, T>(y[c], f, T(w)); });
+        }
+        return;
+    }
+    // Each row's columns and weights go to a buffer, k_batch_words columns at a time.
+    constexpr bool drawn = Kind::drawn;
+    const T constant = T(prm.w0);
+    const double per_row = std::max(1.0, static_cast<double>(cols) * p);
+    const size_t group = static_cast<size_t>(std::max(1.0, k_group_entries / per_row));
+    struct RowBuffer {
+        std::vector<int32_t> cols;
+        std::vector<T> weights;
+        int64_t size = 0;
+    };
+    std::vector<RowBuffer> rows_of_group(std::min(group, active.size()));
+    for (size_t g0 = 0; g0 < active.size(); g0 += group) {
+        const size_t g1 = std::min(active.size(), g0 + group);
+        tbb::parallel_for(g0, g1, [&](size_t a) {
+            RowBuffer& row = rows_of_group[a - g0];
+            row.size = 0;
+            be_jitc::RowGen<Kind> g(prm, active[a]);
+            for (;;) {
+                const size_t need = static_cast<size_t>(row.size) + be_jitc::k_batch_words;
+                if (row.cols.size() < need) row.cols.resize(std::max(need, 2 * row.cols.size()));
+                const int n = g.next_columns(row.cols.data() + row.size);
+                if (n == 0) break;
+                if constexpr (drawn) {
+                    if (row.weights.size() < need) row.weights.resize(row.cols.size());
+                    for (int t = 0; t < n; ++t)
+                        row.weights[row.size + t] = T(g.draw_weight());
+                }
+                row.size += n;
+            }
+        });
+        for_each_chunk(1, cols, [&](int64_t, int64_t c0, int64_t c1) {
+            const bool whole = c0 == 0 && c1 == cols;
+            for (size_t a = g0; a < g1; ++a) {
+                const RowBuffer& row = rows_of_group[a - g0];
+                const int32_t* ci = row.cols.data();
+                const T* cw = row.weights.data();
+                const T f = factor<Enc, T>(s, active[a]);
+                int64_t k = whole ? 0 : lower_bound_pos(ci, 0, row.size, c0);
+                for (; k < row.size && ci[k] < c1; ++k)
+                    add_entry<Enc, T>(y[ci[k]], f, drawn ? cw[k] : constant);
+            }
+        });
+    }
+}
+
 // One input vector s [Enc::words(n_in)] -> y [n_out].
 template <typename T, typename Kind, typename Enc>
 void jitc_vector(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, bool transpose,
                  int64_t rows, int64_t cols, double p) {
-    const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
-    if (transpose) {
-        for_each_chunk(1, n_out, [&](int64_t, int64_t r0, int64_t r1) {
-            for (int64_t i = r0; i < r1; ++i) {
-                T acc = T(0);
-                be_jitc::RowGen<Kind> g(prm, i);
-                while (g.next()) {
-                    if (!Enc::active(s, g.col)) continue;
-                    const T w = static_cast<T>(g.weight);
-                    if constexpr (Enc::weighted)
-                        acc += factor<Enc, T>(s, g.col) * w;
-                    else
-                        acc += w;
-                }
-                y[i] = acc;
-            }
-        });
-        return;
-    }
-
-    std::vector<int32_t> active;
-    collect_active<Enc>(s, n_in, active);
-    for (int64_t j = 0; j < n_out; ++j)
-        y[j] = T(0);
-    const double per_row = std::max(1.0, static_cast<double>(cols) * p);
-    const size_t group = static_cast<size_t>(std::max(1.0, k_group_entries / per_row));
-    std::vector<std::vector<int32_t>> idx(std::min(group, active.size()));
-    std::vector<std::vector<T>> wts(idx.size());
-    for (size_t g0 = 0; g0 < active.size(); g0 += group) {
-        const size_t g1 = std::min(active.size(), g0 + group);
-        tbb::parallel_for(g0, g1, [&](size_t a) {
-            auto& ci = idx[a - g0];
-            auto& cw = wts[a - g0];
-            ci.clear();
-            cw.clear();
-            be_jitc::RowGen<Kind> g(prm, active[a]);
-            while (g.next()) {
-                ci.push_back(static_cast<int32_t>(g.col));
-                cw.push_back(static_cast<T>(g.weight));
-            }
-        });
-        for_each_chunk(1, n_out, [&](int64_t, int64_t c0, int64_t c1) {
-            const bool whole = c0 == 0 && c1 == n_out;
-            for (size_t a = g0; a < g1; ++a) {
-                const auto& ci = idx[a - g0];
-                const auto& cw = wts[a - g0];
-                const int64_t end = static_cast<int64_t>(ci.size());
-                const T f = factor<Enc, T>(s, active[a]);
-                int64_t k = whole ? 0 : lower_bound_pos(ci.data(), 0, end, c0);
-                for (; k < end && ci[k] < c1; ++k) {
-                    if constexpr (Enc::weighted)
-                        y[ci[k]] += f * cw[k];
-                    else
-                        y[ci[k]] += cw[k];
-                }
-            }
-        });
-    }
+    if (transpose)
+        jitc_gather<T, Kind, Enc>(prm, s, y, rows);
+    else
+        jitc_scatter<T, Kind, Enc>(prm, s, y, rows, cols, p);
 }
 
 // Rank 1: spikes [n_in] -> out [n_out]; Rank 2 (matmat): spikes [batch, n_in] -> out
@@ -154,8 +250,8 @@ void jitc_todense(BE::Tensor& out, bool transpose, int64_t seed, int64_t rows, i
     // A row has no repeated column, so every entry is written by exactly one row: no race.
     tbb::parallel_for(int64_t{0}, rows, [&](int64_t i) {
         be_jitc::RowGen<Kind> g(d.prm, i);
-        while (g.next())
-            (transpose ? y[g.col * rows + i] : y[i * cols + g.col]) = static_cast<T>(g.weight);
+        g.for_each(
+            [&](int64_t c, double w) { (transpose ? y[c * rows + i] : y[i * cols + c]) = T(w); });
     });
 }
 
@@ -169,8 +265,7 @@ void jitc_row(BE::Tensor& out, int64_t row, int64_t seed, int64_t rows, int64_t 
     for (int64_t j = 0; j < cols; ++j)
         y[j] = T(0);
     be_jitc::RowGen<Kind> g(d.prm, row);
-    while (g.next())
-        y[g.col] = static_cast<T>(g.weight);
+    g.for_each([&](int64_t c, double w) { y[c] = T(w); });
 }
 
 } // namespace
@@ -214,9 +309,7 @@ void jitc_row(BE::Tensor& out, int64_t row, int64_t seed, int64_t rows, int64_t 
 // @BE jitc_uniform_row_f64 = jitc_row<double, UniformW> ret:float64 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // clang-format on
 
-// Batched products (matmat, event_matmat): CPU only. There are deliberately no jitc.cu twins for
-// these targets (EmuRegistry.EveryShippedCuTargetMatchesItsCppTwin needs a twin case for every
-// .cu target); the frontend rejects cuda-emu for them.
+// Batched products (matmat, event_matmat).
 // clang-format off
 // @BE jitc_scalar_event_matmat_bool_f32 = jitc_product<float, ScalarW, SpikeBool, 2> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_scalar_event_matmat_bool_f64 = jitc_product<double, ScalarW, SpikeBool, 2> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64

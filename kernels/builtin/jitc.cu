@@ -1,12 +1,14 @@
 // CUDA twin of jitc.cpp (read it for the targets, attrs and semantics), bitwise equal to it in
-// emulation and, with NVRTC --fmad=false, on a GPU: the rows come from the same header
-// (be/jitc.h: Philox4x32-10, geometric skips with log_fixed), and each output is summed in the
-// CPU twin's order (ascending input index) by one thread, so no atomics.
-//   products: one thread per output element (launch threads = out.numel()). The gather
-//     (transpose) generates its row and sums the active columns; the scatter's thread j walks
-//     every active row (ascending) up to column j, so it regenerates each active row once per
-//     output: written for the guarantee, not for speed (a fast GPU scatter would generate each
-//     active row once per warp and add with a deterministic segmented reduction; not done).
+// emulation and on a GPU: the rows come from the same header (be/jitc.h: Philox4x32-10, geometric
+// skips with log_fixed, never-fused mul_add), scalar-weight event products are the same
+// be_jitc::scaled_count, and every other output is summed in the CPU twin's order (ascending
+// input index) by one thread, so no atomics.
+//   products (vector and batched): one thread per output element (launch threads = out.numel();
+//     thread o computes element o % n_out of batch row o / n_out). The gather (transpose)
+//     generates its row and sums the active columns; the scatter's thread j walks every active
+//     row (ascending) up to column j, so it regenerates each active row once per output: written
+//     for the guarantee, not for speed (a fast GPU scatter would generate each active row once
+//     per warp and add with a deterministic segmented reduction; not done).
 //   todense: one thread per generated row (launch threads = rows) zeroes and writes its line.
 //   row: one thread (launch blocks=1, block=1).
 #include "be/jitc.h"
@@ -17,30 +19,46 @@ using be_jitc::NormalW;
 using be_jitc::ScalarW;
 using be_jitc::UniformW;
 
-template <typename T, typename Kind, typename Enc>
+template <typename T, typename Kind, typename Enc, int Rank>
 __global__ void jitc_product(const BE::Tensor spikes, BE::Tensor out, bool transpose, int64_t seed,
                              int64_t rows, int64_t cols, double p, double w0, double w1) {
-    const int64_t o = global_thread();
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
-    if (o >= n_out) return;
-    BE_CHECK(spikes.numel() == Enc::words(n_in), "spikes has the wrong length");
+    const int64_t words = Enc::words(n_in), o = global_thread();
+    if (o >= out.numel()) return;
+    BE_CHECK(spikes.ndim() == Rank && out.ndim() == Rank &&
+                 spikes.size(Rank - 1) == words && out.size(Rank - 1) == n_out &&
+                 (Rank == 1 || spikes.size(0) == out.size(0)),
+             "spikes and out must be [batch,] input and output length");
     const be_jitc::Params prm(static_cast<uint64_t>(seed), cols, p, w0, w1);
-    const auto* s = spikes.data_ptr<typename Enc::Elem>();
+    const auto* s = spikes.data_ptr<typename Enc::Elem>() + (o / n_out) * words;
+    const int64_t j = o % n_out;
+    // Scalar weights and event spikes count connections (be_jitc::scaled_count).
+    constexpr bool counted = !Kind::drawn && !Enc::weighted;
+    int64_t count = 0;
     T acc = T(0);
     if (transpose) {
-        be_jitc::RowGen<Kind> g(prm, o);
+        be_jitc::RowGen<Kind> g(prm, j);
         while (g.next())
-            if (Enc::active(s, g.col))
-                acc = accumulate<Enc, T>(acc, s, g.col, static_cast<T>(g.weight));
+            if (Enc::active(s, g.col)) {
+                if (counted)
+                    ++count;
+                else
+                    acc = accumulate<Enc, T>(acc, s, g.col, static_cast<T>(g.weight));
+            }
     } else {
         for (int64_t i = 0; i < rows; ++i) {
             if (!Enc::active(s, i)) continue;
             be_jitc::RowGen<Kind> g(prm, i);
-            while (g.next() && g.col <= o)
-                if (g.col == o) acc = accumulate<Enc, T>(acc, s, i, static_cast<T>(g.weight));
+            while (g.next() && g.col <= j)
+                if (g.col == j) {
+                    if (counted)
+                        ++count;
+                    else
+                        acc = accumulate<Enc, T>(acc, s, i, static_cast<T>(g.weight));
+                }
         }
     }
-    out.data_ptr<T>()[o] = acc;
+    out.data_ptr<T>()[o] = counted ? be_jitc::scaled_count<T>(count, w0) : acc;
 }
 
 template <typename T, typename Kind>
@@ -72,38 +90,62 @@ __global__ void jitc_row(BE::Tensor out, int64_t row, int64_t seed, int64_t rows
 }
 
 // clang-format off
-// @BE jitc_scalar_event_matvec_bool_f32 = jitc_product<float, ScalarW, SpikeBool> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_scalar_event_matvec_bool_f64 = jitc_product<double, ScalarW, SpikeBool> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_scalar_event_matvec_float_f32 = jitc_product<float, ScalarW, SpikeFloat<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_scalar_event_matvec_float_f64 = jitc_product<double, ScalarW, SpikeFloat<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_scalar_event_matvec_bits_f32 = jitc_product<float, ScalarW, SpikeBits> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_scalar_event_matvec_bits_f64 = jitc_product<double, ScalarW, SpikeBits> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_scalar_matvec_f32 = jitc_product<float, ScalarW, Values<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_scalar_matvec_f64 = jitc_product<double, ScalarW, Values<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matvec_bool_f32 = jitc_product<float, ScalarW, SpikeBool, 1> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matvec_bool_f64 = jitc_product<double, ScalarW, SpikeBool, 1> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matvec_float_f32 = jitc_product<float, ScalarW, SpikeFloat<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matvec_float_f64 = jitc_product<double, ScalarW, SpikeFloat<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matvec_bits_f32 = jitc_product<float, ScalarW, SpikeBits, 1> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matvec_bits_f64 = jitc_product<double, ScalarW, SpikeBits, 1> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_matvec_f32 = jitc_product<float, ScalarW, Values<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_matvec_f64 = jitc_product<double, ScalarW, Values<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matvec_bool_f32 = jitc_product<float, NormalW, SpikeBool, 1> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matvec_bool_f64 = jitc_product<double, NormalW, SpikeBool, 1> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matvec_float_f32 = jitc_product<float, NormalW, SpikeFloat<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matvec_float_f64 = jitc_product<double, NormalW, SpikeFloat<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matvec_bits_f32 = jitc_product<float, NormalW, SpikeBits, 1> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matvec_bits_f64 = jitc_product<double, NormalW, SpikeBits, 1> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_matvec_f32 = jitc_product<float, NormalW, Values<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_matvec_f64 = jitc_product<double, NormalW, Values<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matvec_bool_f32 = jitc_product<float, UniformW, SpikeBool, 1> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matvec_bool_f64 = jitc_product<double, UniformW, SpikeBool, 1> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matvec_float_f32 = jitc_product<float, UniformW, SpikeFloat<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matvec_float_f64 = jitc_product<double, UniformW, SpikeFloat<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matvec_bits_f32 = jitc_product<float, UniformW, SpikeBits, 1> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matvec_bits_f64 = jitc_product<double, UniformW, SpikeBits, 1> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_matvec_f32 = jitc_product<float, UniformW, Values<float>, 1> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_matvec_f64 = jitc_product<double, UniformW, Values<double>, 1> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matmat_bool_f32 = jitc_product<float, ScalarW, SpikeBool, 2> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matmat_bool_f64 = jitc_product<double, ScalarW, SpikeBool, 2> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matmat_float_f32 = jitc_product<float, ScalarW, SpikeFloat<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matmat_float_f64 = jitc_product<double, ScalarW, SpikeFloat<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matmat_bits_f32 = jitc_product<float, ScalarW, SpikeBits, 2> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_event_matmat_bits_f64 = jitc_product<double, ScalarW, SpikeBits, 2> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_matmat_f32 = jitc_product<float, ScalarW, Values<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_scalar_matmat_f64 = jitc_product<double, ScalarW, Values<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matmat_bool_f32 = jitc_product<float, NormalW, SpikeBool, 2> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matmat_bool_f64 = jitc_product<double, NormalW, SpikeBool, 2> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matmat_float_f32 = jitc_product<float, NormalW, SpikeFloat<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matmat_float_f64 = jitc_product<double, NormalW, SpikeFloat<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matmat_bits_f32 = jitc_product<float, NormalW, SpikeBits, 2> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_event_matmat_bits_f64 = jitc_product<double, NormalW, SpikeBits, 2> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_matmat_f32 = jitc_product<float, NormalW, Values<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_normal_matmat_f64 = jitc_product<double, NormalW, Values<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matmat_bool_f32 = jitc_product<float, UniformW, SpikeBool, 2> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matmat_bool_f64 = jitc_product<double, UniformW, SpikeBool, 2> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matmat_float_f32 = jitc_product<float, UniformW, SpikeFloat<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matmat_float_f64 = jitc_product<double, UniformW, SpikeFloat<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matmat_bits_f32 = jitc_product<float, UniformW, SpikeBits, 2> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_event_matmat_bits_f64 = jitc_product<double, UniformW, SpikeBits, 2> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_matmat_f32 = jitc_product<float, UniformW, Values<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
+// @BE jitc_uniform_matmat_f64 = jitc_product<double, UniformW, Values<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
 // @BE jitc_scalar_todense_f32 = jitc_todense<float, ScalarW> ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=rows)
 // @BE jitc_scalar_todense_f64 = jitc_todense<double, ScalarW> ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=rows)
 // @BE jitc_scalar_row_f32 = jitc_row<float, ScalarW> ret:float32 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(blocks=1, block=1)
 // @BE jitc_scalar_row_f64 = jitc_row<double, ScalarW> ret:float64 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(blocks=1, block=1)
-// @BE jitc_normal_event_matvec_bool_f32 = jitc_product<float, NormalW, SpikeBool> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_normal_event_matvec_bool_f64 = jitc_product<double, NormalW, SpikeBool> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_normal_event_matvec_float_f32 = jitc_product<float, NormalW, SpikeFloat<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_normal_event_matvec_float_f64 = jitc_product<double, NormalW, SpikeFloat<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_normal_event_matvec_bits_f32 = jitc_product<float, NormalW, SpikeBits> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_normal_event_matvec_bits_f64 = jitc_product<double, NormalW, SpikeBits> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_normal_matvec_f32 = jitc_product<float, NormalW, Values<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_normal_matvec_f64 = jitc_product<double, NormalW, Values<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
 // @BE jitc_normal_todense_f32 = jitc_todense<float, NormalW> ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=rows)
 // @BE jitc_normal_todense_f64 = jitc_todense<double, NormalW> ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=rows)
 // @BE jitc_normal_row_f32 = jitc_row<float, NormalW> ret:float32 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(blocks=1, block=1)
 // @BE jitc_normal_row_f64 = jitc_row<double, NormalW> ret:float64 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(blocks=1, block=1)
-// @BE jitc_uniform_event_matvec_bool_f32 = jitc_product<float, UniformW, SpikeBool> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_uniform_event_matvec_bool_f64 = jitc_product<double, UniformW, SpikeBool> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_uniform_event_matvec_float_f32 = jitc_product<float, UniformW, SpikeFloat<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_uniform_event_matvec_float_f64 = jitc_product<double, UniformW, SpikeFloat<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_uniform_event_matvec_bits_f32 = jitc_product<float, UniformW, SpikeBits> arg:uint32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_uniform_event_matvec_bits_f64 = jitc_product<double, UniformW, SpikeBits> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_uniform_matvec_f32 = jitc_product<float, UniformW, Values<float>> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
-// @BE jitc_uniform_matvec_f64 = jitc_product<double, UniformW, Values<double>> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
 // @BE jitc_uniform_todense_f32 = jitc_todense<float, UniformW> ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=rows)
 // @BE jitc_uniform_todense_f64 = jitc_todense<double, UniformW> ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=rows)
 // @BE jitc_uniform_row_f32 = jitc_row<float, UniformW> ret:float32 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(blocks=1, block=1)

@@ -2,6 +2,7 @@
 // (device cuda-emu, the same host memory) and compared bitwise with their CPU twins, for every
 // format, operation, spike encoding, dtype and transpose; and compiled by NVRTC for sm_80.
 #include "event_test_util.h"
+#include "nvrtc_build.h"
 #include "test_support.h"
 
 #include <becore/frontends/builtins.h>
@@ -97,16 +98,8 @@ TEST(EventCudaTwin, StdpEmulationIsBitwiseEqualToTheCpuKernel) {
 }
 
 TEST(EventCudaTwin, CompilesWithNvrtc) {
-    const auto report = runtime_report();
-    if (!report.cuda.nvrtc_available)
-        GTEST_SKIP() << "NVRTC is not available: " << report.cuda.nvrtc_reason;
-    TempDir cache;
-    std::string files;
-    for (const char* f : {"dense.cu", "csr.cu", "fixed_num.cu", "stdp.cu"})
-        files += " " + (builtin_kernel_dir() / f).string();
-    const auto result =
-        run_command("BECORE_CACHE_DIR=" + cache.path().string() + " " +
-                    (bin_dir() / "kernelctl").string() + " build --prefix be --arch sm_80" + files);
+    BE_SKIP_WITHOUT_NVRTC();
+    const auto result = build_builtin_cu({"dense.cu", "csr.cu", "fixed_num.cu", "stdp.cu"});
     EXPECT_EQ(result.exit_code, 0) << result.output;
     for (const char* name : {"be.dense_event_matmat_bits_f64", "be.csr_event_matvec_float_f32",
                              "be.fixed_todense_f64", "be.csr_stdp_bits_f32"})

@@ -4,6 +4,7 @@
 // and float products (bitwise: the kernels and the dense reference both sum each output from 0
 // in ascending input order, without FP contraction).
 #include "event_test_util.h"
+#include "nvrtc_build.h"
 
 #include <becore/frontends/jitc.h>
 
@@ -76,6 +77,40 @@ TEST(JitcMath, BatchedRowGenerationMatchesTheSerialDefinition) {
             EXPECT_NEAR(static_cast<double>(entries), cols * p, 6 * std::sqrt(cols * p) + 1);
         }
     }
+}
+
+// The CPU's batched weights (Kind::fill over k_batch_words words) against the serial draws from
+// stream 1 (Kind::draw, one Stream word at a time, as the GPU does), through next(), for_each
+// and next_columns; rows long enough for several weight batches and, for the polar method,
+// rejected pairs inside a batch.
+template <typename Kind> void expect_serial_weights(double w0, double w1) {
+    const uint64_t seed = 0xfeedbeefcafe1234ull;
+    const be_jitc::Params prm(seed, 5000, 0.1, w0, w1);
+    for (int64_t row : {int64_t{0}, int64_t{3}, int64_t{1} << 40}) {
+        std::vector<double> serial;
+        be_jitc::Stream ws(seed, static_cast<uint64_t>(row), 1u);
+        be_jitc::RowGen<Kind> g(prm, row);
+        while (g.next()) {
+            serial.push_back(Kind::draw(ws, w0, w1));
+            ASSERT_EQ(g.weight, serial.back()) << "row " << row << " entry " << serial.size();
+        }
+        ASSERT_GT(serial.size(), 400u);
+        std::vector<double> visited, batched;
+        be_jitc::RowGen<Kind> f(prm, row);
+        f.for_each([&](int64_t, double w) { visited.push_back(w); });
+        be_jitc::RowGen<Kind> b(prm, row);
+        int32_t cols[be_jitc::k_batch_words];
+        for (int n; (n = b.next_columns(cols)) > 0;)
+            for (int t = 0; t < n; ++t)
+                batched.push_back(b.draw_weight());
+        EXPECT_EQ(visited, serial) << "row " << row;
+        EXPECT_EQ(batched, serial) << "row " << row;
+    }
+}
+
+TEST(JitcMath, BatchedWeightsMatchTheSerialDraws) {
+    expect_serial_weights<be_jitc::UniformW>(-0.5, 2.0);
+    expect_serial_weights<be_jitc::NormalW>(0.2, 1.3);
 }
 
 TEST(JitcValidation, RejectsInvalidParametersWithClearErrors) {
@@ -200,8 +235,26 @@ TEST(JitcEmu, EmulatedTwinMatchesCpuBitwise) {
                                           event_matvec(s, *conn, transpose)));
                     EXPECT_TRUE(
                         same_bits(matvec(x, *conn, transpose, emu), matvec(x, *conn, transpose)));
+                    const HostArray sb = random_bool(rng, 3, n_in, 0.3);
+                    const HostArray xb = random_float(rng, dtype, 3, n_in, 0.5);
+                    EXPECT_TRUE(same_bits(event_matmat(sb, *conn, transpose, emu),
+                                          event_matmat(sb, *conn, transpose)));
+                    EXPECT_TRUE(
+                        same_bits(matmat(xb, *conn, transpose, emu), matmat(xb, *conn, transpose)));
                 }
             }
+}
+
+// Every jitc.cu target (vector and batched products, todense, row, each kind and dtype) through
+// NVRTC to PTX and CUBIN.
+TEST(JitcCudaTwin, CompilesWithNvrtc) {
+    BE_SKIP_WITHOUT_NVRTC();
+    const auto result = build_builtin_cu({"jitc.cu"});
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    for (const char* name : {"be.jitc_scalar_event_matvec_bits_f32", "be.jitc_normal_matmat_f64",
+                             "be.jitc_uniform_event_matmat_float_f32", "be.jitc_normal_todense_f32",
+                             "be.jitc_uniform_row_f64"})
+        EXPECT_NE(result.output.find(name), std::string::npos) << name << "\n" << result.output;
 }
 
 // Row b of a [batch, n] array as a vector [n] (bool, uint32 or float entries).
@@ -260,7 +313,7 @@ TEST(JitcMatmat, EveryBatchRowEqualsTheSingleVectorProduct) {
                 }
 }
 
-TEST(JitcMatmat, RejectsBadShapesAndCudaEmu) {
+TEST(JitcMatmat, RejectsBadShapes) {
     auto message = [](auto&& f) -> std::string {
         try {
             f();
@@ -277,9 +330,42 @@ TEST(JitcMatmat, RejectsBadShapesAndCudaEmu) {
     EXPECT_PRED2(contains, message([&] { matmat(array(DType::float32, {5}), ok); }),
                  std::string("[batch, n]"));
     EXPECT_PRED2(contains, message([&] {
-                     event_matmat(array(DType::bool_, {2, 5}), ok, false, Device::cuda_emu);
+                     event_matmat(array(DType::bool_, {2, 5}), ok, false, Device::cuda);
                  }),
-                 std::string("device must be cpu"));
+                 std::string("device must be cpu or cuda-emu"));
+}
+
+// Scalar weights with event spikes: each output is count * w rounded once (be_jitc::scaled_count),
+// here with w = 0.1 and ~500 terms per output, where a float running sum drifts by many ulp: the
+// test also checks that the running sum differs, so it can tell the two apart.
+TEST(JitcEntries, ScalarEventProductsAreCountTimesWeightRoundedOnce) {
+    const int64_t m = 1000, n = 300;
+    std::mt19937_64 rng(17);
+    for (DType dtype : {DType::float32, DType::float64}) {
+        const JitcScalar r(m, n, 0.5, 0.1, 7, JitcOrientation::R, dtype);
+        const HostArray d = todense(r);
+        for (bool transpose : {false, true}) {
+            SCOPED_TRACE(std::string(dtype_name(dtype)) + (transpose ? " transpose" : ""));
+            const int64_t n_in = transpose ? n : m, n_out = transpose ? m : n;
+            const HostArray s = random_bool(rng, 0, n_in, 0.9);
+            const HostArray got = event_matvec(s, r, transpose);
+            const HostArray running = reference(d, s, transpose, false);
+            int64_t drifted = 0;
+            for (int64_t o = 0; o < n_out; ++o) {
+                int64_t count = 0;
+                for (int64_t i = 0; i < n_in; ++i)
+                    count +=
+                        s.data_as<bool>()[i] && get(d, transpose ? o * n + i : i * n + o) != 0.0;
+                const double w = dtype == DType::float32 ? double(0.1f) : 0.1;
+                const double want = dtype == DType::float32
+                                        ? double(static_cast<float>(double(count) * w))
+                                        : double(count) * w;
+                ASSERT_EQ(get(got, o), want) << "output " << o << " count " << count;
+                drifted += get(running, o) != want;
+            }
+            EXPECT_GT(drifted, n_out / 10) << "a running sum would have given the same bits";
+        }
+    }
 }
 
 TEST(JitcEntries, SeedsGiveDifferentMatricesAndTheSameSeedTheSame) {

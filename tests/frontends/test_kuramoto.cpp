@@ -2,6 +2,7 @@
 // RK4 written here in the direct O(N²) sin form, the discrete adjoint against central finite
 // differences of the forward solve, ensembles against single solves (bitwise), the CUDA twin in
 // emulation against the CPU kernels, NVRTC compiling the twin, and input validation.
+#include "nvrtc_build.h"
 #include "test_support.h"
 
 #include <becore/frontends/builtins.h>
@@ -253,14 +254,8 @@ TEST(KuramotoCudaTwin, EmulationIsBitwiseEqualToTheCpuKernels) {
 }
 
 TEST(KuramotoCudaTwin, CompilesWithNvrtc) {
-    auto report = runtime_report();
-    if (!report.cuda.nvrtc_available)
-        GTEST_SKIP() << "NVRTC is not available: " << report.cuda.nvrtc_reason;
-    test::TempDir cache;
-    auto result = test::run_command("BECORE_CACHE_DIR=" + cache.path().string() + " " +
-                                    (test::bin_dir() / "kernelctl").string() +
-                                    " build --prefix be --arch sm_80 " +
-                                    (builtin_kernel_dir() / "kuramoto.cu").string() + " 2>&1");
+    BE_SKIP_WITHOUT_NVRTC();
+    const auto result = test::build_builtin_cu({"kuramoto.cu"});
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_NE(result.output.find("be.kuramoto_rk4_vjp_f64"), std::string::npos) << result.output;
 }

@@ -169,35 +169,44 @@ void add_event_twin_cases(std::map<std::string, TwinCase>& cases) {
 }
 
 // JITC (kernels/builtin/jitc.{cpp,cu}): every target on R(seed, 19 x 45) (partial words of
-// bit-packed spikes; the scatter's threads see several rows), both transposes for the products,
-// a second call at p = 1 (no skip draws) and another seed. Bitwise: both twins generate the rows
-// with be/jitc.h and sum each output in ascending input order.
+// bit-packed spikes; the scatter's threads see several rows), both transposes for the products
+// (vector and batch of 3), a second call at p = 1 (no skip draws) and another seed. Bitwise: both
+// twins generate the rows with be/jitc.h, count for scalar event products (scaled_count) and
+// otherwise sum each output in ascending input order.
 void add_jitc_twin_cases(std::map<std::string, TwinCase>& cases) {
-    const int64_t rows = 19, cols = 45;
+    const int64_t rows = 19, cols = 45, batch = 3;
     const std::pair<const char*, std::pair<double, double>> kinds[] = {
         {"scalar", {0.75, 0.0}}, {"normal", {0.2, 1.5}}, {"uniform", {-0.5, 2.0}}};
-    const std::pair<const char*, DType> encodings[] = {{"event_matvec_bool", DType::bool_},
-                                                       {"event_matvec_float", DType::float32},
-                                                       {"event_matvec_bits", DType::uint32},
-                                                       {"matvec", DType::float32}};
+    const std::pair<const char*, DType> encodings[] = {
+        {"event_matvec_bool", DType::bool_},  {"event_matvec_float", DType::float32},
+        {"event_matvec_bits", DType::uint32}, {"matvec", DType::float32},
+        {"event_matmat_bool", DType::bool_},  {"event_matmat_float", DType::float32},
+        {"event_matmat_bits", DType::uint32}, {"matmat", DType::float32}};
     for (DType t : {DType::float32, DType::float64}) {
         const std::string sfx = t == DType::float32 ? "_f32" : "_f64";
         for (const auto& [kind, w] : kinds) {
             auto attrs = [&, w = w](double p, int64_t seed) {
-                return AttrMap{{"seed", seed}, {"rows", rows}, {"cols", cols},
+                return AttrMap{{"seed", seed}, {"rows", rows},  {"cols", cols},
                                {"p", p},       {"w0", w.first}, {"w1", w.second}};
             };
             const std::string base = "be.jitc_" + std::string(kind) + "_";
             for (const auto& [op, enc_dtype] : encodings) {
                 const DType sd = enc_dtype == DType::float32 ? t : enc_dtype;
-                auto len = [&](int64_t n) { return sd == DType::uint32 ? (n + 31) / 32 : n; };
+                const bool batched = std::string(op).find("matmat") != std::string::npos;
+                auto shape = [&](int64_t n) {
+                    const int64_t len = sd == DType::uint32 ? (n + 31) / 32 : n;
+                    return batched ? std::vector<int64_t>{batch, len} : std::vector<int64_t>{len};
+                };
+                auto out_shape = [&](int64_t n) {
+                    return batched ? std::vector<int64_t>{batch, n} : std::vector<int64_t>{n};
+                };
                 TwinCase c;
                 for (bool transpose : {false, true})
                     for (double p : {0.3, 1.0}) {
                         AttrMap a = attrs(p, transpose ? 5 : 9);
                         a.emplace("transpose", transpose);
-                        c.calls.push_back({{{sd, {len(transpose ? cols : rows)}}},
-                                           {{t, {transpose ? rows : cols}}},
+                        c.calls.push_back({{{sd, shape(transpose ? cols : rows)}},
+                                           {{t, out_shape(transpose ? rows : cols)}},
                                            a});
                     }
                 cases.emplace(base + op + sfx, std::move(c));
@@ -206,9 +215,10 @@ void add_jitc_twin_cases(std::map<std::string, TwinCase>& cases) {
             for (bool transpose : {false, true}) {
                 AttrMap a = attrs(0.3, 3);
                 a.emplace("transpose", transpose);
-                dense.calls.push_back(
-                    {{}, {{t, transpose ? std::vector<int64_t>{cols, rows}
-                                        : std::vector<int64_t>{rows, cols}}}, a});
+                dense.calls.push_back({{},
+                                       {{t, transpose ? std::vector<int64_t>{cols, rows}
+                                                      : std::vector<int64_t>{rows, cols}}},
+                                       a});
             }
             for (int64_t r : {int64_t{0}, int64_t{7}, rows - 1}) {
                 AttrMap a = attrs(0.3, 3);
@@ -331,19 +341,29 @@ double element(const HostArray& a, int64_t i) {
         return double(value);
     };
     switch (a.dtype()) {
-    case DType::float32: return read(float());
-    case DType::float64: return read(double());
+    case DType::float32:
+        return read(float());
+    case DType::float64:
+        return read(double());
     case DType::bool_:
-    case DType::uint8: return read(uint8_t());
-    case DType::int8: return read(int8_t());
-    case DType::int16: return read(int16_t());
+    case DType::uint8:
+        return read(uint8_t());
+    case DType::int8:
+        return read(int8_t());
+    case DType::int16:
+        return read(int16_t());
     case DType::uint16:
     case DType::float16:
-    case DType::bfloat16: return read(uint16_t());
-    case DType::int32: return read(int32_t());
-    case DType::uint32: return read(uint32_t());
-    case DType::int64: return read(int64_t());
-    case DType::uint64: return read(uint64_t());
+    case DType::bfloat16:
+        return read(uint16_t());
+    case DType::int32:
+        return read(int32_t());
+    case DType::uint32:
+        return read(uint32_t());
+    case DType::int64:
+        return read(int64_t());
+    case DType::uint64:
+        return read(uint64_t());
     }
     return 0;
 }
@@ -351,8 +371,8 @@ double element(const HostArray& a, int64_t i) {
 // The full names of the targets of every shipped .cu file, under the prefixes the test loads.
 std::set<std::string> shipped_cu_targets() {
     std::set<std::string> names;
-    for (const auto& [dir, prefix] : {std::pair(k_examples, "ex."),
-                                      std::pair(builtin_kernel_dir(), "be.")}) {
+    for (const auto& [dir, prefix] :
+         {std::pair(k_examples, "ex."), std::pair(builtin_kernel_dir(), "be.")}) {
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
             if (entry.path().extension() != ".cu") continue;

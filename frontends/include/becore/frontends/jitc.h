@@ -21,7 +21,8 @@
 // vector (row i of M for R, column i of M for C). `device`: cpu (the TBB kernels) or cuda-emu
 // (the jitc.cu twin in emulation on the same host memory, bitwise equal to cpu; it is slow: a
 // scatter thread regenerates every active row). event_matmat / matmat take a batch [batch, n],
-// one vector per row, on cpu only.
+// one vector per row. Scalar weights with event spikes give count * w rounded once (exact,
+// order-free: be_jitc::scaled_count); other products sum in ascending input order.
 #pragma once
 
 #include <becore/runtime/array.h>
