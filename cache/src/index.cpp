@@ -191,10 +191,12 @@ Result<void> Index::initialize(const IndexOptions& options) {
         // Switching a new database to WAL while other processes open it can answer
         // SQLITE_BUSY at once, without calling the busy handler (seen with 6 processes creating
         // one cache), so the switch is retried for as long as the busy timeout.
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
         auto ok = db_.exec(journal);
-        for (int waited_ms = 0, step_ms = 1;
-             !ok && (db_.error_code() & 0xff) == SQLITE_BUSY && waited_ms < k_busy_timeout_ms;
-             waited_ms += step_ms, step_ms = std::min(2 * step_ms, 50)) {
+        for (int step_ms = 1; !ok && (db_.error_code() & 0xff) == SQLITE_BUSY &&
+                              std::chrono::steady_clock::now() < deadline;
+             step_ms = std::min(2 * step_ms, 50)) {
             std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
             ok = db_.exec(journal);
         }

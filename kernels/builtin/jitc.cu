@@ -1,8 +1,9 @@
-// CUDA twin of jitc.cpp (read it for the targets, attrs and semantics), bitwise equal to it in
-// emulation and on a GPU: the rows come from the same header (be/jitc.h: Philox4x32-10, geometric
-// skips with log_fixed, never-fused mul_add), scalar-weight event products are the same
-// be_jitc::scaled_count, and every other output is summed in the CPU twin's order (ascending
-// input index) by one thread, so no atomics.
+// CUDA twin of jitc.cpp (read it for the targets, attrs and semantics). Bitwise equal to it in
+// emulation; on a GPU too for rows, todense and event products (the rows come from the same
+// header, be/jitc.h, whose arithmetic never fuses; scalar-weight event products are the same
+// be_jitc::scaled_count; other event sums are additions only, in the CPU twin's order: ascending
+// input index, one thread per output, no atomics), while matvec / matmat may differ in the last
+// bit (NVRTC contracts acc + x * w to an FMA by default, event_device.h's accumulate).
 //   products (vector and batched): one thread per output element (launch threads = out.numel();
 //     thread o computes element o % n_out of batch row o / n_out). The gather (transpose)
 //     generates its row and sums the active columns; the scatter's thread j walks every active
@@ -19,6 +20,15 @@ using be_jitc::NormalW;
 using be_jitc::ScalarW;
 using be_jitc::UniformW;
 
+// The CPU twin's dims(): the frontend validates first; these guard direct registry calls.
+__device__ inline be_jitc::Params checked_params(int64_t seed, int64_t rows, int64_t cols, double p,
+                                                 double w0, double w1) {
+    BE_CHECK(rows > 0 && cols > 0 && cols < (int64_t(1) << 31),
+             "rows and cols must be in [1, 2^31)");
+    BE_CHECK(p > 0.0 && p <= 1.0 && 1.0 - p < 1.0, "p must be in (0, 1] and representable");
+    return be_jitc::Params(static_cast<uint64_t>(seed), cols, p, w0, w1);
+}
+
 template <typename T, typename Kind, typename Enc, int Rank>
 __global__ void jitc_product(const BE::Tensor spikes, BE::Tensor out, bool transpose, int64_t seed,
                              int64_t rows, int64_t cols, double p, double w0, double w1) {
@@ -29,7 +39,7 @@ __global__ void jitc_product(const BE::Tensor spikes, BE::Tensor out, bool trans
                  spikes.size(Rank - 1) == words && out.size(Rank - 1) == n_out &&
                  (Rank == 1 || spikes.size(0) == out.size(0)),
              "spikes and out must be [batch,] input and output length");
-    const be_jitc::Params prm(static_cast<uint64_t>(seed), cols, p, w0, w1);
+    const be_jitc::Params prm = checked_params(seed, rows, cols, p, w0, w1);
     const auto* s = spikes.data_ptr<typename Enc::Elem>() + (o / n_out) * words;
     const int64_t j = o % n_out;
     // Scalar weights and event spikes count connections (be_jitc::scaled_count).
@@ -69,7 +79,7 @@ __global__ void jitc_todense(BE::Tensor out, bool transpose, int64_t seed, int64
     T* y = out.data_ptr<T>();
     for (int64_t j = 0; j < cols; ++j)
         (transpose ? y[j * rows + i] : y[i * cols + j]) = T(0);
-    const be_jitc::Params prm(static_cast<uint64_t>(seed), cols, p, w0, w1);
+    const be_jitc::Params prm = checked_params(seed, rows, cols, p, w0, w1);
     be_jitc::RowGen<Kind> g(prm, i);
     while (g.next())
         (transpose ? y[g.col * rows + i] : y[i * cols + g.col]) = static_cast<T>(g.weight);
@@ -83,7 +93,7 @@ __global__ void jitc_row(BE::Tensor out, int64_t row, int64_t seed, int64_t rows
     T* y = out.data_ptr<T>();
     for (int64_t j = 0; j < cols; ++j)
         y[j] = T(0);
-    const be_jitc::Params prm(static_cast<uint64_t>(seed), cols, p, w0, w1);
+    const be_jitc::Params prm = checked_params(seed, rows, cols, p, w0, w1);
     be_jitc::RowGen<Kind> g(prm, row);
     while (g.next())
         y[g.col] = static_cast<T>(g.weight);

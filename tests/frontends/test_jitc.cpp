@@ -113,6 +113,31 @@ TEST(JitcMath, BatchedWeightsMatchTheSerialDraws) {
     expect_serial_weights<be_jitc::NormalW>(0.2, 1.3);
 }
 
+// One generator walked partly with next(), then next_columns(), then for_each(): the same
+// entries as next() alone, across batch boundaries (the switch points are inside a batch).
+TEST(JitcMath, MixedWalksOfOneRowGiveTheSameEntries) {
+    const be_jitc::Params prm(99, 20000, 0.05, -1.0, 3.0);
+    std::vector<std::pair<int64_t, double>> all, mixed;
+    be_jitc::RowGen<be_jitc::UniformW> a(prm, 7), b(prm, 7);
+    while (a.next())
+        all.emplace_back(a.col, a.weight);
+    for (int t = 0; t < 37 && b.next(); ++t)
+        mixed.emplace_back(b.col, b.weight);
+    int32_t cols[be_jitc::k_batch_words];
+    for (int round = 0; round < 3; ++round) {
+        const int n = b.next_columns(cols);
+        for (int t = 0; t < n; ++t)
+            mixed.emplace_back(cols[t], b.draw_weight());
+    }
+    for (int t = 0; t < 5 && b.next(); ++t)
+        mixed.emplace_back(b.col, b.weight);
+    b.for_each([&](int64_t c, double w) { mixed.emplace_back(c, w); });
+    EXPECT_FALSE(b.next());
+    EXPECT_EQ(b.next_columns(cols), 0);
+    ASSERT_GT(all.size(), 900u);
+    EXPECT_EQ(mixed, all);
+}
+
 TEST(JitcValidation, RejectsInvalidParametersWithClearErrors) {
     auto message = [](auto make) -> std::string {
         try {

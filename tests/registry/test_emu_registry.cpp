@@ -170,7 +170,7 @@ void add_event_twin_cases(std::map<std::string, TwinCase>& cases) {
 
 // JITC (kernels/builtin/jitc.{cpp,cu}): every target on R(seed, 19 x 45) (partial words of
 // bit-packed spikes; the scatter's threads see several rows), both transposes for the products
-// (vector and batch of 3), a second call at p = 1 (no skip draws) and another seed. Bitwise: both
+// (vector and batch of 3), a second call at p = 1 (every skip 0) and another seed. Bitwise: both
 // twins generate the rows with be/jitc.h, count for scalar event products (scaled_count) and
 // otherwise sum each output in ascending input order.
 void add_jitc_twin_cases(std::map<std::string, TwinCase>& cases) {

@@ -17,7 +17,7 @@
 //   in double), each word x gives u = (x + 1) * 2^-32 in (0, 1] and a skip
 //   k = floor(log_fixed(u) * L); the columns are c_0 = k_0, c_{t+1} = c_t + 1 + k_{t+1}, up to
 //   cols (exclusive). That is Bernoulli(p) per entry, exact up to the 2^-32 resolution of u. p = 1
-//   gives every column (no draws).
+//   gives every column (L is taken as 0, so every skip is 0).
 //   Stream 1 draws the weights of the row's entries, in column order:
 //     scalar   w                                          (no draws)
 //     uniform  low + (high - low) * (x * 2^-32)           (one word; in [low, high))
@@ -26,6 +26,13 @@
 //              s == 0; z = a * sqrt(-2 * log_fixed(s) / s) (b's normal is discarded so that each
 //              entry starts at a fixed draw rule).
 //   All in double, rounded to the weight dtype at the end.
+// Products with scalar weights and event spikes are count * w (scaled_count below).
+//
+// The GPU generates one Philox block at a time and draws weights one by one (Kind::draw); the
+// CPU in batches of 64 words (Kind::fill), the same values. A host translation unit that defines
+// BE_JITC_SERIAL before including this header gets the GPU's generation, in namespace
+// be_jitc_serial, so that tests can hold it against the CPU's batches (NVRTC alone only proves
+// that it compiles).
 #pragma once
 
 #if !defined(__CUDACC_RTC__)
@@ -38,7 +45,15 @@
 #define BE_JITC_FN inline
 #endif
 
+#if defined(__CUDA_ARCH__) || defined(BE_JITC_SERIAL)
+#define BE_JITC_ONE_BLOCK 1
+#endif
+
+#if defined(BE_JITC_SERIAL)
+namespace be_jitc_serial {
+#else
 namespace be_jitc {
+#endif
 
 // ---- Philox4x32-10 ----------------------------------------------------------------------------
 
@@ -93,7 +108,7 @@ struct Stream {
 // the batch size (the GPU computes one block at a time to save registers). Words drawn beyond a
 // row's end are simply unused. 64 words: measured ~400-500 M row entries/s on one core against
 // 280 M with 32 (the Philox rounds are latency-bound with one vector in flight).
-#if defined(__CUDA_ARCH__)
+#if defined(BE_JITC_ONE_BLOCK)
 constexpr int k_batch_words = 4;
 #else
 constexpr int k_batch_words = 64;
@@ -127,7 +142,7 @@ BE_JITC_FN void philox_8_blocks(uint32_t first, uint32_t row_lo, uint32_t row_hi
 // Words [4 * first, 4 * first + k_batch_words) of stream `s` (its blocks first, first + 1, ...),
 // in order.
 BE_JITC_FN void stream_words(const Stream& s, uint32_t first, uint32_t (&words)[k_batch_words]) {
-#if defined(__CUDA_ARCH__)
+#if defined(BE_JITC_ONE_BLOCK)
     const U32x4 r = philox4x32_10(U32x4{{first, s.row_lo, s.row_hi, s.stream}}, s.k0, s.k1);
     for (int j = 0; j < 4; ++j)
         words[j] = r.v[j];
@@ -272,8 +287,8 @@ struct NormalW {
 
 // Products with scalar weights and event (unweighted) spikes are defined as count * w: an output
 // is the number of its connections from active inputs times T(w), the product of two doubles
-// rounded once to T (exact in double when T is float and count < 2^29). Exact and independent of
-// summation order, so CPU threads may split rows freely and every backend gets the same bits.
+// rounded to T (exact in double, so rounded once, when T is float and count < 2^29). Independent
+// of summation order, so CPU threads may split rows freely and every backend gets the same bits.
 template <typename T> BE_JITC_FN T scaled_count(int64_t count, double w0) {
     return static_cast<T>(static_cast<double>(count) * static_cast<double>(static_cast<T>(w0)));
 }
@@ -285,7 +300,7 @@ struct Params {
     uint64_t seed;
     int64_t cols;
     double p, w0, w1;
-    double inv_log_q; // 1 / log(1 - p); unused when p == 1
+    double inv_log_q; // 1 / log(1 - p), or 0 when p == 1 (every skip 0)
 
     BE_JITC_FN Params(uint64_t seed_, int64_t cols_, double p_, double w0_, double w1_)
         : seed(seed_), cols(cols_), p(p_), w0(w0_), w1(w1_),
@@ -293,11 +308,13 @@ struct Params {
 };
 
 // The skip of a uniform word x: floor(log_fixed(u) * inv_log_q), u = (x + 1) 2^-32, as an int32
-// saturated at INT32_MAX (the row ends either way: cols < 2^31).
+// saturated at INT32_MAX (the row ends either way: cols < 2^31). Total: a NaN or a negative k
+// (only from an invalid p, which the kernels reject) ends the row rather than converting out of
+// range.
 BE_JITC_FN int32_t skip_of(uint32_t x, double inv_log_q) {
     const double u = (static_cast<double>(x) + 1.0) * (1.0 / 4294967296.0);
-    const double k = log_fixed(u) * inv_log_q; // >= 0 (log u <= 0, 1/log q < 0)
-    return k < 2147483647.0 ? static_cast<int32_t>(k) : 2147483647; // truncation = floor, k >= 0
+    const double k = log_fixed(u) * inv_log_q; // >= 0 for valid p (log u <= 0, 1/log q <= 0)
+    return k >= 0.0 && k < 2147483647.0 ? static_cast<int32_t>(k) : 2147483647; // trunc = floor
 }
 
 // Walks the entries of row `row` in ascending column order: while (g.next()) use g.col, g.weight,
@@ -311,7 +328,7 @@ template <typename Kind> struct RowGen {
     int used = k_batch_words; // skip[used, k_batch_words) are still to be taken
     uint32_t next_block = 0;  // of stream 0 (the skips' Stream only holds the key and row)
     int32_t skip[k_batch_words];
-#if !defined(__CUDA_ARCH__)
+#if !defined(BE_JITC_ONE_BLOCK)
     // Stream 1's weights, drawn k_batch_words words at a time from block w_block on.
     double w_buffer[k_batch_words];
     int w_used = 0, w_count = 0;
@@ -330,7 +347,7 @@ template <typename Kind> struct RowGen {
         stream_words(skips, next_block, words);
         next_block += k_batch_blocks;
         const double inv_log_q = prm.inv_log_q;
-#if defined(__clang__) && !defined(__CUDA_ARCH__)
+#if defined(__clang__) && !defined(BE_JITC_ONE_BLOCK)
 #pragma clang loop interleave_count(2) // the logs are latency-bound chains: keep several in flight
 #endif
         for (int q = 0; q < k_batch_words; ++q)
@@ -340,7 +357,7 @@ template <typename Kind> struct RowGen {
 
     BE_JITC_FN double draw_weight() {
         if (!Kind::drawn) return prm.w0;
-#if defined(__CUDA_ARCH__)
+#if defined(BE_JITC_ONE_BLOCK)
         return Kind::draw(weights, prm.w0, prm.w1);
 #else
         while (w_used == w_count) { // a batch may accept no normal pair (probability 2^-70)
@@ -384,6 +401,7 @@ template <typename Kind> struct RowGen {
     template <typename F> BE_JITC_FN void for_each(F&& visit) {
         const int64_t cols = prm.cols;
         int64_t c = col;
+        if (c >= cols) return;
         for (int q = used;;) {
             if (q == k_batch_words) {
                 refill();
@@ -414,4 +432,4 @@ template <typename Kind> struct RowGen {
     }
 };
 
-} // namespace be_jitc
+} // namespace be_jitc (be_jitc_serial)
