@@ -6,10 +6,12 @@
 // bit (NVRTC contracts acc + x * w to an FMA by default, event_device.h's accumulate).
 //   products (vector and batched): one thread per output element (launch threads = out.numel();
 //     thread o computes element o % n_out of batch row o / n_out). The gather (transpose)
-//     generates its row and sums the active columns; the scatter's thread j walks every active
-//     row (ascending) up to column j, so it regenerates each active row once per output: written
-//     for the guarantee, not for speed (a fast GPU scatter would generate each active row once
-//     per warp and add with a deterministic segmented reduction; not done).
+//     generates its row and sums the active columns. The scatter with scalar weights and event
+//     spikes counts per block (counted_scatter: each active row generated once per block of 256
+//     outputs). Other scatters need the CPU's ascending-row sums: thread j walks every active
+//     row up to column j, regenerating each active row once per output; written for the
+//     guarantee, not for speed (a fast one would buffer a group of generated rows in global
+//     memory, like the CPU, and sum each column in row order).
 //   todense: one thread per generated row (launch threads = rows) zeroes and writes its line.
 //   row: one thread (launch blocks=1, block=1).
 #include "be/jitc.h"
@@ -29,21 +31,57 @@ __device__ inline be_jitc::Params checked_params(int64_t seed, int64_t rows, int
     return be_jitc::Params(static_cast<uint64_t>(seed), cols, p, w0, w1);
 }
 
+// The counted scatter (scalar weights, event spikes, out = s @ R): the block's outputs are a
+// slice of consecutive elements (within at most a few batch rows). Its threads split the active
+// input rows (thread t takes rows t, t + blockDim.x, ...), generate each only up to the slice's
+// last column and count the entries in the slice with shared-memory integer atomics: exact, so
+// their order does not matter. Each active row is generated once per block (up to the slice)
+// instead of once per output as in the ordered scatter.
+template <typename T, typename Kind, typename Enc>
+__device__ void counted_scatter(const typename Enc::Elem* s0, BE::Tensor& out,
+                                const be_jitc::Params& prm, int64_t rows, int64_t n_out,
+                                int64_t words) {
+    __shared__ int counts[1024]; // launch block <= 1024
+    const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x;
+    const int64_t last = first + blockDim.x < out.numel() ? first + blockDim.x : out.numel();
+    counts[threadIdx.x] = 0;
+    __syncthreads();
+    for (int64_t b = first / n_out; b * n_out < last; ++b) {
+        const int64_t row0 = b * n_out; // output index of column 0 of batch row b
+        const int64_t j0 = first > row0 ? first - row0 : 0;
+        const int64_t j1 = last - row0 < n_out ? last - row0 : n_out; // columns [j0, j1)
+        const auto* s = s0 + b * words;
+        for (int64_t i = threadIdx.x; i < rows; i += blockDim.x) {
+            if (!Enc::active(s, i)) continue;
+            be_jitc::RowGen<Kind> g(prm, i);
+            while (g.next() && g.col < j1)
+                if (g.col >= j0) atomicAdd(&counts[row0 + g.col - first], 1);
+        }
+    }
+    __syncthreads();
+    const int64_t o = first + threadIdx.x;
+    if (o < last) out.data_ptr<T>()[o] = be_jitc::scaled_count<T>(counts[threadIdx.x], prm.w0);
+}
+
 template <typename T, typename Kind, typename Enc, int Rank>
 __global__ void jitc_product(const BE::Tensor spikes, BE::Tensor out, bool transpose, int64_t seed,
                              int64_t rows, int64_t cols, double p, double w0, double w1) {
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
     const int64_t words = Enc::words(n_in), o = global_thread();
-    if (o >= out.numel()) return;
-    BE_CHECK(spikes.ndim() == Rank && out.ndim() == Rank &&
-                 spikes.size(Rank - 1) == words && out.size(Rank - 1) == n_out &&
-                 (Rank == 1 || spikes.size(0) == out.size(0)),
+    BE_CHECK(spikes.ndim() == Rank && out.ndim() == Rank && spikes.size(Rank - 1) == words &&
+                 out.size(Rank - 1) == n_out && (Rank == 1 || spikes.size(0) == out.size(0)),
              "spikes and out must be [batch,] input and output length");
     const be_jitc::Params prm = checked_params(seed, rows, cols, p, w0, w1);
-    const auto* s = spikes.data_ptr<typename Enc::Elem>() + (o / n_out) * words;
-    const int64_t j = o % n_out;
     // Scalar weights and event spikes count connections (be_jitc::scaled_count).
     constexpr bool counted = !Kind::drawn && !Enc::weighted;
+    if (counted && !transpose) { // every thread of the block takes part (it synchronises)
+        counted_scatter<T, Kind, Enc>(spikes.data_ptr<typename Enc::Elem>(), out, prm, rows, n_out,
+                                      words);
+        return;
+    }
+    if (o >= out.numel()) return;
+    const auto* s = spikes.data_ptr<typename Enc::Elem>() + (o / n_out) * words;
+    const int64_t j = o % n_out;
     int64_t count = 0;
     T acc = T(0);
     if (transpose) {
@@ -60,12 +98,7 @@ __global__ void jitc_product(const BE::Tensor spikes, BE::Tensor out, bool trans
             if (!Enc::active(s, i)) continue;
             be_jitc::RowGen<Kind> g(prm, i);
             while (g.next() && g.col <= j)
-                if (g.col == j) {
-                    if (counted)
-                        ++count;
-                    else
-                        acc = accumulate<Enc, T>(acc, s, i, static_cast<T>(g.weight));
-                }
+                if (g.col == j) acc = accumulate<Enc, T>(acc, s, i, static_cast<T>(g.weight));
         }
     }
     out.data_ptr<T>()[o] = counted ? be_jitc::scaled_count<T>(count, w0) : acc;
