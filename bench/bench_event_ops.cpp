@@ -18,7 +18,6 @@
 #include <CLI/CLI.hpp>
 #include <oneapi/tbb/global_control.h>
 
-#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -26,27 +25,11 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using be::DType;
 using be::HostArray;
 
 HostArray array(DType dtype, std::vector<int64_t> shape) {
     return HostArray::create(dtype, std::move(shape)).value();
-}
-
-// Repeats `run` (after a warm-up) until `budget` seconds or `max_reps`; the median.
-double median_seconds(double budget, int max_reps, const std::function<void()>& run) {
-    run();
-    std::vector<double> times;
-    const auto begin = Clock::now();
-    while (static_cast<int>(times.size()) < max_reps &&
-           (times.size() < 3 ||
-            std::chrono::duration<double>(Clock::now() - begin).count() < budget)) {
-        const auto start = Clock::now();
-        run();
-        times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-    }
-    return be::bench::median(times);
 }
 
 // A Bernoulli(p) CSR [n, n] built straight into its arrays (geometric skips, rows sorted).
@@ -71,14 +54,6 @@ be::Csr random_csr(int64_t n, double p, DType dtype, std::mt19937_64& rng) {
         dtype == DType::float32 ? void(w.data_as<float>()[e] = static_cast<float>(u(rng)))
                                 : void(w.data_as<double>()[e] = u(rng));
     return be::Csr(n, n, std::move(indptr), std::move(indices), std::move(w));
-}
-
-HostArray spikes(int64_t n, double fraction, std::mt19937_64& rng) {
-    auto s = array(DType::bool_, {n});
-    std::uniform_real_distribution<double> u(0.0, 1.0);
-    for (int64_t i = 0; i < n; ++i)
-        s.data_as<bool>()[i] = u(rng) < fraction;
-    return s;
 }
 
 } // namespace
@@ -121,7 +96,7 @@ int main(int argc, char** argv) {
             std::optional<be::Dense> dense;
             if (n <= 10000) dense.emplace(be::todense(csr));
             for (double fraction : {0.01, 0.1}) {
-                const HostArray s = spikes(n, fraction, rng);
+                const HostArray s = be::bench::random_spikes(n, fraction, rng);
                 auto x = array(dtype, {n});
                 for (int64_t i = 0; i < n; ++i)
                     dtype == DType::float32 ? void(x.data_as<float>()[i] = s.data_as<bool>()[i])
@@ -159,7 +134,7 @@ int main(int argc, char** argv) {
                     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                                               static_cast<size_t>(threads));
                     for (const auto& c : cases) {
-                        const double t = median_seconds(budget, quick ? 20 : 200, c.run);
+                        const double t = be::bench::median_seconds(budget, quick ? 20 : 200, c.run);
                         report.add({{"op", c.op},
                                     {"format", c.format},
                                     {"transpose", c.transpose},

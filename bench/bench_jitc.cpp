@@ -18,40 +18,10 @@
 #include <CLI/CLI.hpp>
 #include <oneapi/tbb/global_control.h>
 
-#include <chrono>
 #include <cstdio>
-#include <functional>
 #include <random>
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-using be::DType;
 using be::HostArray;
-
-double median_seconds(double budget, int max_reps, const std::function<void()>& run) {
-    run();
-    std::vector<double> times;
-    const auto begin = Clock::now();
-    while (static_cast<int>(times.size()) < max_reps &&
-           (times.size() < 3 ||
-            std::chrono::duration<double>(Clock::now() - begin).count() < budget)) {
-        const auto start = Clock::now();
-        run();
-        times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-    }
-    return be::bench::median(times);
-}
-
-HostArray spikes(int64_t n, double fraction, std::mt19937_64& rng) {
-    auto s = HostArray::create(DType::bool_, {n}).value();
-    std::uniform_real_distribution<double> u(0.0, 1.0);
-    for (int64_t i = 0; i < n; ++i)
-        s.data_as<bool>()[i] = u(rng) < fraction;
-    return s;
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"bench_jitc: event-driven matvec with just-in-time connectivity"};
@@ -95,7 +65,7 @@ int main(int argc, char** argv) {
         const be::JitcScalar scalar(n, n, p, 0.5, 1);
         const be::JitcNormal normal(n, n, p, 0.5, 0.1, 1);
         for (double fraction : {0.01, 0.1}) {
-            const HostArray s = spikes(n, fraction, rng);
+            const HostArray s = be::bench::random_spikes(n, fraction, rng);
             const double scatter = fraction * n * n * p, gather = double(n) * n * p;
             for (int threads : {1, 2}) {
                 tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
@@ -103,13 +73,16 @@ int main(int argc, char** argv) {
                 const int reps = quick ? 10 : 100;
                 if (wanted("jitc_scalar"))
                     record("event_matvec", "jitc_scalar", false, n, p, fraction, threads, scatter,
-                           median_seconds(budget, reps, [&] { be::event_matvec(s, scalar); }));
+                           be::bench::median_seconds(budget, reps,
+                                                     [&] { be::event_matvec(s, scalar); }));
                 if (wanted("jitc_normal"))
                     record("event_matvec", "jitc_normal", false, n, p, fraction, threads, scatter,
-                           median_seconds(budget, reps, [&] { be::event_matvec(s, normal); }));
+                           be::bench::median_seconds(budget, reps,
+                                                     [&] { be::event_matvec(s, normal); }));
                 if (!quick && wanted("jitc_scalar"))
                     record("event_matvec", "jitc_scalar", true, n, p, fraction, threads, gather,
-                           median_seconds(budget, 3, [&] { be::event_matvec(s, scalar, true); }));
+                           be::bench::median_seconds(budget, 3,
+                                                     [&] { be::event_matvec(s, scalar, true); }));
             }
         }
     }
@@ -117,13 +90,13 @@ int main(int argc, char** argv) {
         const int64_t n = 1000000;
         const double p = 0.001, fraction = 0.01;
         const be::JitcScalar big(n, n, p, 0.5, 1);
-        const HostArray s = spikes(n, fraction, rng);
+        const HostArray s = be::bench::random_spikes(n, fraction, rng);
         for (int threads : {1, 2}) {
             tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                                       static_cast<size_t>(threads));
             record("event_matvec", "jitc_scalar", false, n, p, fraction, threads,
                    fraction * n * double(n) * p,
-                   median_seconds(1.0, 5, [&] { be::event_matvec(s, big); }));
+                   be::bench::median_seconds(1.0, 5, [&] { be::event_matvec(s, big); }));
         }
     }
     if (!report.write(json_path)) {

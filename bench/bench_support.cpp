@@ -56,9 +56,31 @@ double median(std::vector<double> values) {
     return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
+double median_seconds(double budget, int max_reps, const std::function<void()>& run) {
+    run();
+    std::vector<double> times;
+    const auto begin = Clock::now();
+    while (static_cast<int>(times.size()) < max_reps &&
+           (times.size() < 3 || seconds_since(begin) < budget)) {
+        const auto start = Clock::now();
+        run();
+        times.push_back(seconds_since(start));
+    }
+    return median(times);
+}
+
+HostArray random_spikes(int64_t n, double fraction, std::mt19937_64& rng) {
+    auto s = HostArray::create(DType::bool_, {n}).value();
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int64_t i = 0; i < n; ++i)
+        s.data_as<bool>()[i] = u(rng) < fraction;
+    return s;
+}
+
 void Report::add(const nlohmann::json& record) {
     if (!header_printed_) {
-        for (const auto& c : columns_) std::printf("%-22s", c.c_str());
+        for (const auto& c : columns_)
+            std::printf("%-22s", c.c_str());
         std::printf("\n");
         header_printed_ = true;
     }

@@ -2,9 +2,13 @@
 // and the JSON document DESIGN.md fixes: {"machine": {...}, "toolchain": {...}, "records": [...]}.
 #pragma once
 
+#include <becore/runtime/array.h>
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -20,6 +24,11 @@ nlohmann::json toolchain_info();
 // Peak resident set size of this process (VmHWM), in bytes.
 uint64_t peak_rss_bytes();
 double median(std::vector<double> values);
+// Repeats `run` (after a warm-up) until `budget` seconds or `max_reps`, at least 3 times; the
+// median of the times.
+double median_seconds(double budget, int max_reps, const std::function<void()>& run);
+// bool[n], each true with probability `fraction`.
+HostArray random_spikes(int64_t n, double fraction, std::mt19937_64& rng);
 
 // Collects records, prints them as a table as they arrive and writes the JSON file at the end.
 class Report {

@@ -3,28 +3,15 @@
 // binary's EventDeterminismChild test in child processes (BECORE_THREADS=1, =2, =2) and compares
 // the digests they write. The child test also runs on its own: it checks its outputs against the
 // dense reference, so it is a test in its own right and not only a helper.
+#include "determinism_util.h"
 #include "event_test_util.h"
 #include "test_support.h"
 
-#include <becore/runtime/threads.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <numeric>
-#include <thread>
 
 namespace be::test {
 namespace {
-
-// FNV-1a over the bytes of every output.
-uint64_t digest(const HostArray& a, uint64_t h = 1469598103934665603ull) {
-    const auto* p = static_cast<const unsigned char*>(a.data());
-    for (int64_t i = 0; i < a.nbytes(); ++i)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
 
 // The reference of event_test_util.h for a row-major sorted pattern, without the dense matrix:
 // the same summation order (ascending input index per output).
@@ -59,7 +46,7 @@ HostArray sparse_reference(const Pattern& pat, DType dtype, const HostArray& in,
 TEST(EventDeterminismChild, LargeProductsMatchReferenceAndWriteDigest) {
     std::mt19937_64 rng(7);
     const int64_t rows = 9001, cols = 8999;
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = k_digest_start;
     for (DType dtype : {DType::float32, DType::float64}) {
         // Generated row by row, columns ascending: the order sparse_reference needs.
         Pattern pat = random_pattern(rng, rows, cols, 0.003, 0, false, false);
@@ -107,33 +94,12 @@ TEST(EventDeterminismChild, LargeProductsMatchReferenceAndWriteDigest) {
                 h = digest(out, h);
         }
     }
-    if (const char* path = std::getenv("BECORE_EVENT_DIGEST_OUT")) {
-        std::ofstream(path) << active_thread_limit() << " " << h << "\n";
-    }
+    write_digest(h);
 }
 
 TEST(EventDeterminism, ThreadsAndProcessesGiveIdenticalBits) {
-    TempDir dir;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe");
-    auto run = [&](int threads, const std::string& name) {
-        const auto out = dir / name;
-        const CommandResult r = run_command(
-            "BECORE_THREADS=" + std::to_string(threads) +
-            " BECORE_EVENT_DIGEST_OUT=" + out.string() + " " + self.string() +
-            " --gtest_filter=EventDeterminismChild.LargeProductsMatchReferenceAndWriteDigest");
-        EXPECT_EQ(r.exit_code, 0) << r.output;
-        std::ifstream in(out);
-        int used = 0;
-        uint64_t h = 0;
-        in >> used >> h;
-        if (static_cast<unsigned>(threads) <= std::thread::hardware_concurrency())
-            EXPECT_EQ(used, threads) << "the child did not run with BECORE_THREADS=" << threads;
-        return h;
-    };
-    const uint64_t one = run(1, "t1"), two = run(2, "t2"), two_again = run(2, "t2b");
-    EXPECT_NE(one, 0u);
-    EXPECT_EQ(one, two) << "1 vs 2 threads";
-    EXPECT_EQ(two, two_again) << "two processes with 2 threads";
+    expect_one_digest_for_any_thread_count(
+        "EventDeterminismChild.LargeProductsMatchReferenceAndWriteDigest");
 }
 
 } // namespace

@@ -361,36 +361,45 @@ TEST(JitcMatmat, RejectsBadShapes) {
 }
 
 // Scalar weights with event spikes: each output is count * w rounded once (be_jitc::scaled_count),
-// here with w = 0.1 and ~500 terms per output, where a float running sum drifts by many ulp: the
-// test also checks that the running sum differs, so it can tell the two apart.
+// here with w = 0.1 and hundreds to thousands of terms per output, where a float running sum
+// drifts by many ulp: the test also checks that the running sum differs, so it can tell the two
+// apart. The cases reach the scatter's uint16 counts (900 active rows) and int32 counts (70000
+// active rows), on one thread or split across threads, and the gather.
 TEST(JitcEntries, ScalarEventProductsAreCountTimesWeightRoundedOnce) {
-    const int64_t m = 1000, n = 300;
+    struct Case {
+        int64_t m, n;
+        double p, active;
+        bool gather;
+    };
     std::mt19937_64 rng(17);
-    for (DType dtype : {DType::float32, DType::float64}) {
-        const JitcScalar r(m, n, 0.5, 0.1, 7, JitcOrientation::R, dtype);
-        const HostArray d = todense(r);
-        for (bool transpose : {false, true}) {
-            SCOPED_TRACE(std::string(dtype_name(dtype)) + (transpose ? " transpose" : ""));
-            const int64_t n_in = transpose ? n : m, n_out = transpose ? m : n;
-            const HostArray s = random_bool(rng, 0, n_in, 0.9);
-            const HostArray got = event_matvec(s, r, transpose);
-            const HostArray running = reference(d, s, transpose, false);
-            int64_t drifted = 0;
-            for (int64_t o = 0; o < n_out; ++o) {
-                int64_t count = 0;
-                for (int64_t i = 0; i < n_in; ++i)
-                    count +=
-                        s.data_as<bool>()[i] && get(d, transpose ? o * n + i : i * n + o) != 0.0;
-                const double w = dtype == DType::float32 ? double(0.1f) : 0.1;
-                const double want = dtype == DType::float32
-                                        ? double(static_cast<float>(double(count) * w))
-                                        : double(count) * w;
-                ASSERT_EQ(get(got, o), want) << "output " << o << " count " << count;
-                drifted += get(running, o) != want;
+    for (const Case& k : {Case{1000, 300, 0.5, 0.9, true}, Case{70000, 40, 0.05, 1.0, false}})
+        for (DType dtype : {DType::float32, DType::float64}) {
+            const JitcScalar r(k.m, k.n, k.p, 0.1, 7, JitcOrientation::R, dtype);
+            const HostArray d = todense(r);
+            for (bool transpose : {false, true}) {
+                if (transpose && !k.gather) continue;
+                SCOPED_TRACE(std::to_string(k.m) + " x " + std::to_string(k.n) + " " +
+                             std::string(dtype_name(dtype)) + (transpose ? " transpose" : ""));
+                const int64_t n_in = transpose ? k.n : k.m, n_out = transpose ? k.m : k.n;
+                const HostArray s = random_bool(rng, 0, n_in, k.active);
+                const HostArray got = event_matvec(s, r, transpose);
+                const HostArray running = reference(d, s, transpose, false);
+                int64_t drifted = 0;
+                for (int64_t o = 0; o < n_out; ++o) {
+                    int64_t count = 0;
+                    for (int64_t i = 0; i < n_in; ++i)
+                        count += s.data_as<bool>()[i] &&
+                                 get(d, transpose ? o * k.n + i : i * k.n + o) != 0.0;
+                    const double w = dtype == DType::float32 ? double(0.1f) : 0.1;
+                    const double want = dtype == DType::float32
+                                            ? double(static_cast<float>(double(count) * w))
+                                            : double(count) * w;
+                    ASSERT_EQ(get(got, o), want) << "output " << o << " count " << count;
+                    drifted += get(running, o) != want;
+                }
+                EXPECT_GT(drifted, n_out / 10) << "a running sum would have given the same bits";
             }
-            EXPECT_GT(drifted, n_out / 10) << "a running sum would have given the same bits";
         }
-    }
 }
 
 TEST(JitcEntries, SeedsGiveDifferentMatricesAndTheSameSeedTheSame) {

@@ -3,26 +3,14 @@
 // binary's JitcDeterminismChild test with BECORE_THREADS=1, 2 and 2 and compares the digests.
 // The child checks the scatter against a serial reference built from single-row generation, so
 // it is a test on its own too.
+#include "determinism_util.h"
 #include "event_test_util.h"
 #include "test_support.h"
 
 #include <becore/frontends/jitc.h>
-#include <becore/runtime/threads.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <thread>
 
 namespace be::test {
 namespace {
-
-uint64_t digest(const HostArray& a, uint64_t h) {
-    const auto* p = static_cast<const unsigned char*>(a.data());
-    for (int64_t i = 0; i < a.nbytes(); ++i)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
 
 // 20000 x 70000 at p = 0.01 (~700 entries a row): the scatter of ~2000 active rows runs in
 // three row groups (jitc.cpp, ~750 rows each) over four output chunks; the gather spans several
@@ -30,7 +18,7 @@ uint64_t digest(const HostArray& a, uint64_t h) {
 TEST(JitcDeterminismChild, LargeProductsMatchSerialReferenceAndWriteDigest) {
     const int64_t rows = 20000, cols = 70000;
     std::mt19937_64 rng(3);
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = k_digest_start;
     for (DType dtype : {DType::float32, DType::float64}) {
         const JitcNormal conn(rows, cols, 0.01, 0.1, 1.0, 77, JitcOrientation::R, dtype);
         const HostArray spikes = random_bool(rng, 0, rows, 0.1);
@@ -63,35 +51,12 @@ TEST(JitcDeterminismChild, LargeProductsMatchSerialReferenceAndWriteDigest) {
         const JitcUniform uniform(rows, cols, 0.01, -0.5, 1.5, 79, JitcOrientation::R, dtype);
         h = digest(matvec(random_float(rng, dtype, 0, rows, 0.5), uniform), h);
     }
-    if (const char* path = std::getenv("BECORE_JITC_DIGEST_OUT"))
-        std::ofstream(path) << active_thread_limit() << " " << h << "\n";
+    write_digest(h);
 }
 
 TEST(JitcDeterminism, ThreadsAndProcessesGiveIdenticalBits) {
-    TempDir dir;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe");
-    auto run = [&](int threads, const std::string& name) {
-        const auto out = dir / name;
-        const CommandResult r = run_command(
-            "BECORE_THREADS=" + std::to_string(threads) +
-            " BECORE_JITC_DIGEST_OUT=" + out.string() + " " + self.string() +
-            " --gtest_filter=JitcDeterminismChild.LargeProductsMatchSerialReferenceAndWriteDigest");
-        EXPECT_EQ(r.exit_code, 0) << r.output;
-        std::ifstream in(out);
-        int used = 0;
-        uint64_t h = 0;
-        in >> used >> h;
-        if (static_cast<unsigned>(threads) <= std::thread::hardware_concurrency())
-            EXPECT_EQ(used, threads) << "the child did not run with BECORE_THREADS=" << threads;
-        return h;
-    };
-    if (std::thread::hardware_concurrency() < 2)
-        GTEST_SKIP() << "one core: BECORE_THREADS=2 would still run one worker, so the threaded "
-                        "kernel paths cannot be compared with the serial ones here";
-    const uint64_t one = run(1, "t1"), two = run(2, "t2"), two_again = run(2, "t2b");
-    EXPECT_NE(one, 0u);
-    EXPECT_EQ(one, two) << "1 vs 2 threads";
-    EXPECT_EQ(two, two_again) << "two processes with 2 threads";
+    expect_one_digest_for_any_thread_count(
+        "JitcDeterminismChild.LargeProductsMatchSerialReferenceAndWriteDigest");
 }
 
 } // namespace
