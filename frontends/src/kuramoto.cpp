@@ -56,6 +56,20 @@ double uniform(std::mt19937_64& gen) {
     return static_cast<double>(gen() >> 11) * 0x1.0p-53;
 }
 
+// The checks of one network's solve (rk4, rk4_vjp): theta0 [N], omega [N], K [N, N]; returns N.
+int64_t check_single(const std::string& what, const HostArray& theta0, const HostArray& omega,
+                     const HostArray& K, double dt, int64_t steps, Device device) {
+    check_common(what, dt, steps);
+    check_device(what, device);
+    if (theta0.ndim() != 1)
+        fail(what, "theta0 must be 1-D (N), not " + shape_string(theta0.shape()));
+    const int64_t n = theta0.shape()[0];
+    require(what, theta0, "theta0", {n});
+    require(what, omega, "omega", {n});
+    require(what, K, "K", {n, n});
+    return n;
+}
+
 } // namespace
 
 int64_t forward_work_size(int64_t members, int64_t n) {
@@ -69,14 +83,7 @@ int64_t vjp_work_size(int64_t n, int64_t steps) {
 HostArray rk4(const HostArray& theta0, const HostArray& omega, const HostArray& K, double dt,
               int64_t steps, const Options& options) {
     const std::string what = "rk4";
-    check_common(what, dt, steps);
-    check_device(what, options.device);
-    if (theta0.ndim() != 1)
-        fail(what, "theta0 must be 1-D (N), not " + shape_string(theta0.shape()));
-    const int64_t n = theta0.shape()[0];
-    require(what, theta0, "theta0", {n});
-    require(what, omega, "omega", {n});
-    require(what, K, "K", {n, n});
+    const int64_t n = check_single(what, theta0, omega, K, dt, steps, options.device);
     HostArray out = make(what, options.trajectory ? std::vector<int64_t>{steps + 1, n}
                                                   : std::vector<int64_t>{n});
     HostArray work = make(what, {forward_work_size(1, n)});
@@ -90,14 +97,7 @@ HostArray rk4(const HostArray& theta0, const HostArray& omega, const HostArray& 
 Gradients rk4_vjp(const HostArray& theta0, const HostArray& omega, const HostArray& K,
                   const HostArray& gbar, double dt, int64_t steps, Device device) {
     const std::string what = "rk4_vjp";
-    check_common(what, dt, steps);
-    check_device(what, device);
-    if (theta0.ndim() != 1)
-        fail(what, "theta0 must be 1-D (N), not " + shape_string(theta0.shape()));
-    const int64_t n = theta0.shape()[0];
-    require(what, theta0, "theta0", {n});
-    require(what, omega, "omega", {n});
-    require(what, K, "K", {n, n});
+    const int64_t n = check_single(what, theta0, omega, K, dt, steps, device);
     require(what, gbar, "gbar", {n});
     Gradients g{make(what, {n}), make(what, {n}), make(what, {n, n})};
     HostArray work = make(what, {vjp_work_size(n, steps)});

@@ -23,16 +23,10 @@ namespace {
 template <typename T, typename Enc, int Rank>
 void dense_product(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& out, bool transpose) {
     BE_CHECK(m.ndim() == 2 && m.is_contiguous(), "M must be a contiguous 2-D matrix");
-    BE_CHECK(spikes.ndim() == Rank && spikes.is_contiguous(),
-             Rank == 1 ? "spikes must be a contiguous vector" : "spikes must be [batch, n]");
-    BE_CHECK(out.ndim() == Rank && out.is_contiguous(), "out must have the rank of spikes");
     const int64_t rows = m.size(0), cols = m.size(1);
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
-    const int64_t batches = Rank == 1 ? 1 : spikes.size(0);
+    const int64_t batches = checked_batches<Enc, Rank>(spikes, out, n_in, n_out);
     const int64_t in_stride = Enc::words(n_in);
-    BE_CHECK(spikes.size(Rank - 1) == in_stride, "spikes has the wrong length for M");
-    BE_CHECK(out.size(Rank - 1) == n_out, "out has the wrong length for M");
-    BE_CHECK(Rank == 1 || out.size(0) == batches, "out and spikes must have the same batch");
     const T* w = m.data_ptr<T>();
     const auto* s = spikes.data_ptr<typename Enc::Elem>();
     T* y = out.data_ptr<T>();

@@ -17,6 +17,9 @@
 // bitwise the same for any BECORE_THREADS.
 #pragma once
 
+#include "be/check.h"
+#include "be/tensor.h"
+
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -90,6 +93,20 @@ void collect_active(const typename Enc::Elem* s, int64_t n, std::vector<int32_t>
         for (int64_t i = 0; i < n; ++i)
             if (Enc::active(s, i)) out.push_back(static_cast<int32_t>(i));
     }
+}
+
+// The checks every event product makes of spikes [batch,] Enc::words(n_in) and out [batch,]
+// n_out (contiguous; Rank 2: the same batch). Returns the batch (1 for Rank 1).
+template <typename Enc, int Rank>
+int64_t checked_batches(const BE::Tensor& spikes, const BE::Tensor& out, int64_t n_in,
+                        int64_t n_out) {
+    BE_CHECK(spikes.ndim() == Rank && spikes.is_contiguous(),
+             Rank == 1 ? "spikes must be a contiguous vector" : "spikes must be [batch, n]");
+    BE_CHECK(out.ndim() == Rank && out.is_contiguous(), "out must have the rank of spikes");
+    BE_CHECK(spikes.size(Rank - 1) == Enc::words(n_in), "spikes has the wrong length for M");
+    BE_CHECK(out.size(Rank - 1) == n_out, "out has the wrong length for M");
+    BE_CHECK(Rank == 1 || out.size(0) == spikes.size(0), "out and spikes must have the same batch");
+    return Rank == 1 ? 1 : spikes.size(0);
 }
 
 // The factor an active entry i contributes with: 1 for events, its value for Values.

@@ -8,12 +8,7 @@
 // active indices first (a host .cpp entry orchestrating two launches); not done yet.
 #pragma once
 
-#ifndef BE_CHECK // NVRTC has no host exceptions: a failed check traps
-#define BE_CHECK(cond, message)                                                                    \
-    do {                                                                                           \
-        if (!(cond)) __trap();                                                                     \
-    } while (0)
-#endif
+#include "be/check.h"
 
 namespace be_event_dev {
 

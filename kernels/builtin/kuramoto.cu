@@ -10,12 +10,7 @@
 // the CPU twin's. Every state, rate and stage vector lives in `work` (global memory): no shared
 // memory limit on N. The vjp is a single block, fine for tests and moderate N; a large-N GPU
 // vjp would split the K̄ update over blocks.
-#ifndef BE_CHECK // NVRTC has no host exceptions: a failed check traps
-#define BE_CHECK(cond, message)                                                                    \
-    do {                                                                                           \
-        if (!(cond)) __trap();                                                                     \
-    } while (0)
-#endif
+#include "be/check.h"
 
 #define KURAMOTO_LANES 8
 

@@ -42,15 +42,9 @@ void rows_product(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
                   BE::Tensor& out, bool transpose) {
     BE_CHECK(weights.is_contiguous() && (weights.numel() == nnz || weights.numel() == 1),
              "weights must have one entry per connection, or one (homogeneous)");
-    BE_CHECK(spikes.ndim() == Rank && spikes.is_contiguous(),
-             Rank == 1 ? "spikes must be a contiguous vector" : "spikes must be [batch, n]");
-    BE_CHECK(out.ndim() == Rank && out.is_contiguous(), "out must have the rank of spikes");
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
-    const int64_t batches = Rank == 1 ? 1 : spikes.size(0);
+    const int64_t batches = checked_batches<Enc, Rank>(spikes, out, n_in, n_out);
     const int64_t in_stride = Enc::words(n_in);
-    BE_CHECK(spikes.size(Rank - 1) == in_stride, "spikes has the wrong length for M");
-    BE_CHECK(out.size(Rank - 1) == n_out, "out has the wrong length for M");
-    BE_CHECK(Rank == 1 || out.size(0) == batches, "out and spikes must have the same batch");
     const int32_t* idx = indices.data_ptr<int32_t>();
     const T* w = weights.data_ptr<T>();
     const bool homogeneous = weights.numel() == 1 && nnz != 1;

@@ -14,6 +14,7 @@
 // Work: the rows of active pre neurons; when some post neuron spiked, every stored entry is
 // tested (finding the synapses of a post neuron in CSR needs a column index).
 #include "event_common.h"
+#include "stdp_rule.h"
 
 // At global scope so that the generated trampolines see the encodings too.
 using namespace be_event;
@@ -48,16 +49,7 @@ void csr_stdp(const BE::Tensor& indptr, const BE::Tensor& indices, const BE::Ten
     collect_active<Enc>(pre, rows, active_pre);
     collect_active<Enc>(post, cols, active_post);
     auto update_row = [&](int64_t i, bool pre_active) {
-        const T pot = ap * x_pre[i];
-        for (int64_t k = ptr[i]; k < ptr[i + 1]; ++k) {
-            const int32_t j = idx[k];
-            const bool post_active = Enc::active(post, j);
-            if (!pre_active && !post_active) continue;
-            T v = w[k];
-            if (pre_active) v -= am * x_post[j];
-            if (post_active) v += pot;
-            w[k] = v < lo ? lo : (v > hi ? hi : v);
-        }
+        stdp_update_row<Enc>(i, pre_active, ptr, idx, post, x_pre, x_post, w, ap, am, lo, hi);
     };
     if (active_post.empty()) {
         // Only depression: the rows of the active pre neurons, nothing else.

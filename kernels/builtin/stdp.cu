@@ -1,7 +1,8 @@
 // CUDA twin of stdp.cpp (read it for the targets and the rule): one thread per pre-synaptic
-// row (launch threads = pre_trace.numel()), each synapse updated with the CPU twin's operations
-// in its order, so the result is bitwise equal with contraction off.
+// row (launch threads = pre_trace.numel()), updated by the CPU twin's own stdp_update_row
+// (stdp_rule.h), so the result is bitwise equal with contraction off.
 #include "event_device.h"
+#include "stdp_rule.h"
 
 using namespace be_event_dev;
 
@@ -26,17 +27,8 @@ __global__ void csr_stdp(const BE::Tensor indptr, const BE::Tensor indices,
     const T* x_post = post_trace.data_ptr<T>();
     T* w = weights.data_ptr<T>();
     const T ap = T(a_plus), am = T(a_minus), lo = T(w_min), hi = T(w_max);
-    const bool pre_active = Enc::active(pre, i);
-    const T pot = ap * pre_trace.data_ptr<T>()[i];
-    for (int64_t k = ptr[i]; k < ptr[i + 1]; ++k) {
-        const int32_t j = idx[k];
-        const bool post_active = Enc::active(post, j);
-        if (!pre_active && !post_active) continue;
-        T v = w[k];
-        if (pre_active) v -= am * x_post[j];
-        if (post_active) v += pot;
-        w[k] = v < lo ? lo : (v > hi ? hi : v);
-    }
+    stdp_update_row<Enc>(i, Enc::active(pre, i), ptr, idx, post, pre_trace.data_ptr<T>(), x_post,
+                         w, ap, am, lo, hi);
 }
 
 // clang-format off

@@ -41,6 +41,11 @@ void fail_all(SourceBuild& build, const Error& error) {
         impl->load_error = error;
 }
 
+void fail_build(SourceBuild& build, Error error) {
+    fail_all(build, error);
+    build.failure = std::move(error);
+}
+
 const Registry*& calling_registry() {
     thread_local const Registry* registry = nullptr;
     return registry;

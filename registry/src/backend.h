@@ -108,6 +108,22 @@ std::string source_content_key(const CacheKeyInputs& inputs, const std::string& 
 std::string metadata_for(const std::vector<Signature>& signatures);
 // Marks every implementation with `error` (a failed or deferred build).
 void fail_all(SourceBuild& build, const Error& error);
+// A failed build: records `error` as its failure and every implementation's load error.
+void fail_build(SourceBuild& build, Error error);
+
+// Appends the implementation of one signature on one device, with the source's content key; the
+// caller sets what its backend adds.
+template <typename Impl>
+std::shared_ptr<Impl> add_impl(SourceBuild& build, Device device, const char* backend,
+                               const Signature& signature, const std::string& content_key) {
+    auto impl = std::make_shared<Impl>();
+    impl->device = device;
+    impl->backend = backend;
+    impl->signature = signature;
+    impl->content_key = content_key;
+    build.impls.push_back(impl);
+    return impl;
+}
 
 // The geometry of a call to a `.cu` target (cuda and cuda-emu alike) from its launch clause and
 // the call's marshalled params; the error starts with `op`.

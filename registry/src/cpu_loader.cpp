@@ -51,23 +51,15 @@ class CpuLoader : public SourceLoader {
         // One implementation per device and signature; those of one signature share the code.
         SourceBuild build;
         for (Device device : devices_)
-            for (const auto& s : unit_.signatures) {
-                auto impl = std::make_shared<CpuImpl>();
-                impl->device = device;
-                impl->backend = "cpu";
-                impl->signature = s;
-                impl->content_key = key_;
-                build.impls.push_back(impl);
-            }
+            for (const auto& s : unit_.signatures)
+                add_impl<CpuImpl>(build, device, "cpu", s, key_);
         if (setup_error_) {
-            build.failure = setup_error_;
-            fail_all(build, *setup_error_);
+            fail_build(build, *setup_error_);
             return build;
         }
         auto module = obtain_host_module(cache_, plan_, unit_.op, unit_.display);
         if (!module) {
-            build.failure = module.error();
-            fail_all(build, *build.failure);
+            fail_build(build, module.error());
             return build;
         }
         build.cache_hit = module->cache_hit;
@@ -75,8 +67,7 @@ class CpuLoader : public SourceLoader {
             auto symbol = module->value->symbol(
                 entry_symbol(unit_.signatures[i % unit_.signatures.size()]));
             if (!symbol) {
-                build.failure = make_error(unit_.op + ": " + symbol.error().message);
-                fail_all(build, *build.failure);
+                fail_build(build, make_error(unit_.op + ": " + symbol.error().message));
                 return build;
             }
             auto& impl = static_cast<CpuImpl&>(*build.impls[i]);

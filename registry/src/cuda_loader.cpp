@@ -105,17 +105,10 @@ class CudaLoader : public SourceLoader {
     SourceBuild build() override {
         SourceBuild build;
         build.arch = request_.arch;
-        for (const auto& s : unit_.signatures) {
-            auto impl = std::make_shared<CudaImpl>();
-            impl->device = Device::cuda;
-            impl->backend = "cuda";
-            impl->signature = s;
-            impl->content_key = key_;
-            build.impls.push_back(impl);
-        }
+        for (const auto& s : unit_.signatures)
+            add_impl<CudaImpl>(build, Device::cuda, "cuda", s, key_);
         if (setup_error_) {
-            build.failure = setup_error_;
-            fail_all(build, *setup_error_);
+            fail_build(build, *setup_error_);
             return build;
         }
         if (deferred_) {
@@ -134,8 +127,7 @@ class CudaLoader : public SourceLoader {
         auto loaded = obtain<LoadedBinary>(cache_, inputs_, unit_.op,
                                            metadata_for(unit_.signatures), compile, load);
         if (!loaded) {
-            build.failure = loaded.error();
-            fail_all(build, *build.failure);
+            fail_build(build, loaded.error());
             return build;
         }
         build.cache_hit = loaded->cache_hit;

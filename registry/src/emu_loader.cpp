@@ -173,20 +173,15 @@ class EmuLoader : public SourceLoader {
     SourceBuild build() override {
         SourceBuild build;
         for (size_t i = 0; i < unit_.signatures.size(); ++i) {
-            auto impl = std::make_shared<EmuImpl>();
-            impl->device = Device::cuda_emu;
-            impl->backend = "cuda-emu";
-            impl->signature = unit_.signatures[i];
-            impl->content_key = source_->key();
+            auto impl = add_impl<EmuImpl>(build, Device::cuda_emu, "cuda-emu", unit_.signatures[i],
+                                          source_->key());
             impl->source = source_;
             impl->index = i;
             impl->target = unit_.options.prefix + "." + unit_.signatures[i].name;
-            build.impls.push_back(impl);
         }
         if (!eager_) return build;
         if (auto ready = source_->ensure(&build.cache_hit); !ready) {
-            build.failure = ready.error();
-            fail_all(build, *build.failure);
+            fail_build(build, ready.error());
         }
         return build;
     }

@@ -3,6 +3,8 @@
 // In host (`.cpp`) kernels a failed check throws BE::CheckFailure; the entry trampoline that
 // becore generates for every target catches it inside the JIT-compiled object, so no exception
 // crosses into host frames and the caller receives an error naming the target and the check.
+// In device code compiled by NVRTC (or nvcc) there are no host exceptions: a failed check traps,
+// and the launch fails. (The CUDA emulation compiles .cu files as host code: it throws.)
 #pragma once
 
 #if !defined(__CUDACC__) && !defined(__CUDACC_RTC__)
@@ -52,5 +54,10 @@ namespace detail {
 #define BE_CHECK(cond, message)                                                                    \
     do {                                                                                           \
         if (!(cond)) ::BE::detail::check_failed(__FILE__, __LINE__, #cond, (message));             \
+    } while (0)
+#else
+#define BE_CHECK(cond, message)                                                                    \
+    do {                                                                                           \
+        if (!(cond)) __trap();                                                                     \
     } while (0)
 #endif
