@@ -8,8 +8,6 @@
 // active indices first (a host .cpp entry orchestrating two launches); not done yet.
 #pragma once
 
-#include "be/check.h"
-
 namespace be_event_dev {
 
 struct SpikeBool {

@@ -10,8 +10,6 @@
 // the CPU twin's. Every state, rate and stage vector lives in `work` (global memory): no shared
 // memory limit on N. The vjp is a single block, fine for tests and moderate N; a large-N GPU
 // vjp would split the K̄ update over blocks.
-#include "be/check.h"
-
 #define KURAMOTO_LANES 8
 
 __device__ inline void kuramoto_row_dots(const double* row, const double* s, const double* c,
