@@ -252,30 +252,36 @@ struct UniformW {
 };
 struct NormalW {
     static constexpr bool drawn = true;
-    // The polar method's candidate from words (x, y): r = a^2 + b^2 and the normal deviate a
-    // sqrt(-2 log r / r) (meaningless unless accepted: 0 < r < 1).
-    BE_JITC_FN static double of(uint32_t x, uint32_t y, double mean, double stddev, bool& ok) {
-        const double a = static_cast<double>(static_cast<int32_t>(x)) * (1.0 / 2147483648.0);
+    // The polar method's candidate from words (x, y): a = int32(x) 2^-31 and r = a^2 + b^2;
+    // accepted when 0 < r < 1.
+    BE_JITC_FN static bool candidate(uint32_t x, uint32_t y, double& a, double& r) {
+        a = static_cast<double>(static_cast<int32_t>(x)) * (1.0 / 2147483648.0);
         const double b = static_cast<double>(static_cast<int32_t>(y)) * (1.0 / 2147483648.0);
-        const double r = mul_add(a, a, mul_add(b, b, 0.0));
-        ok = r < 1.0 && r != 0.0;
-        const double safe = ok ? r : 0.5; // rejected pairs still run the (vectorised) formula
-        return mul_add(stddev, a * sqrt_fixed(-2.0 * log_fixed(safe) / safe), mean);
+        r = mul_add(a, a, mul_add(b, b, 0.0));
+        return r < 1.0 && r != 0.0;
+    }
+    // The weight of an accepted candidate: mean + stddev * a sqrt(-2 log r / r).
+    BE_JITC_FN static double deviate(double a, double r, double mean, double stddev) {
+        return mul_add(stddev, a * sqrt_fixed(-2.0 * log_fixed(r) / r), mean);
     }
     BE_JITC_FN static double draw(Stream& s, double mean, double stddev) {
         for (;;) {
             const uint32_t x = s.next(), y = s.next();
-            bool ok;
-            const double z = of(x, y, mean, stddev, ok);
-            if (ok) return z;
+            double a, r;
+            if (candidate(x, y, a, r)) return deviate(a, r, mean, stddev);
         }
     }
     BE_JITC_FN static int fill(const uint32_t* words, double mean, double stddev, double* out) {
         constexpr int pairs = k_batch_words / 2;
         double z[pairs];
         bool ok[pairs];
-        for (int i = 0; i < pairs; ++i)
-            z[i] = of(words[2 * i], words[2 * i + 1], mean, stddev, ok[i]);
+        // Every pair runs the formula (rejected ones on r = 0.5) so that the loop vectorises;
+        // then the accepted deviates are kept, in order.
+        for (int i = 0; i < pairs; ++i) {
+            double a, r;
+            ok[i] = candidate(words[2 * i], words[2 * i + 1], a, r);
+            z[i] = deviate(a, ok[i] ? r : 0.5, mean, stddev);
+        }
         int n = 0;
         for (int i = 0; i < pairs; ++i) {
             out[n] = z[i];
