@@ -227,19 +227,7 @@ void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int
     const Dims d = dims(seed, rows, cols, p, w0, w1);
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
     const int64_t words = Enc::words(n_in);
-    if constexpr (Rank == 1) {
-        BE_CHECK(spikes.ndim() == 1 && spikes.is_contiguous() && spikes.size(0) == words,
-                 "spikes must be a contiguous vector of the input length");
-        BE_CHECK(out.ndim() == 1 && out.is_contiguous() && out.size(0) == n_out,
-                 "out must be a contiguous vector of the output length");
-    } else {
-        BE_CHECK(spikes.ndim() == 2 && spikes.is_contiguous() && spikes.size(1) == words,
-                 "spikes must be a contiguous [batch, input length] matrix");
-        BE_CHECK(out.ndim() == 2 && out.is_contiguous() && out.size(0) == spikes.size(0) &&
-                     out.size(1) == n_out,
-                 "out must be a contiguous [batch, output length] matrix");
-    }
-    const int64_t batch = Rank == 1 ? 1 : spikes.size(0);
+    const int64_t batch = checked_batches<Enc, Rank>(spikes, out, n_in, n_out);
     const auto* s = spikes.data_ptr<typename Enc::Elem>();
     T* y = out.data_ptr<T>();
     for (int64_t b = 0; b < batch; ++b)
