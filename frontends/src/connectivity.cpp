@@ -186,13 +186,13 @@ Csr Csr::transposed() const {
 }
 
 FixedPostNum::FixedPostNum(int64_t n_pre, int64_t n_post, HostArray indices, HostArray weights)
-    : rows_(n_pre), cols_(n_post), indices_(std::move(indices)), weights_(std::move(weights)) {
+    : FixedNum(n_pre, n_post, std::move(indices), std::move(weights)) {
     sort_fixed_rows("FixedPostNum", indices_, weights_, n_post);
     if (indices_.shape()[0] != n_pre) fail("FixedPostNum: indices must be [n_pre, k]");
 }
 
 FixedPreNum::FixedPreNum(int64_t n_pre, int64_t n_post, HostArray indices, HostArray weights)
-    : rows_(n_pre), cols_(n_post), indices_(std::move(indices)), weights_(std::move(weights)) {
+    : FixedNum(n_pre, n_post, std::move(indices), std::move(weights)) {
     sort_fixed_rows("FixedPreNum", indices_, weights_, n_pre);
     if (indices_.shape()[0] != n_post) fail("FixedPreNum: indices must be [n_post, k]");
 }

@@ -127,4 +127,22 @@ inline VerifyReport verify_cache(const std::filesystem::path& dir, bool fix = fa
     return report.ok() ? report.value() : VerifyReport{};
 }
 
+// The fixture of tests on one cache directory of their own (BECORE_CACHE_SALT unset): its path,
+// its index, a fresh KernelCache on it, and distinct entries' inputs.
+class CacheDirTest : public ::testing::Test {
+  protected:
+    std::filesystem::path cache_dir() const { return dir_ / "cache"; }
+    std::filesystem::path index() const { return cache_dir() / "v1" / "index.sqlite3"; }
+    std::shared_ptr<KernelCache> open() { return KernelCache::open(cache_dir()); }
+    // sample_inputs() made distinct by a comment naming i.
+    static CacheKeyInputs variant_inputs(int i) {
+        auto in = sample_inputs();
+        in.source_text += "// variant " + std::to_string(i);
+        return in;
+    }
+
+    ScopedEnv salt_{"BECORE_CACHE_SALT", std::nullopt};
+    TempDir dir_;
+};
+
 } // namespace be::test

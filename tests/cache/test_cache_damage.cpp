@@ -18,15 +18,10 @@ using test::blob_path;
 using test::bytes_of;
 using test::finding_kinds;
 
-class CacheDamage : public ::testing::Test {
+class CacheDamage : public test::CacheDirTest {
   protected:
-    fs::path cache_dir() const { return dir_ / "cache"; }
-    fs::path index() const { return cache_dir() / "v1" / "index.sqlite3"; }
-    std::shared_ptr<KernelCache> open() { return KernelCache::open(cache_dir()); }
-
     static CacheKeyInputs inputs(int i) {
-        auto in = test::sample_inputs();
-        in.source_text += "// variant " + std::to_string(i);
+        auto in = variant_inputs(i);
         in.source_display = "kernels/k" + std::to_string(i) + ".cpp";
         return in;
     }
@@ -47,9 +42,6 @@ class CacheDamage : public ::testing::Test {
             found += cache->lookup(inputs(i)).has_value();
         return found;
     }
-
-    test::ScopedEnv salt_{"BECORE_CACHE_SALT", std::nullopt};
-    test::TempDir dir_;
 };
 
 TEST_F(CacheDamage, VerifyFindsAndFixesEveryKind) {

@@ -17,17 +17,9 @@ using test::bytes_of;
 
 constexpr uint64_t k_header = 24;
 
-class CacheEvict : public ::testing::Test {
+class CacheEvict : public test::CacheDirTest {
   protected:
-    fs::path cache_dir() const { return dir_ / "cache"; }
-    fs::path index() const { return cache_dir() / "v1" / "index.sqlite3"; }
-    std::shared_ptr<KernelCache> open() { return KernelCache::open(cache_dir()); }
-
-    static CacheKeyInputs inputs(int i) {
-        auto in = test::sample_inputs();
-        in.source_text += "// variant " + std::to_string(i);
-        return in;
-    }
+    static CacheKeyInputs inputs(int i) { return variant_inputs(i); }
     // Entry i takes k_header + 100 bytes; its last use is `ages[i]` hours ago.
     std::vector<std::string> store_aged(const std::vector<int>& ages) {
         std::vector<std::string> keys;
@@ -62,9 +54,7 @@ class CacheEvict : public ::testing::Test {
         return memory->store(inputs(i), {}, std::vector<char>(100, 'x'), 1, "").value();
     }
 
-    test::ScopedEnv salt_{"BECORE_CACHE_SALT", std::nullopt};
     test::ScopedEnv max_{"BECORE_CACHE_MAX_SIZE", std::nullopt};
-    test::TempDir dir_;
 };
 
 TEST_F(CacheEvict, TrimRemovesLeastRecentlyUsedFirst) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 
 namespace be {
 
@@ -58,38 +59,36 @@ class Csr {
     HostArray indptr_, indices_, weights_;
 };
 
-// A fixed number k of post-synaptic targets per pre-synaptic neuron: indices int32 [n_pre, k]
-// (targets of each pre neuron; sorted per row on construction, weights with them), weights
-// [n_pre, k] or [1].
-class FixedPostNum {
+// The storage of a fixed-number connectivity: k connections per line, indices int32 [lines, k]
+// (sorted per line on construction, weights with them), weights [lines, k] or [1].
+class FixedNum {
   public:
-    FixedPostNum(int64_t n_pre, int64_t n_post, HostArray indices, HostArray weights);
     int64_t rows() const { return rows_; }
     int64_t cols() const { return cols_; }
     DType dtype() const { return weights_.dtype(); }
     const HostArray& indices() const { return indices_; }
     const HostArray& weights() const { return weights_; }
 
-  private:
+  protected:
+    FixedNum(int64_t n_pre, int64_t n_post, HostArray indices, HostArray weights)
+        : rows_(n_pre), cols_(n_post), indices_(std::move(indices)), weights_(std::move(weights)) {}
+
     int64_t rows_ = 0, cols_ = 0;
     HostArray indices_, weights_;
 };
 
-// A fixed number k of pre-synaptic sources per post-synaptic neuron: indices int32 [n_post, k]
-// (sources of each post neuron, i.e. the rows of Mᵀ; sorted on construction), weights
-// [n_post, k] or [1].
-class FixedPreNum {
+// A fixed number k of post-synaptic targets per pre-synaptic neuron: indices [n_pre, k] (the
+// targets of each pre neuron).
+class FixedPostNum : public FixedNum {
+  public:
+    FixedPostNum(int64_t n_pre, int64_t n_post, HostArray indices, HostArray weights);
+};
+
+// A fixed number k of pre-synaptic sources per post-synaptic neuron: indices [n_post, k] (the
+// sources of each post neuron, i.e. the rows of Mᵀ).
+class FixedPreNum : public FixedNum {
   public:
     FixedPreNum(int64_t n_pre, int64_t n_post, HostArray indices, HostArray weights);
-    int64_t rows() const { return rows_; }
-    int64_t cols() const { return cols_; }
-    DType dtype() const { return weights_.dtype(); }
-    const HostArray& indices() const { return indices_; }
-    const HostArray& weights() const { return weights_; }
-
-  private:
-    int64_t rows_ = 0, cols_ = 0;
-    HostArray indices_, weights_;
 };
 
 } // namespace be
