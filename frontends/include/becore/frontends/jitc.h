@@ -83,7 +83,7 @@ HostArray event_matvec(const HostArray& spikes, const Jitc& conn, bool transpose
 HostArray matvec(const HostArray& x, const Jitc& conn, bool transpose = false,
                  Device device = Device::cpu);
 // A batch [batch, n] of vectors, one per row -> [batch, n_out]; row b is bitwise equal to the
-// matvec of that row alone. cpu only (no cuda-emu twin).
+// matvec of that row alone; cpu or cuda-emu like the vector products.
 HostArray event_matmat(const HostArray& spikes, const Jitc& conn, bool transpose = false,
                        Device device = Device::cpu);
 HostArray matmat(const HostArray& x, const Jitc& conn, bool transpose = false,
