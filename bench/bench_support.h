@@ -1,5 +1,6 @@
 // Shared by the bench_<area> programs: the machine and toolchain description, a table printer,
-// and the JSON document DESIGN.md fixes: {"machine": {...}, "toolchain": {...}, "records": [...]}.
+// and the JSON document of docs/architecture.md:
+// {"machine": {...}, "toolchain": {...}, "records": [...]}.
 #pragma once
 
 #include <becore/runtime/array.h>

@@ -1,6 +1,6 @@
 // be::kuramoto: validates inputs with messages naming the function, allocates the rets and the
-// kernels' scratch, and calls the built-in targets (DESIGN.md: frontends reach kernels only
-// through the registry).
+// kernels' scratch, and calls the built-in targets (docs/architecture.md: frontends reach
+// kernels only through the registry).
 #include <becore/frontends/builtins.h>
 #include <becore/frontends/kuramoto.h>
 

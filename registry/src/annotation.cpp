@@ -23,7 +23,7 @@
 // the template arguments substituted textually. Whatever it cannot see is checked by the
 // trampoline's static_asserts (.cpp).
 //
-// Choices beyond DESIGN.md:
+// Choices beyond the grammar of docs/architecture.md ("Kernel conventions"):
 // - `arg` may bind a non-const `BE::Tensor&`: it stays read-only by convention, and rejecting it
 //   would break kernels written that way for no safety gain. `ret` on a const tensor is an error.
 // - A by-value `BE::Tensor` in a .cpp entry is an arg only when written `const BE::Tensor`; a

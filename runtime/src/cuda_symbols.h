@@ -1,5 +1,5 @@
 // The two optional native libraries of the CUDA backend, each behind ONE X-macro symbol table
-// and loaded lazily with dlopen (DESIGN.md: becore builds and runs without the CUDA toolkit, and
+// and loaded lazily with dlopen (docs/cuda.md: becore builds and runs without the CUDA toolkit, and
 // no becore binary has libcuda or libnvrtc among its NEEDED entries).
 //
 // - libcuda (the driver): BECORE_LIBCUDA_PATH, else "libcuda.so.1" through the loader's search

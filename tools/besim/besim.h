@@ -1,4 +1,5 @@
-// Shared by besim's command files: exit codes (DESIGN.md) and the error that carries one.
+// Shared by besim's command files: exit codes (docs/architecture.md) and the error that carries
+// one.
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
 // What the cache asks of a directory before it trusts it with executable code, and of the file
-// system under it before it uses SQLite's WAL (DESIGN.md, "The cache": trust).
+// system under it before it uses SQLite's WAL (docs/cache.md, "Trust").
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,5 @@
 // The kernel cache: compiled kernel binaries keyed by everything that can change them, stored as
-// content-addressed blobs under an SQLite index (DESIGN.md, "The cache").
+// content-addressed blobs under an SQLite index (docs/cache.md).
 //
 // Layout of a persistent cache (format version k_cache_format_version):
 //   <dir>/v1/index.sqlite3        the index; schema documented in src/index.cpp
@@ -149,7 +149,8 @@ struct CacheLayerInfo {
     uint64_t entries = 0, bytes = 0;
 };
 
-// Defaults of the environment (DESIGN.md): BECORE_CACHE_MAX_SIZE, 2 GiB when unset.
+// Defaults of the environment (docs/cache.md, "Size and eviction"): BECORE_CACHE_MAX_SIZE,
+// 2 GiB when unset.
 inline constexpr uint64_t k_default_cache_max_size = uint64_t{2} << 30;
 // Orphan blobs and temp files younger than this belong to stores in progress.
 inline constexpr std::chrono::seconds k_orphan_grace{3600};

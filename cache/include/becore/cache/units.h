@@ -1,5 +1,6 @@
 // Sizes and durations as users write them on command lines and in the environment
-// (DESIGN.md, "CLIs"): sizes take K/M/G/T suffixes (powers of 1024), durations s/m/h/d.
+// (docs/architecture.md, "Command-line tools"): sizes take K/M/G/T suffixes (powers of 1024),
+// durations s/m/h/d.
 //   parse_size("2G") == 2147483648, parse_size("512") == 512, parse_size("1.5M") == 1572864
 //   parse_duration("90s"), parse_duration("12h"), parse_duration("7d"); a bare number is seconds
 #pragma once

@@ -13,7 +13,7 @@ Registry& builtin_registry();
 
 // Calls the built-in target `name` (without the "be." prefix), throwing be::Exception with the
 // target's message on failure: the frontends' C++ API reports errors as exceptions at its
-// boundary (DESIGN.md, Conventions).
+// boundary (docs/architecture.md, "Errors").
 void call_builtin(std::string_view name, std::span<const BE::Tensor> args,
                   std::span<BE::Tensor> rets, const AttrMap& attrs = {});
 

@@ -1,4 +1,4 @@
-// The textual `// @BE` annotation parser (DESIGN.md, "The `// @BE` annotation"). It reads a
+// The textual `// @BE` annotation parser (docs/architecture.md, "Kernel conventions"). It reads a
 // kernel source without a compiler and returns one Signature per annotation, in file order.
 // Mistakes the text reveals (unknown or mistyped tokens, a token list that does not fit the
 // function that follows) are reported here with file:line; what only a compiler can see (the
