@@ -31,4 +31,15 @@ struct KuramotoOptions {
 CLI::App* add_kuramoto_command(CLI::App& app, KuramotoOptions& options);
 int run_kuramoto(const KuramotoOptions& options);
 
+// `besim trace` (trace_command.cpp): a voltage trace through the trace bridge into Signals files.
+struct TraceOptions {
+    std::string file, layout, out_dir;
+    double dt_ms = 0, threshold_mv = 0, sigma = 0.1, t0_ms = 0;
+    long long contacts = 16, layers = 1;
+    unsigned long long seed = 0;
+    bool force = false, as_json = false;
+};
+CLI::App* add_trace_command(CLI::App& app, TraceOptions& options);
+int run_trace(const TraceOptions& options);
+
 } // namespace besim

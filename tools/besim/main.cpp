@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     besim::KuramotoOptions kuramoto;
     auto* kuramoto_command = besim::add_kuramoto_command(app, kuramoto);
+    besim::TraceOptions trace;
+    auto* trace_command = besim::add_trace_command(app, trace);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -20,6 +22,7 @@ int main(int argc, char** argv) {
     }
     try {
         if (*kuramoto_command) return besim::run_kuramoto(kuramoto);
+        if (*trace_command) return besim::run_trace(trace);
     } catch (const besim::Failure& f) {
         std::cerr << "besim: " << f.message << "\n";
         return f.exit_code;

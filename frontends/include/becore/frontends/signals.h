@@ -14,6 +14,8 @@ namespace be {
 
 struct Signals {
     // Recorded steps: time_ms[k] = (k + 1) * dt_ms, the time at the end of step k. [T]
+    // (From the trace bridge: the sample times, t0_ms + k * dt_ms, sample 0 at t0_ms = 0 by
+    // default; its spikes are at the sample of the upward crossing. trace_bridge.h.)
     std::vector<double> time_ms;
     // Every spike in order of time, then neuron id: spike_times_ms[s] is the time at the end of
     // the step in which neuron spike_ids[s] crossed its threshold.
@@ -24,6 +26,7 @@ struct Signals {
     HostArray v_m;
     std::vector<int32_t> recorded; // the neuron ids behind v_m's columns
     // Readouts (frontends/readouts.h), float64, empty when not probed: [T, C] and [T, C - 2].
+    // Proxies, not field solutions (readouts.h, docs/readouts.md).
     HostArray lfp_proxy;
     HostArray csd_proxy;
     // The configuration, seed, runtime report and scope markers.
