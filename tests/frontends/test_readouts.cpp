@@ -157,6 +157,27 @@ TEST(ReadoutLfp, RecordRowsEqualTheArrayFunctionForFloatAndDoubleSources) {
     }
 }
 
+// record() keeps its sums in registers, 8 contacts at a time; each must still be the plain sum
+// in ascending neuron order from 0.0, bit for bit, whatever C (here not a multiple of 8).
+TEST(ReadoutLfp, RecordIsTheAscendingSumOfWeightTimesSourceBitForBit) {
+    for (int64_t contacts : {3, 8, 13, 16}) {
+        const int64_t n = 37;
+        const LfpProxy proxy(layer_depths(n, 2, 21), {.contacts = contacts, .sigma = 0.15});
+        std::vector<double> source(n);
+        for (int64_t i = 0; i < n; ++i)
+            source[i] = std::cos(1.7 * i) * 3.0 - 0.5;
+        std::vector<double> row(contacts + 1, -7.0);
+        proxy.record(source.data(), row.data());
+        for (int64_t c = 0; c < contacts; ++c) {
+            double sum = 0.0;
+            for (int64_t i = 0; i < n; ++i)
+                sum += proxy.weight(c, i) * source[i];
+            EXPECT_EQ(row[c], sum) << "C = " << contacts << ", contact " << c;
+        }
+        EXPECT_EQ(row[contacts], -7.0) << "record() wrote past C = " << contacts;
+    }
+}
+
 TEST(ReadoutDepths, EachDepthLiesInItsLayersBandInIdOrder) {
     const int64_t n = 103, layers = 4; // 26, 26, 26, 25
     const auto z = layer_depths(n, layers, 5);

@@ -68,18 +68,23 @@ class LfpProxy {
     int64_t contacts() const { return contacts_; }
     int64_t neurons() const { return static_cast<int64_t>(depths_.size()); }
     const std::vector<double>& depths() const { return depths_; }
-    double contact_depth(int64_t c) const; // z_c = c / (C − 1)
-    double weight(int64_t c, int64_t n) const { return weights_[n * contacts_ + c]; } // w_cn
+    double contact_depth(int64_t c) const;     // z_c = c / (C − 1)
+    double weight(int64_t c, int64_t n) const; // w_cn
 
     // lfp_row[c] = Σ_n w_cn source[n] for c < C, from source[0 .. N): one call per time step.
-    // Allocates nothing; source and lfp_row must not overlap.
+    // Allocates nothing; source and lfp_row must not overlap. Cost: C·N multiply-adds, ~2 ns
+    // per neuron for C = 16 on one core (x86-64 baseline SSE2).
     void record(const float* source, double* lfp_row) const;
     void record(const double* source, double* lfp_row) const;
 
   private:
     std::vector<double> depths_;
     int64_t contacts_ = 0;
-    std::vector<double> weights_; // [N, C]: neuron-major, so a step streams through it once
+    // Blocks of k_block contacts, each [N, k_block] (neuron-major; the last block padded with
+    // zero weights), so that a step streams through each block once with its k_block sums in
+    // registers.
+    static constexpr int64_t k_block = 8;
+    std::vector<double> weights_;
 };
 
 // The LFP proxy of sources [T, N] (float32 or float64): [T, C] float64.
