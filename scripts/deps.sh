@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# Installs becore's build and test dependencies on Debian 12 (apt). Does nothing when they are
-# all present already.
+# Installs becore's build, test and main-job dependencies on Debian 12 (apt, without
+# recommended packages, so that every package needed is named here). Does nothing when they are
+# all present already. `deps.sh --list` prints the packages, one a line, and installs nothing:
+# the Deps test (tests/deps) checks that every file the CMake configure step took from the
+# system belongs to one of them or to a package they hard-depend on.
 set -euo pipefail
-packages=(cmake make g++ llvm-16-dev libclang-16-dev clang-16 libtbb-dev libsqlite3-dev
-          googletest libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libxxhash-dev)
+packages=(
+  cmake make g++                            # the build
+  llvm-16-dev libclang-16-dev clang-16      # in-process clang, ORC (LLVM pinned to 16)
+  libclang-rt-16-dev                        # liborc_rt-x86_64.a, the ORC runtime (static ctors in JIT code)
+  zlib1g-dev                                # LLVM's static libraries link ZLIB::ZLIB; no listed package depends on it
+  libtbb-dev libsqlite3-dev libxxhash-dev   # kernels' threads, the cache index, cache keys
+  libcli11-dev nlohmann-json3-dev           # kernelctl, besim
+  googletest libgtest-dev libbenchmark-dev  # tests and benchmarks
+)
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 missing=()
 for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  # dpkg -s also answers for a package that was removed but left its configuration behind.
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = "installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#packages[@]} packages present"

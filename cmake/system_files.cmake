@@ -1,0 +1,76 @@
+# Writes <build>/system_files.txt: every file the configure step took from the system, one
+# "<cache variable>\t<path>\t<required|optional>" line each. The Deps test (tests/deps) maps each
+# path to its Debian package and checks that scripts/deps.sh installs it, so a package missing
+# from deps.sh fails CI on any machine, not only on a bare one.
+#
+# It is derived from the CMake cache, so a find_package/find_library/find_program/find_file added
+# later is covered without editing this file:
+#  - FILEPATH variables (find_library, find_program, find_file) are recorded as they are;
+#  - <Package>_DIR variables (find_package in config mode) by the package's config file;
+#  - other PATH variables (find_path) by a header they were found by, from the table below. A
+#    find_path result missing from the table makes the test fail with a message saying so.
+#  - the CMake programs themselves (cmake, ctest).
+# Tools that CTest and CMake's own modules look for without needing them are "optional": the
+# test lists them but does not require their package.
+
+set(BECORE_OPTIONAL_SYSTEM_FILES
+    COVERAGE_COMMAND MEMORYCHECK_COMMAND GITCOMMAND LIBXML2_XMLLINT_EXECUTABLE
+    PKG_CONFIG_EXECUTABLE CMAKE_ADDR2LINE CMAKE_DLLTOOL CMAKE_OBJCOPY CMAKE_OBJDUMP CMAKE_READELF
+    CMAKE_STRIP CMAKE_NM CMAKE_TAPI)
+
+# find_path results -> a file inside that identifies what was found.
+set(BECORE_FIND_PATH_PROBES
+    XXHASH_INCLUDE_DIR=xxhash.h SQLite3_INCLUDE_DIR=sqlite3.h ZLIB_INCLUDE_DIR=zlib.h
+    LIBXML2_INCLUDE_DIR=libxml/parser.h FFI_INCLUDE_DIRS=ffi.h
+    BECORE_CUDA_INCLUDE_DIR=cuda_fp16.h)
+
+function(becore_write_system_files out)
+  get_cmake_property(vars CACHE_VARIABLES)
+  set(lines "")
+  foreach(var IN LISTS vars)
+    get_property(type CACHE ${var} PROPERTY TYPE)
+    set(value "${${var}}")
+    if(NOT value MATCHES "^/" OR value MATCHES "-NOTFOUND$")
+      continue()
+    endif()
+    cmake_path(IS_PREFIX PROJECT_SOURCE_DIR "${value}" in_source)
+    cmake_path(IS_PREFIX PROJECT_BINARY_DIR "${value}" in_build)
+    if(in_source OR in_build OR var STREQUAL "CMAKE_INSTALL_PREFIX")
+      continue()
+    endif()
+    set(path "")
+    if(type STREQUAL "FILEPATH" AND EXISTS "${value}" AND NOT IS_DIRECTORY "${value}")
+      set(path "${value}")
+    elseif(type STREQUAL "PATH" AND IS_DIRECTORY "${value}")
+      # A config package's directory, else a find_path result identified by its probe header.
+      if(var MATCHES "^(.+)_DIR$")
+        set(pkg "${CMAKE_MATCH_1}")
+        string(TOLOWER "${pkg}" lower)
+        foreach(candidate "${pkg}Config.cmake" "${lower}-config.cmake")
+          if(EXISTS "${value}/${candidate}")
+            set(path "${value}/${candidate}")
+            break()
+          endif()
+        endforeach()
+      endif()
+      foreach(probe IN LISTS BECORE_FIND_PATH_PROBES)
+        if(probe MATCHES "^${var}=(.+)$")
+          set(path "${value}/${CMAKE_MATCH_1}")
+        endif()
+      endforeach()
+      if(NOT path)
+        set(path "${value}/(a directory: name its config file or a probe header in BECORE_FIND_PATH_PROBES)")
+      endif()
+    else()
+      continue()
+    endif()
+    set(need required)
+    if(var IN_LIST BECORE_OPTIONAL_SYSTEM_FILES)
+      set(need optional)
+    endif()
+    string(APPEND lines "${var}\t${path}\t${need}\n")
+  endforeach()
+  string(APPEND lines "CMAKE_COMMAND\t${CMAKE_COMMAND}\trequired\n")
+  string(APPEND lines "CMAKE_CTEST_COMMAND\t${CMAKE_CTEST_COMMAND}\trequired\n")
+  file(WRITE "${out}" "${lines}")
+endfunction()
