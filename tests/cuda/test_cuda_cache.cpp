@@ -189,16 +189,33 @@ TEST_F(CudaOfflineTest, ArchChangeInvalidatesAndEachArchIsCachedOnItsOwn) {
 
 TEST_F(CudaOfflineTest, WithoutAnArchTargetsAreRegisteredAndCompilingSaysAnArchIsNeeded) {
     const std::string file = (k_examples / "rows.cu").string();
-    auto rows = build(file, 1);
+    // Nothing failed: the targets are skipped (deferred), exit code 0, one line per file.
+    auto rows = build(file, 0);
     ASSERT_EQ(rows.size(), 2u);
     for (const auto& row : rows) {
-        EXPECT_EQ(row["status"], "failed");
-        EXPECT_NE(row["error"].get<std::string>().find(
+        EXPECT_EQ(row["status"], "skipped");
+        EXPECT_FALSE(row.contains("error")) << row.dump();
+        EXPECT_NE(row["reason"].get<std::string>().find(
                       "no CUDA architecture: there is no CUDA device to take it from; set "
                       "BECORE_CUDA_ARCH or pass --arch"),
                   std::string::npos)
             << row.dump();
     }
+    auto text = test::kernelctl(cache.path(), no_driver, "build " + file);
+    EXPECT_EQ(text.exit_code, 0) << text.output;
+    EXPECT_NE(text.output.find("skipped   " + file +
+                               ": 2 CUDA targets not compiled: no CUDA "
+                               "device to take an architecture from; compile with --arch sm_XX"),
+              std::string::npos)
+        << text.output;
+    EXPECT_NE(text.output.find("BECORE_CUDA_ARCH=sm_XX, or run them on the CPU with --device "
+                               "cuda-emu"),
+              std::string::npos)
+        << text.output;
+    EXPECT_EQ(text.output.find("failed"), std::string::npos) << text.output;
+    EXPECT_EQ(text.output.find("rows.iota"), std::string::npos)
+        << "one line per file, not per target\n"
+        << text.output;
     auto invalid = test::kernelctl(cache.path(), no_driver, "build --arch sm_5x " + file);
     EXPECT_EQ(invalid.exit_code, 2) << invalid.output;
     EXPECT_NE(invalid.output.find("'sm_5x' is not a CUDA architecture"), std::string::npos);

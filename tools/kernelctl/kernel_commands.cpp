@@ -8,6 +8,7 @@
 #include <becore/runtime/dtype.h>
 #include <becore/runtime/npy.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -44,8 +45,71 @@ void note_cuda_status_once() {
     const auto& status = be::cuda_status();
     if (said || status.available) return;
     said = true;
-    std::cerr << "kernelctl: note: no CUDA device: " << status.reason
-              << " (.cu targets are compiled with --arch or BECORE_CUDA_ARCH but cannot run here)\n";
+    std::cerr
+        << "kernelctl: note: no CUDA device: " << status.reason
+        << " (.cu targets are compiled with --arch or BECORE_CUDA_ARCH but cannot run here)\n";
+}
+
+// The first `count` elements of a host tensor, for a person to read ("0 2.5 5 ..." with "..."
+// when there are more). Half-precision values are shown as their bit patterns.
+std::string head_values(const BE::Tensor& t, int64_t count = 8) {
+    std::string text;
+    const int64_t n = std::min(count, t.numel());
+    char buf[48];
+    for (int64_t i = 0; i < n; ++i) {
+        const void* p = static_cast<const char*>(t.data_ptr()) + i * be::dtype_size(t.dtype());
+        switch (t.dtype()) {
+        case be::DType::bool_:
+            std::snprintf(buf, sizeof buf, "%d", *static_cast<const uint8_t*>(p) != 0);
+            break;
+        case be::DType::int8:
+            std::snprintf(buf, sizeof buf, "%d", *static_cast<const int8_t*>(p));
+            break;
+        case be::DType::int16:
+            std::snprintf(buf, sizeof buf, "%d", *static_cast<const int16_t*>(p));
+            break;
+        case be::DType::int32:
+            std::snprintf(buf, sizeof buf, "%d", *static_cast<const int32_t*>(p));
+            break;
+        case be::DType::int64:
+            std::snprintf(buf, sizeof buf, "%lld",
+                          static_cast<long long>(*static_cast<const int64_t*>(p)));
+            break;
+        case be::DType::uint8:
+            std::snprintf(buf, sizeof buf, "%u", *static_cast<const uint8_t*>(p));
+            break;
+        case be::DType::uint16:
+            std::snprintf(buf, sizeof buf, "%u", *static_cast<const uint16_t*>(p));
+            break;
+        case be::DType::uint32:
+            std::snprintf(buf, sizeof buf, "%u", *static_cast<const uint32_t*>(p));
+            break;
+        case be::DType::uint64:
+            std::snprintf(buf, sizeof buf, "%llu",
+                          static_cast<unsigned long long>(*static_cast<const uint64_t*>(p)));
+            break;
+        case be::DType::float16:
+        case be::DType::bfloat16:
+            std::snprintf(buf, sizeof buf, "0x%04x", *static_cast<const uint16_t*>(p));
+            break;
+        case be::DType::float32:
+            std::snprintf(buf, sizeof buf, "%.7g", *static_cast<const float*>(p));
+            break;
+        case be::DType::float64:
+            std::snprintf(buf, sizeof buf, "%.10g", *static_cast<const double*>(p));
+            break;
+        }
+        text += (i ? " " : "") + std::string(buf);
+    }
+    if (t.numel() > n) text += " ...";
+    return text;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
 }
 
 } // namespace
@@ -84,9 +148,10 @@ int cmd_targets(const std::vector<std::string>& files, bool as_json) {
             if (!p["dtype"].is_null()) params += ":" + p["dtype"].get<std::string>();
         }
         std::cout << t["name"].get<std::string>() << "(" << params << ")";
-        if (!t["launch"].is_null()) std::cout << " launch(" << t["launch"].get<std::string>() << ")";
-        std::cout << "  [" << t["device"].get<std::string>() << "]  " << t["file"].get<std::string>()
-                  << ":" << t["line"].get<int>() << "\n";
+        if (!t["launch"].is_null())
+            std::cout << " launch(" << t["launch"].get<std::string>() << ")";
+        std::cout << "  [" << t["device"].get<std::string>() << "]  "
+                  << t["file"].get<std::string>() << ":" << t["line"].get<int>() << "\n";
     }
     return 0;
 }
@@ -131,8 +196,8 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
                 be::LoadReport failed;
                 failed.file = input.string();
                 failed.backend = input.extension() != ".cu" ? "cpu"
-                                 : options.emulation_only ? "cuda-emu"
-                                                          : "cuda";
+                                 : options.emulation_only   ? "cuda-emu"
+                                                            : "cuda";
                 failed.error = loaded.error();
                 reports.push_back(std::move(failed));
             }
@@ -141,16 +206,27 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
     }
     json out = json::array();
     bool any_failed = false;
+    std::vector<const be::LoadReport*> skipped;
     for (const auto& r : reports) {
         if (r.backend == "cuda") note_cuda_status_once();
-        // Building is compiling: targets left uncompiled for want of an architecture failed.
-        const std::optional<be::Error>& error = r.error ? r.error : r.deferred;
-        any_failed |= error.has_value();
-        std::string status = error ? "failed" : (r.cache_hit ? "hit" : "compiled");
-        json base = {{"file", r.file}, {"status", status}, {"ms", r.milliseconds},
-                     {"backend", r.backend}, {"arch", r.arch.empty() ? json(nullptr) : json(r.arch)}};
-        if (error) base["error"] = error->full();
-        if (error && r.targets.empty()) {
+        // A .cu file with no architecture to compile for (no device, no --arch, no
+        // BECORE_CUDA_ARCH) is not a failure: its targets are registered and compile once an
+        // architecture is known. Real errors still win over that.
+        const bool deferred = !r.error && r.deferred;
+        if (deferred) skipped.push_back(&r);
+        any_failed |= r.error.has_value();
+        std::string status = r.error       ? "failed"
+                             : deferred    ? "skipped"
+                             : r.cache_hit ? "hit"
+                                           : "compiled";
+        json base = {{"file", r.file},
+                     {"status", status},
+                     {"ms", r.milliseconds},
+                     {"backend", r.backend},
+                     {"arch", r.arch.empty() ? json(nullptr) : json(r.arch)}};
+        if (r.error) base["error"] = r.error->full();
+        if (deferred) base["reason"] = r.deferred->message;
+        if (r.error && r.targets.empty()) {
             base["target"] = nullptr;
             out.push_back(base);
             continue;
@@ -165,6 +241,7 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
         print_json(out);
     } else {
         for (const auto& row : out) {
+            if (row["status"] == "skipped") continue; // one line per file, below
             std::string backend = row["backend"].get<std::string>();
             if (!row["arch"].is_null()) backend += " " + row["arch"].get<std::string>();
             std::printf("%-9s %8.1f ms  %s  [%s]  (%s)\n", row["status"].get<std::string>().c_str(),
@@ -173,6 +250,11 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
                         backend.c_str(), row["file"].get<std::string>().c_str());
             if (row.contains("error")) std::cerr << row["error"].get<std::string>() << "\n";
         }
+        for (const be::LoadReport* r : skipped)
+            std::printf("skipped   %s: %zu CUDA target%s not compiled: no CUDA device to take an "
+                        "architecture from; compile with --arch sm_XX (e.g. sm_90), "
+                        "BECORE_CUDA_ARCH=sm_XX, or run them on the CPU with --device cuda-emu\n",
+                        r->file.c_str(), r->targets.size(), r->targets.size() == 1 ? "" : "s");
     }
     return any_failed ? k_exit_failed : 0;
 }
@@ -298,14 +380,29 @@ int cmd_call(be::Registry& registry, const CallOptions& o) {
             fail(k_exit_failed, saved.error().full());
         written.push_back({{"path", path.string()},
                            {"shape", outputs[i].shape()},
-                           {"dtype", std::string(be::dtype_name(outputs[i].dtype()))}});
+                           {"dtype", std::string(be::dtype_name(outputs[i].dtype()))},
+                           {"head", head_values(outputs[i].view())}});
     }
+    json read = json::array();
+    for (size_t i = 0; i < inputs.size(); ++i)
+        read.push_back({{"path", o.args[i]},
+                        {"shape", inputs[i].shape()},
+                        {"dtype", std::string(be::dtype_name(inputs[i].dtype()))},
+                        {"head", head_values(inputs[i].view())}});
     if (o.as_json) {
-        print_json({{"target", target->name()}, {"ms", ms}, {"outputs", written}});
+        print_json(
+            {{"target", target->name()}, {"ms", ms}, {"inputs", read}, {"outputs", written}});
     } else {
         std::printf("%s: %.3f ms\n", target->name().c_str(), ms);
-        for (const auto& w : written)
-            std::printf("  wrote %s\n", w["path"].get<std::string>().c_str());
+        for (const auto& [kind, list] : {std::pair{"arg", &read}, std::pair{"ret", &written}})
+            for (size_t i = 0; i < list->size(); ++i) {
+                const json& a = (*list)[i];
+                std::printf("  %s %zu  %s %s  %s\n      %s\n", kind, i,
+                            a["dtype"].get<std::string>().c_str(),
+                            shape_text(a["shape"].get<std::vector<int64_t>>()).c_str(),
+                            a["path"].get<std::string>().c_str(),
+                            a["head"].get<std::string>().c_str());
+            }
     }
     return 0;
 }
