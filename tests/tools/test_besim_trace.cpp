@@ -1,6 +1,7 @@
 // `besim trace` as a user runs it: the Signals files read back and held against the library's
 // trace_to_signals, --json, the output directory rules (new or empty, or --force; nothing left
 // half-written, no staging directory left behind) and the exit codes (2 for invalid input).
+#include "process_util.h"
 #include "test_support.h"
 
 #include <becore/frontends/trace_bridge.h>
@@ -172,6 +173,41 @@ TEST_F(BesimTrace, InvalidInputsExitTwoAndWriteNothing) {
     EXPECT_FALSE(fs::exists(work / "out"));
     for (const auto& e : fs::directory_iterator(work.path()))
         EXPECT_EQ(e.path().filename().string().rfind(".out", 0), std::string::npos) << e.path();
+}
+
+// A write that fails half-way (a full file system: a 64 KiB tmpfs in a private mount namespace,
+// and a trace whose v_m alone is 200 KB) exits 1 and leaves --out as it was: absent when it was
+// new, its old content when --force would have replaced it; no staging directory remains.
+TEST_F(BesimTrace, AFailedWriteLeavesNothingHalfWritten) {
+    if (auto why = test::mount_namespace_unavailable()) GTEST_SKIP() << *why;
+    auto big = HostArray::create(DType::float64, {1000, 25}).value();
+    ASSERT_TRUE(write_npy(work / "big.npy", big.view()));
+    const std::string full = (work / "full").string();
+    const std::string trace =
+        "trace " + (work / "big.npy").string() + " --dt-ms 1 --layout time_by_unit --out ";
+    const std::string besim = (test::bin_dir() / "besim").string();
+    auto r = test::run_command("unshare -m sh -c '"
+                               "mkdir -p " +
+                               full + " && mount -t tmpfs -o size=64k tmpfs " + full +
+                               " && "
+                               "mkdir " +
+                               full + "/old && echo keep > " + full +
+                               "/old/mine.txt && "
+                               "{ " +
+                               besim + " " + trace + full +
+                               "/new; echo new-rc=$?; } && "
+                               "{ " +
+                               besim + " " + trace + full +
+                               "/old --force; echo old-rc=$?; } && "
+                               "echo listing: $(ls -A " +
+                               full + ") / $(ls -A " + full +
+                               "/old) / "
+                               "$(cat " +
+                               full + "/old/mine.txt)' 2>&1");
+    EXPECT_NE(r.output.find("new-rc=1"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("old-rc=1"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("listing: old / mine.txt / keep"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("No space left"), std::string::npos) << r.output;
 }
 
 TEST_F(BesimTrace, HelpNamesTheOptions) {
