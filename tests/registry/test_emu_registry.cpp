@@ -62,6 +62,35 @@ struct TwinCase {
     std::function<void(std::vector<HostArray>& arrays, size_t call)> fill;
 };
 
+// The neuron integrators (kernels/builtin/{izhikevich,lif_cuba,lif_coba}.cu): one step on 7 and
+// 300 neurons (two blocks, the second partly idle) from the pseudo-random state, with parameters
+// that make some neurons spike and some not; the shared neuron_rules.h makes them bitwise equal.
+// tests/frontends/test_neurons_twins.cpp compares 100 steps with random inputs as well.
+void add_neuron_twin_cases(std::map<std::string, TwinCase>& cases) {
+    const AttrMap lif{{"dt", 0.1},       {"tau_m", 20.0}, {"tau_e", 5.0}, {"tau_i", 10.0},
+                      {"v_reset", -1.0}, {"v_th", 0.5},   {"t_ref", 2.0}};
+    for (DType t : {DType::float32, DType::float64}) {
+        const std::string sfx = t == DType::float32 ? "_f32" : "_f64";
+        TwinCase izhikevich, cuba, coba;
+        for (int64_t n : {int64_t{7}, int64_t{300}}) {
+            const TensorSpec x{t, {n}};
+            // dt = 0.1: v stays below 30; dt = 1: v leaves [-2, 2) for > 30 in one half step.
+            for (double dt : {0.1, 1.0})
+                izhikevich.calls.push_back(
+                    {{x, x, x, x, x, x}, {x, x, {DType::bool_, {n}}}, {{"dt", dt}}});
+            AttrMap a = lif;
+            a.insert({{"v_rest", 0.0}, {"i_ext", 0.3}});
+            cuba.calls.push_back({{x, x}, {x, x, x, {DType::int32, {n}}, {DType::bool_, {n}}}, a});
+            a = lif;
+            a.insert({{"e_rest", 0.0}, {"e_exc", 10.0}, {"e_inh", -5.0}, {"i_bg", 0.3}});
+            coba.calls.push_back({{x, x}, {x, x, x, {DType::int32, {n}}, {DType::bool_, {n}}}, a});
+        }
+        cases["be.izhikevich_step" + sfx] = std::move(izhikevich);
+        cases["be.lif_cuba_step" + sfx] = std::move(cuba);
+        cases["be.lif_coba_step" + sfx] = std::move(coba);
+    }
+}
+
 // The event-driven built-ins (kernels/builtin/{dense,csr,fixed_num,stdp}.cu): generated, one case
 // per target, on a 19 x 45 matrix (partial words of bit-packed spikes), both transposes, vector
 // and batch inputs, per-synapse and homogeneous weights; `fill` writes a valid sparse structure
@@ -294,6 +323,7 @@ const std::map<std::string, TwinCase>& twin_cases() {
         };
         add_event_twin_cases(m);
         add_jitc_twin_cases(m);
+        add_neuron_twin_cases(m);
         return m;
     }();
     return cases;
