@@ -1,7 +1,11 @@
-// Target::call: dispatch by the tensors' device, validation of a call against the chosen
-// implementation's signature, then marshalling into the entry convention shared by the CPU
-// trampolines and cuLaunchKernel (params[i] points at the i-th parameter's value, see
-// kernels/include/be/entry.h) before the implementation runs (backend.h).
+// Calls: Target::call, and the prepared call (PreparedCall, docs/prepared-call.md) it is built on.
+// One code path validates both: prepare resolves the implementation for a device, checks counts
+// and dtypes against the signature and converts the attrs into a per-parameter layout (State);
+// invoke checks the tensors against that layout with integer compares, marshals them into the
+// entry convention shared by the CPU trampolines and cuLaunchKernel (params[i] points at the
+// i-th parameter's value, see kernels/include/be/entry.h) and runs the implementation
+// (backend.h). Target::call is prepare + invoke on a State on its stack, after checking that all
+// tensors are on one device. Text is formatted only on failure (the cold functions below).
 #include "backend.h"
 
 #include <becore/registry/registry.h>
@@ -9,12 +13,15 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace be {
-namespace {
+namespace detail {
 
 // Storage for one scalar parameter, large enough for any attr type or the stream handle.
 union Scalar {
@@ -31,6 +38,11 @@ union Scalar {
     float f32;
     double f64;
 };
+
+} // namespace detail
+namespace {
+
+using detail::Scalar;
 
 template <typename T> bool fits(const AttrValue& value) {
     if (auto* i = std::get_if<int64_t>(&value)) {
@@ -128,13 +140,14 @@ std::string convert_attr(const Param& param, const AttrValue& value, Scalar& out
 #undef BE_INTEGER_CASE
 }
 
-std::string check_tensor(const Param& param, const char* role, size_t index, const BE::Tensor& t) {
-    std::string what = std::string(role) + " " + std::to_string(index) + " ('" + param.name + "')";
-    if (param.dtype && t.dtype() != *param.dtype)
-        return what + " has dtype " + std::string(dtype_name(t.dtype())) +
-               " but the target requires " + std::string(dtype_name(*param.dtype));
-    if (t.numel() > 0 && t.data_ptr() == nullptr) return what + " has no data";
-    return {};
+// "cpu", or "cuda:<index>" for the other devices.
+std::string place_name(Device device, int index) {
+    return std::string(device_name(device)) +
+           (device == Device::cpu ? "" : ":" + std::to_string(index));
+}
+
+std::string tensor_what(ParamKind kind, size_t index, const std::string& name) {
+    return std::string(param_kind_name(kind)) + " " + std::to_string(index) + " ('" + name + "')";
 }
 
 std::string tensor_name(const Signature& s, ParamKind kind, size_t index) {
@@ -144,34 +157,63 @@ std::string tensor_name(const Signature& s, ParamKind kind, size_t index) {
     return "?";
 }
 
+std::string count_message(size_t n_args, size_t n_rets, size_t got_args, size_t got_rets) {
+    return "expected " + std::to_string(n_args) + " args and " + std::to_string(n_rets) +
+           " rets, got " + std::to_string(got_args) + " args and " + std::to_string(got_rets) +
+           " rets";
+}
+
 // The one device all tensors of a call are on (cpu when there are none), or why there is none.
 Result<std::pair<Device, int>> call_device(const Signature& s, std::span<const BE::Tensor> args,
-                                           std::span<BE::Tensor> rets) {
-    std::optional<std::pair<Device, int>> device;
-    std::string first;
-    auto visit = [&](const BE::Tensor& t, ParamKind kind, size_t i) -> std::optional<std::string> {
-        const std::pair<Device, int> here{t.device(), t.device() == Device::cpu ? 0 : t.device_index};
-        const std::string what = std::string(param_kind_name(kind)) + " " + std::to_string(i) +
-                                 " ('" + tensor_name(s, kind, i) + "')";
-        auto where = [](const std::pair<Device, int>& d) {
-            return std::string(device_name(d.first)) +
-                   (d.first == Device::cpu ? "" : ":" + std::to_string(d.second));
-        };
-        if (!device) {
-            device = here;
-            first = what;
-        } else if (*device != here) {
-            return what + " is on device " + where(here) + " but " + first + " is on device " +
-                   where(*device) + " (all tensors of a call must be on one device)";
-        }
-        return std::nullopt;
+                                           std::span<const BE::Tensor> rets) {
+    const size_t n = args.size() + rets.size();
+    auto at = [&](size_t k) -> const BE::Tensor& {
+        return k < args.size() ? args[k] : rets[k - args.size()];
     };
-    for (size_t i = 0; i < args.size(); ++i)
-        if (auto problem = visit(args[i], ParamKind::arg, i)) return make_error(*problem);
-    for (size_t i = 0; i < rets.size(); ++i)
-        if (auto problem = visit(rets[i], ParamKind::ret, i)) return make_error(*problem);
-    return device.value_or(std::pair<Device, int>{Device::cpu, 0});
+    auto place = [](const BE::Tensor& t) {
+        return std::pair<Device, int>{t.device(), t.device() == Device::cpu ? 0 : t.device_index};
+    };
+    if (n == 0) return std::pair<Device, int>{Device::cpu, 0};
+    const std::pair<Device, int> first = place(at(0));
+    for (size_t k = 1; k < n; ++k) {
+        const std::pair<Device, int> here = place(at(k));
+        if (here == first) continue;
+        auto what = [&](size_t j) {
+            const bool arg = j < args.size();
+            const ParamKind kind = arg ? ParamKind::arg : ParamKind::ret;
+            const size_t i = arg ? j : j - args.size();
+            return tensor_what(kind, i, tensor_name(s, kind, i));
+        };
+        return make_error(what(k) + " is on device " + place_name(here.first, here.second) +
+                          " but " + what(0) + " is on device " +
+                          place_name(first.first, first.second) +
+                          " (all tensors of a call must be on one device)");
+    }
+    return first;
 }
+
+// The dtypes of a call's tensors, without a heap allocation for up to 16 tensors.
+class DTypeList {
+  public:
+    explicit DTypeList(std::span<const BE::Tensor> tensors) {
+        DType* out = inline_;
+        if (tensors.size() > std::size(inline_)) {
+            heap_.resize(tensors.size());
+            out = heap_.data();
+        }
+        for (size_t i = 0; i < tensors.size(); ++i)
+            out[i] = tensors[i].dtype();
+        view_ = {out, tensors.size()};
+    }
+    DTypeList(const DTypeList&) = delete;
+    DTypeList& operator=(const DTypeList&) = delete;
+    std::span<const DType> span() const { return view_; }
+
+  private:
+    DType inline_[16];
+    std::vector<DType> heap_;
+    std::span<const DType> view_;
+};
 
 // Makes `registry` the calling registry of this thread for the scope (BE::cuda_launch names).
 class CallingRegistryScope {
@@ -187,6 +229,243 @@ class CallingRegistryScope {
 };
 
 } // namespace
+
+// What a prepared call fixed: the implementation and one slot per parameter of its signature.
+struct PreparedCall::State {
+    struct Slot {
+        detail::Scalar value{}; // attr, stream: the converted value
+        ParamKind kind = ParamKind::arg;
+        DType dtype = DType::float32; // arg, ret: the dtype prepared for
+        int32_t rank = -1;            // arg, ret: the rank prepared for; -1: any
+    };
+    std::shared_ptr<const detail::TargetImpl> impl;
+    const Registry* registry = nullptr;
+    std::string name; // the target's (empty on Target::call's path, which does not need it)
+    std::string op;   // "call(<target>)": the prefix of invoke's messages
+    Device device = Device::cpu;
+    int64_t stream = 0;
+    size_t n_args = 0, n_rets = 0;
+    std::vector<Slot> slots;
+};
+
+namespace detail {
+
+struct PreparedAccess {
+    using State = PreparedCall::State;
+    using Slot = State::Slot;
+
+    // prepare: validates and fixes the layout; error messages start with "prepare(<target>)"
+    // when `preparing`, else with "call(<target>)".
+    static Result<void> build(State& s, const Target& target, bool preparing, Device device,
+                              std::span<const DType> arg_dtypes, std::span<const DType> ret_dtypes,
+                              const AttrMap& attrs, int64_t stream) {
+        s.op = "call(" + target.name() + ")";
+        auto fail = [&](const std::string& why) {
+            return make_error((preparing ? "prepare(" + target.name() + ")" : s.op) + ": " + why);
+        };
+        std::shared_ptr<const TargetImpl> impl;
+        for (const auto& i : TargetAccess::impls(target))
+            if (i->device == device) impl = i;
+        if (!impl) {
+            std::string have;
+            for (const auto& i : TargetAccess::impls(target))
+                have += (have.empty() ? "" : ", ") + std::string(device_name(i->device)) + " (" +
+                        i->signature.file + ":" + std::to_string(i->signature.line) + ")";
+            return fail("the tensors are on " + std::string(device_name(device)) +
+                        ", but the target has implementations for " + have + " only");
+        }
+        if (impl->load_error)
+            return make_error(fail("the target is unavailable because its source failed to load: " +
+                                   impl->load_error->message)
+                                  .message,
+                              impl->load_error->log);
+        const auto& params = impl->signature.params;
+        size_t n_args = 0, n_rets = 0;
+        for (const auto& p : params) {
+            n_args += p.kind == ParamKind::arg;
+            n_rets += p.kind == ParamKind::ret;
+        }
+        if (arg_dtypes.size() != n_args || ret_dtypes.size() != n_rets)
+            return fail(count_message(n_args, n_rets, arg_dtypes.size(), ret_dtypes.size()));
+        for (const auto& [attr_name, value] : attrs) {
+            bool known = false;
+            for (const auto& p : params)
+                known |= p.kind == ParamKind::attr && p.name == attr_name;
+            if (!known) return fail("unknown attr '" + attr_name + "'");
+        }
+        s.slots.assign(params.size(), Slot{});
+        size_t next_arg = 0, next_ret = 0;
+        for (size_t i = 0; i < params.size(); ++i) {
+            const Param& p = params[i];
+            Slot& slot = s.slots[i];
+            slot.kind = p.kind;
+            switch (p.kind) {
+            case ParamKind::arg:
+            case ParamKind::ret: {
+                const bool arg = p.kind == ParamKind::arg;
+                const size_t index = arg ? next_arg++ : next_ret++;
+                slot.dtype = arg ? arg_dtypes[index] : ret_dtypes[index];
+                if (p.dtype && slot.dtype != *p.dtype)
+                    return fail(tensor_what(p.kind, index, p.name) + " has dtype " +
+                                std::string(dtype_name(slot.dtype)) + " but the target requires " +
+                                std::string(dtype_name(*p.dtype)));
+                break;
+            }
+            case ParamKind::stream:
+                slot.value.i64 = stream;
+                break;
+            case ParamKind::attr: {
+                auto found = attrs.find(p.name);
+                if (found == attrs.end()) return fail("missing attr '" + p.name + "'");
+                if (std::string problem = convert_attr(p, found->second, slot.value);
+                    !problem.empty())
+                    return fail(problem);
+                break;
+            }
+            }
+        }
+        s.impl = std::move(impl);
+        s.registry = TargetAccess::registry(target);
+        if (preparing) s.name = target.name();
+        s.device = device;
+        s.stream = stream;
+        s.n_args = n_args;
+        s.n_rets = n_rets;
+        return {};
+    }
+
+    static bool matches(const Slot& slot, const BE::Tensor& t, Device device, int index) {
+        return t.dtype_ == slot.dtype && (slot.rank < 0 || t.rank == slot.rank) &&
+               t.device_ == device && (device == Device::cpu || t.device_index == index) &&
+               (t.data != nullptr || t.numel() == 0);
+    }
+
+    // Why tensor `index` of its kind, for parameter `param`, does not match (matches() failed).
+    [[gnu::cold, gnu::noinline]] static Error mismatch(const State& s, size_t param, size_t index,
+                                                       const BE::Tensor& t, int device_index) {
+        const Param& p = s.impl->signature.params[param];
+        const Slot& slot = s.slots[param];
+        std::string why;
+        if (t.dtype() != slot.dtype)
+            why = " has dtype " + std::string(dtype_name(t.dtype())) +
+                  (p.dtype ? " but the target requires " : " but the call was prepared for ") +
+                  std::string(dtype_name(slot.dtype));
+        else if (slot.rank >= 0 && t.rank != slot.rank)
+            why = " has rank " + std::to_string(t.rank) + " but the call was prepared for rank " +
+                  std::to_string(slot.rank);
+        else if (t.device() != s.device)
+            why = " is on device " + place_name(t.device(), t.device_index) +
+                  " but the call was prepared for " + std::string(device_name(s.device));
+        else if (s.device != Device::cpu && t.device_index != device_index)
+            why = " is on device " + place_name(t.device(), t.device_index) +
+                  " but the first tensor is on device " + place_name(s.device, device_index) +
+                  " (all tensors of a call must be on one device)";
+        else
+            why = " has no data";
+        return make_error(s.op + ": " + tensor_what(slot.kind, index, p.name) + why);
+    }
+
+    // invoke: integer checks, marshalling, the implementation.
+    static Result<void> run(const State& s, std::span<const BE::Tensor> args,
+                            std::span<BE::Tensor> rets) {
+        if (args.size() != s.n_args || rets.size() != s.n_rets) [[unlikely]]
+            return make_error(s.op + ": " +
+                              count_message(s.n_args, s.n_rets, args.size(), rets.size()));
+        void* inline_params[32];
+        std::vector<void*> many; // a target with more parameters than that: one allocation
+        void** params = inline_params;
+        if (s.slots.size() > std::size(inline_params)) {
+            many.resize(s.slots.size());
+            params = many.data();
+        }
+        const BE::Tensor* first = !args.empty()   ? args.data()
+                                  : !rets.empty() ? rets.data()
+                                                  : nullptr;
+        const int device_index = s.device == Device::cpu || !first ? 0 : first->device_index;
+        size_t next_arg = 0, next_ret = 0;
+        for (size_t i = 0; i < s.slots.size(); ++i) {
+            const Slot& slot = s.slots[i];
+            switch (slot.kind) {
+            case ParamKind::arg: {
+                const BE::Tensor& t = args[next_arg];
+                if (!matches(slot, t, s.device, device_index)) [[unlikely]]
+                    return mismatch(s, i, next_arg, t, device_index);
+                params[i] = const_cast<BE::Tensor*>(&t);
+                ++next_arg;
+                break;
+            }
+            case ParamKind::ret: {
+                BE::Tensor& t = rets[next_ret];
+                if (!matches(slot, t, s.device, device_index)) [[unlikely]]
+                    return mismatch(s, i, next_ret, t, device_index);
+                params[i] = &t;
+                ++next_ret;
+                break;
+            }
+            default: // attr, stream: read only by the entry
+                params[i] = const_cast<detail::Scalar*>(&slot.value);
+                break;
+            }
+        }
+        CallingRegistryScope scope(s.registry);
+        return s.impl->invoke(s.op, params, s.stream, device_index);
+    }
+
+    static Result<void> call(const Target& target, std::span<const BE::Tensor> args,
+                             std::span<BE::Tensor> rets, const AttrMap& attrs, int64_t stream) {
+        auto device = call_device(target.signature(), args, rets);
+        if (!device) return make_error("call(" + target.name() + "): " + device.error().message);
+        const DTypeList arg_dtypes(args), ret_dtypes(rets);
+        State s;
+        if (auto built = build(s, target, false, device->first, arg_dtypes.span(),
+                               ret_dtypes.span(), attrs, stream);
+            !built)
+            return built;
+        return run(s, args, rets);
+    }
+
+    static Result<PreparedCall> prepare(const Target& target, Device device,
+                                        std::span<const DType> arg_dtypes,
+                                        std::span<const DType> ret_dtypes, const AttrMap& attrs,
+                                        int64_t stream) {
+        PreparedCall prepared;
+        prepared.state_ = std::make_unique<State>();
+        if (auto built = build(*prepared.state_, target, true, device, arg_dtypes, ret_dtypes,
+                               attrs, stream);
+            !built)
+            return built.error();
+        return prepared;
+    }
+
+    static Result<PreparedCall> prepare(const Target& target, std::span<const BE::Tensor> args,
+                                        std::span<const BE::Tensor> rets, const AttrMap& attrs,
+                                        int64_t stream) {
+        auto device = call_device(target.signature(), args, rets);
+        if (!device) return make_error("prepare(" + target.name() + "): " + device.error().message);
+        const DTypeList arg_dtypes(args), ret_dtypes(rets);
+        auto prepared =
+            prepare(target, device->first, arg_dtypes.span(), ret_dtypes.span(), attrs, stream);
+        if (!prepared) return prepared;
+        size_t next_arg = 0, next_ret = 0;
+        for (Slot& slot : prepared->state_->slots) {
+            if (slot.kind == ParamKind::arg) slot.rank = args[next_arg++].rank;
+            if (slot.kind == ParamKind::ret) slot.rank = rets[next_ret++].rank;
+        }
+        return prepared;
+    }
+
+    // The attr `value` into parameter `param`'s slot, with call's checks.
+    static Result<void> assign(State& s, size_t param, const AttrValue& value) {
+        Scalar converted{};
+        if (std::string problem = convert_attr(s.impl->signature.params[param], value, converted);
+            !problem.empty())
+            return make_error("set_attr(" + s.name + "): " + problem);
+        s.slots[param].value = converted;
+        return {};
+    }
+};
+
+} // namespace detail
 
 Result<AttrValue> parse_attr_value(const Param& param, std::string_view text) {
     const std::string op = "parse_attr_value(" + param.name + "=" + std::string(text) + ")";
@@ -219,76 +498,104 @@ Result<AttrValue> parse_attr_value(const Param& param, std::string_view text) {
     return make_error(op + ": not a valid " + std::string(dtype_name(type)));
 }
 
+// ---- PreparedCall -----------------------------------------------------------------------------
+
+namespace {
+const char* const k_empty_call = "the prepared call is empty (default-constructed or moved from)";
+}
+
+PreparedCall::PreparedCall() = default;
+PreparedCall::~PreparedCall() = default;
+PreparedCall::PreparedCall(PreparedCall&&) noexcept = default;
+PreparedCall& PreparedCall::operator=(PreparedCall&&) noexcept = default;
+PreparedCall::PreparedCall(const PreparedCall& other)
+    : state_(other.state_ ? std::make_unique<State>(*other.state_) : nullptr) {}
+PreparedCall& PreparedCall::operator=(const PreparedCall& other) {
+    if (this != &other) state_ = other.state_ ? std::make_unique<State>(*other.state_) : nullptr;
+    return *this;
+}
+
+Result<void> PreparedCall::invoke(std::span<const BE::Tensor> args,
+                                  std::span<BE::Tensor> rets) const {
+    if (!state_) [[unlikely]]
+        return make_error(std::string("PreparedCall::invoke: ") + k_empty_call);
+    return detail::PreparedAccess::run(*state_, args, rets);
+}
+
+Result<size_t> PreparedCall::attr_index(std::string_view name) const {
+    if (!state_) return make_error(std::string("PreparedCall::attr_index: ") + k_empty_call);
+    size_t index = 0;
+    for (const auto& p : state_->impl->signature.params) {
+        if (p.kind != ParamKind::attr) continue;
+        if (p.name == name) return index;
+        ++index;
+    }
+    return make_error("attr_index(" + state_->name + "): unknown attr '" + std::string(name) + "'");
+}
+
+Result<void> PreparedCall::set_attr(std::string_view name, const AttrValue& value) {
+    if (!state_) return make_error(std::string("PreparedCall::set_attr: ") + k_empty_call);
+    const auto& params = state_->impl->signature.params;
+    for (size_t i = 0; i < params.size(); ++i)
+        if (params[i].kind == ParamKind::attr && params[i].name == name)
+            return detail::PreparedAccess::assign(*state_, i, value);
+    return make_error("set_attr(" + state_->name + "): unknown attr '" + std::string(name) + "'");
+}
+
+Result<void> PreparedCall::set_attr(size_t attr_index, const AttrValue& value) {
+    if (!state_) return make_error(std::string("PreparedCall::set_attr: ") + k_empty_call);
+    const auto& params = state_->impl->signature.params;
+    size_t seen = 0;
+    for (size_t i = 0; i < params.size(); ++i)
+        if (params[i].kind == ParamKind::attr && seen++ == attr_index)
+            return detail::PreparedAccess::assign(*state_, i, value);
+    return make_error("set_attr(" + state_->name + "): attr index " + std::to_string(attr_index) +
+                      " is out of range (the target has " + std::to_string(seen) + " attrs)");
+}
+
+const std::string& PreparedCall::target_name() const {
+    static const std::string none;
+    return state_ ? state_->name : none;
+}
+
+Device PreparedCall::device() const {
+    return state_ ? state_->device : Device::cpu;
+}
+
+// ---- Target and Registry ----------------------------------------------------------------------
+
 Result<void> Target::call(std::span<const BE::Tensor> args, std::span<BE::Tensor> rets,
                           const AttrMap& attrs, int64_t stream) const {
-    const std::string op = "call(" + name_ + ")";
-    auto device = call_device(signature(), args, rets);
-    if (!device) return make_error(op + ": " + device.error().message);
-    const detail::TargetImpl* impl = nullptr;
-    std::string have;
-    for (const auto& i : impls_) {
-        if (i->device == device->first) impl = i.get();
-        have += (have.empty() ? "" : ", ") + std::string(device_name(i->device)) + " (" +
-                i->signature.file + ":" + std::to_string(i->signature.line) + ")";
-    }
-    if (impl == nullptr)
-        return make_error(op + ": the tensors are on " + std::string(device_name(device->first)) +
-                          ", but the target has implementations for " + have + " only");
-    if (impl->load_error)
-        return make_error(op + ": the target is unavailable because its source failed to load: " +
-                              impl->load_error->message,
-                          impl->load_error->log);
-    const auto& params = impl->signature.params;
-    size_t n_args = 0, n_rets = 0;
-    for (const auto& p : params) {
-        n_args += p.kind == ParamKind::arg;
-        n_rets += p.kind == ParamKind::ret;
-    }
-    if (args.size() != n_args || rets.size() != n_rets)
-        return make_error(op + ": expected " + std::to_string(n_args) + " args and " +
-                          std::to_string(n_rets) + " rets, got " + std::to_string(args.size()) +
-                          " args and " + std::to_string(rets.size()) + " rets");
-    for (const auto& [attr_name, value] : attrs) {
-        bool known = false;
-        for (const auto& p : params)
-            known |= p.kind == ParamKind::attr && p.name == attr_name;
-        if (!known) return make_error(op + ": unknown attr '" + attr_name + "'");
-    }
+    return detail::PreparedAccess::call(*this, args, rets, attrs, stream);
+}
 
-    std::vector<void*> pointers(params.size());
-    std::vector<Scalar> scalars(params.size());
-    size_t next_arg = 0, next_ret = 0;
-    for (size_t i = 0; i < params.size(); ++i) {
-        const Param& p = params[i];
-        std::string problem;
-        switch (p.kind) {
-        case ParamKind::arg:
-            problem = check_tensor(p, "arg", next_arg, args[next_arg]);
-            pointers[i] = const_cast<BE::Tensor*>(&args[next_arg++]);
-            break;
-        case ParamKind::ret:
-            problem = check_tensor(p, "ret", next_ret, rets[next_ret]);
-            pointers[i] = &rets[next_ret++];
-            break;
-        case ParamKind::stream:
-            scalars[i].i64 = stream;
-            pointers[i] = &scalars[i];
-            break;
-        case ParamKind::attr: {
-            auto found = attrs.find(p.name);
-            if (found == attrs.end())
-                problem = "missing attr '" + p.name + "'";
-            else
-                problem = convert_attr(p, found->second, scalars[i]);
-            pointers[i] = &scalars[i];
-            break;
-        }
-        }
-        if (!problem.empty()) return make_error(op + ": " + problem);
-    }
+Result<PreparedCall> Target::prepare(Device device, std::span<const DType> arg_dtypes,
+                                     std::span<const DType> ret_dtypes, const AttrMap& attrs,
+                                     int64_t stream) const {
+    return detail::PreparedAccess::prepare(*this, device, arg_dtypes, ret_dtypes, attrs, stream);
+}
 
-    CallingRegistryScope scope(registry_);
-    return impl->invoke(op, pointers.data(), stream, device->second);
+Result<PreparedCall> Target::prepare(std::span<const BE::Tensor> args,
+                                     std::span<const BE::Tensor> rets, const AttrMap& attrs,
+                                     int64_t stream) const {
+    return detail::PreparedAccess::prepare(*this, args, rets, attrs, stream);
+}
+
+Result<PreparedCall> Registry::prepare(std::string_view name, Device device,
+                                       std::span<const DType> arg_dtypes,
+                                       std::span<const DType> ret_dtypes, const AttrMap& attrs,
+                                       int64_t stream) const {
+    auto target = ret_dtypes.empty() ? find(name) : find(name, ret_dtypes[0]);
+    if (!target) return make_error("prepare(" + std::string(name) + "): no such target");
+    return target->prepare(device, arg_dtypes, ret_dtypes, attrs, stream);
+}
+
+Result<PreparedCall> Registry::prepare(std::string_view name, std::span<const BE::Tensor> args,
+                                       std::span<const BE::Tensor> rets, const AttrMap& attrs,
+                                       int64_t stream) const {
+    auto target = rets.empty() ? find(name) : find(name, rets[0].dtype());
+    if (!target) return make_error("prepare(" + std::string(name) + "): no such target");
+    return target->prepare(args, rets, attrs, stream);
 }
 
 } // namespace be

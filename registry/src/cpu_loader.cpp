@@ -18,7 +18,8 @@ class CpuImpl : public TargetImpl {
 
     Result<void> invoke(const std::string& op, void* const* params, int64_t /*stream*/,
                         int /*device_index*/) const override {
-        char message[4096] = {};
+        char message[4096]; // written only on failure: no 4 KiB clear per call
+        message[0] = '\0';
         BE::detail::ErrorSink sink{message, sizeof message};
         if (entry(params, &sink) != 0) return make_error(op + ": " + message);
         return {};

@@ -144,16 +144,19 @@ class EmuImpl : public TargetImpl {
   private:
     // The body, compiling the source's emulation on first use; errors start with `op` if given.
     Result<EmuKernelBody> emulation(const std::string& op) const {
-        const std::string prefix = op.empty() ? "" : op + ": ";
+        // Formatted on failure only: a prepared call's invoke allocates nothing.
+        auto prefix = [&op] { return op.empty() ? std::string() : op + ": "; };
         if (load_error)
-            return make_error(prefix + "the target is unavailable on cuda-emu because its source "
-                                       "failed to load: " +
+            return make_error(prefix() +
+                                  "the target is unavailable on cuda-emu because its source "
+                                  "failed to load: " +
                                   load_error->message,
                               load_error->log);
         auto body = source->body(index);
         if (!body)
-            return make_error(prefix + "the target is unavailable on cuda-emu because its CUDA "
-                                       "emulation failed to build: " +
+            return make_error(prefix() +
+                                  "the target is unavailable on cuda-emu because its CUDA "
+                                  "emulation failed to build: " +
                                   body.error().message,
                               body.error().log);
         return *body;

@@ -33,11 +33,49 @@ class Registry;
 namespace detail {
 class TargetImpl;
 struct TargetAccess;
-}
+struct PreparedAccess;
+} // namespace detail
 
 // A scalar given for an attr; converted to the declared type with range checks at call time.
 using AttrValue = std::variant<bool, int64_t, uint64_t, double>;
 using AttrMap = std::map<std::string, AttrValue, std::less<>>;
+
+// A call of one target prepared once and made many times (a simulator's time step): the
+// implementation resolved for a device, the attrs converted and range-checked, the parameter
+// layout fixed (docs/prepared-call.md). invoke() checks only what can change between calls, with
+// integer compares: the tensor counts and each tensor's dtype, rank (when prepare() fixed it),
+// device and data; then runs the implementation. It allocates nothing and formats text only on
+// failure; its errors are Target::call's ("call(<target>): ..."). It keeps the implementation
+// (and its code) alive, like a held Target. A default-constructed or moved-from PreparedCall is
+// empty: invoke() reports that. invoke() may run on several threads at once; set_attr() must not
+// overlap an invoke() of the same object (copies are independent).
+class PreparedCall {
+  public:
+    PreparedCall();
+    ~PreparedCall();
+    PreparedCall(PreparedCall&&) noexcept;
+    PreparedCall& operator=(PreparedCall&&) noexcept;
+    PreparedCall(const PreparedCall&); // copies the attrs: set_attr on one leaves the other as is
+    PreparedCall& operator=(const PreparedCall&);
+
+    Result<void> invoke(std::span<const BE::Tensor> args, std::span<BE::Tensor> rets) const;
+
+    // Changes one attr for the following invokes (a step counter, a seed), with call's
+    // conversion and range checks; on error the attr keeps its value. By name, or by position
+    // among the target's attrs (attr_index: resolve the name once, outside the loop).
+    Result<void> set_attr(std::string_view name, const AttrValue& value);
+    Result<void> set_attr(size_t attr_index, const AttrValue& value);
+    Result<size_t> attr_index(std::string_view name) const;
+
+    const std::string& target_name() const; // empty when empty
+    Device device() const;                  // cpu when empty
+    explicit operator bool() const { return state_ != nullptr; }
+
+  private:
+    friend struct detail::PreparedAccess;
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 // One callable entry point, with an implementation per device (cpu, cuda, cuda-emu).
 class Target {
@@ -63,6 +101,18 @@ class Target {
     // tensors (host memory) it is emulated on the CPU, synchronously, with the same geometry.
     Result<void> call(std::span<const BE::Tensor> args, std::span<BE::Tensor> rets,
                       const AttrMap& attrs = {}, int64_t stream = 0) const;
+
+    // Prepares calls on `device` with tensors of these dtypes (one per arg and per ret, in
+    // order): resolves the implementation, checks the counts and the dtypes against the
+    // signature, converts and range-checks the attrs, with call's rules and messages (they start
+    // "prepare(<target>)"). Ranks are free, as for call. `.cu` kernels launch on `stream`.
+    Result<PreparedCall> prepare(Device device, std::span<const DType> arg_dtypes,
+                                 std::span<const DType> ret_dtypes, const AttrMap& attrs = {},
+                                 int64_t stream = 0) const;
+    // The same from sample tensors: the device, the dtypes and the ranks are theirs (invoke then
+    // also requires those ranks). The samples' data is not used.
+    Result<PreparedCall> prepare(std::span<const BE::Tensor> args, std::span<const BE::Tensor> rets,
+                                 const AttrMap& attrs = {}, int64_t stream = 0) const;
 
   private:
     friend class Registry;
@@ -139,6 +189,15 @@ class Registry {
     Result<void> call(std::string_view name, std::span<const BE::Tensor> args,
                       std::span<BE::Tensor> rets, const AttrMap& attrs = {},
                       int64_t stream = 0) const;
+    // find() (a dtype-suffix group dispatches on the first ret dtype, as call does) then
+    // Target::prepare; an unknown name is "prepare(<name>): no such target".
+    Result<PreparedCall> prepare(std::string_view name, Device device,
+                                 std::span<const DType> arg_dtypes,
+                                 std::span<const DType> ret_dtypes, const AttrMap& attrs = {},
+                                 int64_t stream = 0) const;
+    Result<PreparedCall> prepare(std::string_view name, std::span<const BE::Tensor> args,
+                                 std::span<const BE::Tensor> rets, const AttrMap& attrs = {},
+                                 int64_t stream = 0) const;
     std::vector<std::string> names() const;
     KernelCache& cache() const { return *cache_; }
 
