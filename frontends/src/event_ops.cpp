@@ -3,6 +3,8 @@
 //   be.<dense|csr|fixed>_<event_matvec|event_matmat>_<bool|float|bits>_<f32|f64>
 //   be.<dense|csr|fixed>_<matvec|matmat|todense>_<f32|f64>,  be.csr_stdp_<spikes>_<f32|f64>
 // FixedPreNum stores Mᵀ in the fixed layout, so its calls flip `transpose`.
+#include "event_call.h"
+
 #include <becore/frontends/builtins.h>
 #include <becore/frontends/event_ops.h>
 
@@ -28,12 +30,8 @@ struct Stored {
     bool sparse = true; // sparse kernels take attr cols
 };
 
-// The host memory as a cpu view, or as a cuda-emu view (the `.cu` twins' emulation).
 BE::Tensor view(const HostArray& a, Device device) {
-    if (device == Device::cpu) return a.view();
-    if (device == Device::cuda_emu) return a.emu_view();
-    fail("be::event operators: device must be cpu or cuda-emu (host arrays), not " +
-         std::string(device_name(device)));
+    return detail::host_view(a, device);
 }
 
 Stored stored(const Dense& c, Device d) {
@@ -83,35 +81,34 @@ AttrMap attrs_for(const Stored& s, bool kernel_transpose) {
 }
 
 // op: "event_matvec", "event_matmat", "matvec" or "matmat".
+detail::ProductCall resolve(const std::string& op, DType input, Stored s, bool transpose) {
+    detail::ProductCall call;
+    call.where = "be::" + op;
+    call.rank = op.ends_with("matvec") ? 1 : 2;
+    const bool kt = transpose != s.flip; // the stored matrix's transpose
+    call.n_in = kt ? s.cols : s.rows;
+    call.n_out = kt ? s.rows : s.cols;
+    call.name = s.format + "_" + op;
+    if (op.starts_with("event_")) {
+        const std::string enc = encoding(call.where, input, s.dtype);
+        call.name += "_" + enc;
+        if (enc == "bits") call.n_in = (call.n_in + 31) / 32;
+    } else if (input != s.dtype) {
+        fail(call.where + ": x must have the weights' dtype " + std::string(dtype_name(s.dtype)));
+    }
+    call.name += dtype_suffix(s.dtype);
+    call.attrs = attrs_for(s, kt);
+    call.conn_args = std::move(s.args);
+    call.out_dtype = s.dtype;
+    return call;
+}
+
 HostArray product(const std::string& op, const HostArray& input, const Stored& s, bool transpose,
                   Device device) {
-    const bool event = op.starts_with("event_");
-    const int rank = op.ends_with("matvec") ? 1 : 2;
-    const std::string where = "be::" + op;
-    if (input.ndim() != rank)
-        fail(where + ": the input must be " + (rank == 1 ? "[n]" : "[batch, n]") + ", not " +
-             shape_string(input.shape()));
-    const bool kt = transpose != s.flip; // the stored matrix's transpose
-    const int64_t n_in = kt ? s.cols : s.rows, n_out = kt ? s.rows : s.cols;
-    std::string name = s.format + "_" + op;
-    int64_t expected = n_in;
-    if (event) {
-        const std::string enc = encoding(where, input.dtype(), s.dtype);
-        name += "_" + enc;
-        if (enc == "bits") expected = (n_in + 31) / 32;
-    } else if (input.dtype() != s.dtype) {
-        fail(where + ": x must have the weights' dtype " + std::string(dtype_name(s.dtype)));
-    }
-    if (input.shape().back() != expected)
-        fail(where + ": the input has " + std::to_string(input.shape().back()) +
-             " entries per vector, the connectivity needs " + std::to_string(expected));
-    std::vector<int64_t> out_shape{n_out};
-    if (rank == 2) out_shape.insert(out_shape.begin(), input.shape()[0]);
-    HostArray out = make_array(s.dtype, out_shape);
-    std::vector<BE::Tensor> args = s.args;
-    args.push_back(view(input, device));
-    BE::Tensor rets[] = {view(out, device)};
-    call_builtin(name + dtype_suffix(s.dtype), args, rets, attrs_for(s, kt));
+    const detail::ProductCall call = resolve(op, input.dtype(), s, transpose);
+    detail::check_product_input(call, input.shape());
+    HostArray out = make_array(call.out_dtype, detail::product_out_shape(call, input));
+    detail::run_product(call, input, out, device);
     return out;
 }
 
@@ -125,6 +122,53 @@ HostArray to_dense(const Stored& s, bool transpose, Device device) {
 }
 
 } // namespace
+
+namespace detail {
+
+BE::Tensor host_view(const HostArray& a, Device device) {
+    if (device == Device::cpu) return a.view();
+    if (device == Device::cuda_emu) return a.emu_view();
+    fail("be::event operators: device must be cpu or cuda-emu (host arrays), not " +
+         std::string(device_name(device)));
+}
+
+template <Connectivity C>
+ProductCall product_call(const std::string& op, DType input, const C& conn, bool transpose,
+                         Device device) {
+    return resolve(op, input, stored(conn, device), transpose);
+}
+template ProductCall product_call(const std::string&, DType, const Dense&, bool, Device);
+template ProductCall product_call(const std::string&, DType, const Csr&, bool, Device);
+template ProductCall product_call(const std::string&, DType, const FixedPostNum&, bool, Device);
+template ProductCall product_call(const std::string&, DType, const FixedPreNum&, bool, Device);
+
+void check_product_input(const ProductCall& call, const std::vector<int64_t>& shape) {
+    if (static_cast<int>(shape.size()) != call.rank)
+        fail(call.where + ": the input must be " + (call.rank == 1 ? "[n]" : "[batch, n]") +
+             ", not " + shape_string(shape));
+    if (shape.back() != call.n_in)
+        fail(call.where + ": the input has " + std::to_string(shape.back()) +
+             " entries per vector, the connectivity needs " + std::to_string(call.n_in));
+}
+
+std::vector<int64_t> product_out_shape(const ProductCall& call, const HostArray& input) {
+    if (call.rank == 1) return {call.n_out};
+    return {input.shape()[0], call.n_out};
+}
+
+void run_product(const ProductCall& call, const HostArray& input, HostArray& out, Device device) {
+    check_product_input(call, input.shape());
+    if (out.dtype() != call.out_dtype || out.shape() != product_out_shape(call, input))
+        fail(call.where + ": out must be " + std::string(dtype_name(call.out_dtype)) + " [" +
+             shape_string(product_out_shape(call, input)) + "], not " +
+             std::string(dtype_name(out.dtype())) + " [" + shape_string(out.shape()) + "]");
+    std::vector<BE::Tensor> args = call.conn_args;
+    args.push_back(host_view(input, device));
+    BE::Tensor rets[] = {host_view(out, device)};
+    call_builtin(call.name, args, rets, call.attrs);
+}
+
+} // namespace detail
 
 template <Connectivity C>
 HostArray event_matvec(const HostArray& spikes, const C& conn, bool transpose, Device device) {
@@ -146,27 +190,47 @@ template <Connectivity C> HostArray todense(const C& conn, bool transpose, Devic
     return to_dense(stored(conn, device), transpose, device);
 }
 
+template <Connectivity C>
+void event_matvec_into(const HostArray& spikes, const C& conn, HostArray& out, bool transpose,
+                       Device device) {
+    detail::run_product(
+        detail::product_call("event_matvec", spikes.dtype(), conn, transpose, device), spikes, out,
+        device);
+}
+template <Connectivity C>
+void event_matmat_into(const HostArray& spikes, const C& conn, HostArray& out, bool transpose,
+                       Device device) {
+    detail::run_product(
+        detail::product_call("event_matmat", spikes.dtype(), conn, transpose, device), spikes, out,
+        device);
+}
+template <Connectivity C>
+void matvec_into(const HostArray& x, const C& conn, HostArray& out, bool transpose, Device device) {
+    detail::run_product(detail::product_call("matvec", x.dtype(), conn, transpose, device), x, out,
+                        device);
+}
+template <Connectivity C>
+void matmat_into(const HostArray& x, const C& conn, HostArray& out, bool transpose, Device device) {
+    detail::run_product(detail::product_call("matmat", x.dtype(), conn, transpose, device), x, out,
+                        device);
+}
+
 // The explicit instantiations: the header's concept admits exactly these four classes.
-template HostArray event_matvec(const HostArray&, const Dense&, bool, Device);
-template HostArray event_matmat(const HostArray&, const Dense&, bool, Device);
-template HostArray matvec(const HostArray&, const Dense&, bool, Device);
-template HostArray matmat(const HostArray&, const Dense&, bool, Device);
-template HostArray todense(const Dense&, bool, Device);
-template HostArray event_matvec(const HostArray&, const Csr&, bool, Device);
-template HostArray event_matmat(const HostArray&, const Csr&, bool, Device);
-template HostArray matvec(const HostArray&, const Csr&, bool, Device);
-template HostArray matmat(const HostArray&, const Csr&, bool, Device);
-template HostArray todense(const Csr&, bool, Device);
-template HostArray event_matvec(const HostArray&, const FixedPostNum&, bool, Device);
-template HostArray event_matmat(const HostArray&, const FixedPostNum&, bool, Device);
-template HostArray matvec(const HostArray&, const FixedPostNum&, bool, Device);
-template HostArray matmat(const HostArray&, const FixedPostNum&, bool, Device);
-template HostArray todense(const FixedPostNum&, bool, Device);
-template HostArray event_matvec(const HostArray&, const FixedPreNum&, bool, Device);
-template HostArray event_matmat(const HostArray&, const FixedPreNum&, bool, Device);
-template HostArray matvec(const HostArray&, const FixedPreNum&, bool, Device);
-template HostArray matmat(const HostArray&, const FixedPreNum&, bool, Device);
-template HostArray todense(const FixedPreNum&, bool, Device);
+#define BE_INSTANTIATE(C)                                                                          \
+    template HostArray event_matvec(const HostArray&, const C&, bool, Device);                     \
+    template HostArray event_matmat(const HostArray&, const C&, bool, Device);                     \
+    template HostArray matvec(const HostArray&, const C&, bool, Device);                           \
+    template HostArray matmat(const HostArray&, const C&, bool, Device);                           \
+    template HostArray todense(const C&, bool, Device);                                            \
+    template void event_matvec_into(const HostArray&, const C&, HostArray&, bool, Device);         \
+    template void event_matmat_into(const HostArray&, const C&, HostArray&, bool, Device);         \
+    template void matvec_into(const HostArray&, const C&, HostArray&, bool, Device);               \
+    template void matmat_into(const HostArray&, const C&, HostArray&, bool, Device);
+BE_INSTANTIATE(Dense)
+BE_INSTANTIATE(Csr)
+BE_INSTANTIATE(FixedPostNum)
+BE_INSTANTIATE(FixedPreNum)
+#undef BE_INSTANTIATE
 
 HostArray pack_spikes(const HostArray& spikes) {
     if (spikes.dtype() != DType::bool_ || spikes.ndim() < 1 || spikes.ndim() > 2)

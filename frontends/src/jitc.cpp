@@ -1,6 +1,8 @@
 // The JITC operators over the built-ins be.jitc_<kind>_<op>[_<spikes>]_<f32|f64>
 // (kernels/builtin/jitc.cpp). The kernels only know R(seed, rows x cols); a C matrix
 // M = R(seed, n_post x n_pre)ᵀ is passed as that R with `transpose` flipped (as FixedPreNum does).
+#include "event_call.h"
+
 #include <becore/frontends/builtins.h>
 #include <becore/frontends/jitc.h>
 
@@ -56,45 +58,10 @@ BE::Tensor view(const HostArray& a, Device device) {
 
 HostArray product(const std::string& op, const HostArray& input, const Jitc& c, bool transpose,
                   Device device) {
-    const std::string where = "be::" + op + "(" + c.kind() + " JITC)";
-    const bool batched = op == "event_matmat" || op == "matmat";
-    check_device(where, device);
-    if (input.ndim() != (batched ? 2 : 1))
-        fail(where +
-             (batched ? ": the input must be [batch, n], not " : ": the input must be [n], not ") +
-             shape_string(input.shape()));
-    const Generated g = generated(c);
-    const bool kt = transpose != g.flip;
-    const int64_t n_in = kt ? g.cols : g.rows, n_out = kt ? g.rows : g.cols;
-    std::string name = "jitc_" + c.kind() + "_" + op;
-    int64_t expected = n_in;
-    if (op == "event_matvec" || op == "event_matmat") {
-        if (input.dtype() == DType::bool_) {
-            name += "_bool";
-        } else if (input.dtype() == DType::uint32) {
-            name += "_bits";
-            expected = (n_in + 31) / 32;
-        } else if (input.dtype() == c.dtype()) {
-            name += "_float";
-        } else {
-            fail(where + ": spikes must be bool, uint32 (bit-packed) or " +
-                 std::string(dtype_name(c.dtype())) + " (the weights' dtype), not " +
-                 std::string(dtype_name(input.dtype())));
-        }
-    } else if (input.dtype() != c.dtype()) {
-        fail(where + ": x must have the weights' dtype " + std::string(dtype_name(c.dtype())));
-    }
-    const int64_t n_given = input.shape()[batched ? 1 : 0];
-    if (n_given != expected)
-        fail(where + ": the input has " + std::to_string(n_given) +
-             " entries, the connectivity needs " + std::to_string(expected));
-    HostArray out =
-        batched ? make_array(c.dtype(), {input.shape()[0], n_out}) : make_array(c.dtype(), {n_out});
-    const BE::Tensor args[] = {view(input, device)};
-    BE::Tensor rets[] = {view(out, device)};
-    AttrMap attrs = attrs_for(c, g);
-    attrs.emplace("transpose", kt);
-    call_builtin(name + dtype_suffix(c.dtype()), args, rets, attrs);
+    const detail::ProductCall call = detail::product_call(op, input.dtype(), c, transpose, device);
+    detail::check_product_input(call, input.shape());
+    HostArray out = make_array(call.out_dtype, detail::product_out_shape(call, input));
+    detail::run_product(call, input, out, device);
     return out;
 }
 
@@ -103,6 +70,40 @@ void check_finite(const std::string& where, const char* what, double v) {
 }
 
 } // namespace
+
+detail::ProductCall detail::product_call(const std::string& op, DType input, const Jitc& c,
+                                         bool transpose, Device device) {
+    ProductCall call;
+    call.where = "be::" + op + "(" + c.kind() + " JITC)";
+    check_device(call.where, device);
+    call.rank = op == "event_matmat" || op == "matmat" ? 2 : 1;
+    const Generated g = generated(c);
+    const bool kt = transpose != g.flip;
+    call.n_in = kt ? g.cols : g.rows;
+    call.n_out = kt ? g.rows : g.cols;
+    call.name = "jitc_" + c.kind() + "_" + op;
+    if (op == "event_matvec" || op == "event_matmat") {
+        if (input == DType::bool_) {
+            call.name += "_bool";
+        } else if (input == DType::uint32) {
+            call.name += "_bits";
+            call.n_in = (call.n_in + 31) / 32;
+        } else if (input == c.dtype()) {
+            call.name += "_float";
+        } else {
+            fail(call.where + ": spikes must be bool, uint32 (bit-packed) or " +
+                 std::string(dtype_name(c.dtype())) + " (the weights' dtype), not " +
+                 std::string(dtype_name(input)));
+        }
+    } else if (input != c.dtype()) {
+        fail(call.where + ": x must have the weights' dtype " + std::string(dtype_name(c.dtype())));
+    }
+    call.name += dtype_suffix(c.dtype());
+    call.attrs = attrs_for(c, g);
+    call.attrs.emplace("transpose", kt);
+    call.out_dtype = c.dtype();
+    return call;
+}
 
 Jitc::Jitc(std::string kind, int64_t n_pre, int64_t n_post, double p, double w0, double w1,
            uint64_t seed, JitcOrientation orientation, DType dtype)
@@ -159,6 +160,32 @@ HostArray event_matmat(const HostArray& spikes, const Jitc& conn, bool transpose
 
 HostArray matmat(const HostArray& x, const Jitc& conn, bool transpose, Device device) {
     return product("matmat", x, conn, transpose, device);
+}
+
+void event_matvec_into(const HostArray& spikes, const Jitc& conn, HostArray& out, bool transpose,
+                       Device device) {
+    detail::run_product(
+        detail::product_call("event_matvec", spikes.dtype(), conn, transpose, device), spikes, out,
+        device);
+}
+
+void matvec_into(const HostArray& x, const Jitc& conn, HostArray& out, bool transpose,
+                 Device device) {
+    detail::run_product(detail::product_call("matvec", x.dtype(), conn, transpose, device), x, out,
+                        device);
+}
+
+void event_matmat_into(const HostArray& spikes, const Jitc& conn, HostArray& out, bool transpose,
+                       Device device) {
+    detail::run_product(
+        detail::product_call("event_matmat", spikes.dtype(), conn, transpose, device), spikes, out,
+        device);
+}
+
+void matmat_into(const HostArray& x, const Jitc& conn, HostArray& out, bool transpose,
+                 Device device) {
+    detail::run_product(detail::product_call("matmat", x.dtype(), conn, transpose, device), x, out,
+                        device);
 }
 
 HostArray todense(const Jitc& conn, bool transpose, Device device) {

@@ -39,6 +39,23 @@ HostArray matvec(const HostArray& x, const C& conn, bool transpose = false,
 template <Connectivity C>
 HostArray matmat(const HostArray& x, const C& conn, bool transpose = false,
                  Device device = Device::cpu);
+// The same products written into `out` instead of a new array: `out` must already have the
+// result's dtype (the weights') and shape ([n_out], or [batch, n_out] for the matmats). The
+// kernels OVERWRITE out (every entry is set, inactive outputs to 0); they never add to it. To
+// accumulate (a delay ring buffer), write into a scratch array and add it. For a loop, prepare
+// the call once instead (event_plan.h: be::prepare_event_matvec), which allocates nothing per run.
+template <Connectivity C>
+void event_matvec_into(const HostArray& spikes, const C& conn, HostArray& out,
+                       bool transpose = false, Device device = Device::cpu);
+template <Connectivity C>
+void event_matmat_into(const HostArray& spikes, const C& conn, HostArray& out,
+                       bool transpose = false, Device device = Device::cpu);
+template <Connectivity C>
+void matvec_into(const HostArray& x, const C& conn, HostArray& out, bool transpose = false,
+                 Device device = Device::cpu);
+template <Connectivity C>
+void matmat_into(const HostArray& x, const C& conn, HostArray& out, bool transpose = false,
+                 Device device = Device::cpu);
 // M [n_pre, n_post] as a dense array (Mᵀ with transpose).
 template <Connectivity C>
 HostArray todense(const C& conn, bool transpose = false, Device device = Device::cpu);

@@ -88,6 +88,16 @@ HostArray event_matmat(const HostArray& spikes, const Jitc& conn, bool transpose
                        Device device = Device::cpu);
 HostArray matmat(const HostArray& x, const Jitc& conn, bool transpose = false,
                  Device device = Device::cpu);
+// The products written into `out` (the result's dtype and shape) instead of a new array; the
+// kernels overwrite out, as event_ops.h says. For a loop: be::prepare_event_matvec (event_plan.h).
+void event_matvec_into(const HostArray& spikes, const Jitc& conn, HostArray& out,
+                       bool transpose = false, Device device = Device::cpu);
+void matvec_into(const HostArray& x, const Jitc& conn, HostArray& out, bool transpose = false,
+                 Device device = Device::cpu);
+void event_matmat_into(const HostArray& spikes, const Jitc& conn, HostArray& out,
+                       bool transpose = false, Device device = Device::cpu);
+void matmat_into(const HostArray& x, const Jitc& conn, HostArray& out, bool transpose = false,
+                 Device device = Device::cpu);
 // M [n_pre, n_post] (Mᵀ with transpose) as a dense array: for tests and small matrices.
 HostArray todense(const Jitc& conn, bool transpose = false, Device device = Device::cpu);
 // The i-th generated line, dense: row i of M ([n_post]) for R, column i of M ([n_pre]) for C.

@@ -1,0 +1,101 @@
+// Prepared event products (event_plan.h): the target and attrs of be::event_matvec resolved once
+// (event_call.h, shared with the allocating operators), a PreparedCall of the built-in, and the
+// connectivity's views kept for run().
+#include "event_call.h"
+
+#include <becore/frontends/builtins.h>
+#include <becore/frontends/event_plan.h>
+
+#include <vector>
+
+namespace be {
+
+namespace detail {
+
+struct EventPlanAccess {
+    static EventMatvecPlan make(ProductCall call, DType spike_dtype, Device device) {
+        EventMatvecPlan plan;
+        if (call.conn_args.size() > EventMatvecPlan::k_max_conn_args)
+            throw Exception(make_error(call.where + ": too many connectivity tensors for a plan"));
+        std::vector<DType> arg_dtypes;
+        for (const BE::Tensor& t : call.conn_args)
+            arg_dtypes.push_back(t.dtype());
+        arg_dtypes.push_back(spike_dtype);
+        const DType ret_dtypes[] = {call.out_dtype};
+        auto prepared = builtin_registry().prepare("be." + call.name, device, arg_dtypes,
+                                                   ret_dtypes, call.attrs);
+        if (!prepared) throw Exception(prepared.error());
+        plan.call_ = std::move(*prepared);
+        plan.n_conn_args_ = static_cast<int>(call.conn_args.size());
+        for (int i = 0; i < plan.n_conn_args_; ++i)
+            plan.args_[i] = call.conn_args[i];
+        plan.n_in_ = call.n_in;
+        plan.n_out_ = call.n_out;
+        plan.spike_dtype_ = spike_dtype;
+        plan.out_dtype_ = call.out_dtype;
+        plan.device_ = device;
+        plan.where_ = call.where + " plan (be." + call.name + ")";
+        return plan;
+    }
+};
+
+} // namespace detail
+
+namespace {
+
+bool is_vector(const BE::Tensor& t, int64_t n) {
+    return t.rank == 1 && t.shape[0] == n && (t.strides[0] == 1 || n <= 1);
+}
+
+std::string describe(const BE::Tensor& t) {
+    std::string text = std::string(dtype_name(t.dtype())) + " [";
+    for (int i = 0; i < t.rank; ++i)
+        text += (i ? ", " : "") + std::to_string(t.shape[i]);
+    return text + "]";
+}
+
+} // namespace
+
+void EventMatvecPlan::run(const BE::Tensor& spikes, BE::Tensor& out) const {
+    if (!call_) throw Exception(make_error("be::EventMatvecPlan::run: the plan is empty"));
+    if (!is_vector(spikes, n_in_) || !is_vector(out, n_out_)) [[unlikely]]
+        throw Exception(make_error(where_ + ": spikes must be a contiguous [" +
+                                   std::to_string(n_in_) + "] and out a contiguous [" +
+                                   std::to_string(n_out_) + "], not " + describe(spikes) + " and " +
+                                   describe(out)));
+    BE::Tensor args[k_max_conn_args + 1];
+    for (int i = 0; i < n_conn_args_; ++i)
+        args[i] = args_[i];
+    args[n_conn_args_] = spikes;
+    auto done = call_.invoke(std::span<const BE::Tensor>(args, n_conn_args_ + 1),
+                             std::span<BE::Tensor>(&out, 1));
+    if (!done) [[unlikely]]
+        throw Exception(done.error());
+}
+
+void EventMatvecPlan::run(const HostArray& spikes, HostArray& out) const {
+    const bool emu = device_ == Device::cuda_emu;
+    BE::Tensor o = emu ? out.emu_view() : out.view();
+    run(emu ? spikes.emu_view() : spikes.view(), o);
+}
+
+template <Connectivity C>
+EventMatvecPlan prepare_event_matvec(const C& conn, DType spike_dtype, bool transpose,
+                                     Device device) {
+    return detail::EventPlanAccess::make(
+        detail::product_call("event_matvec", spike_dtype, conn, transpose, device), spike_dtype,
+        device);
+}
+template EventMatvecPlan prepare_event_matvec(const Dense&, DType, bool, Device);
+template EventMatvecPlan prepare_event_matvec(const Csr&, DType, bool, Device);
+template EventMatvecPlan prepare_event_matvec(const FixedPostNum&, DType, bool, Device);
+template EventMatvecPlan prepare_event_matvec(const FixedPreNum&, DType, bool, Device);
+
+EventMatvecPlan prepare_event_matvec(const Jitc& conn, DType spike_dtype, bool transpose,
+                                     Device device) {
+    return detail::EventPlanAccess::make(
+        detail::product_call("event_matvec", spike_dtype, conn, transpose, device), spike_dtype,
+        device);
+}
+
+} // namespace be
