@@ -6,6 +6,7 @@
 #include <becore/frontends/builtins.h>
 #include <becore/frontends/event_plan.h>
 
+#include <memory>
 #include <vector>
 
 namespace be {
@@ -63,11 +64,15 @@ void EventMatvecPlan::run(const BE::Tensor& spikes, BE::Tensor& out) const {
                                    std::to_string(n_in_) + "] and out a contiguous [" +
                                    std::to_string(n_out_) + "], not " + describe(spikes) + " and " +
                                    describe(out)));
-    BE::Tensor args[k_max_conn_args + 1];
+    // The connectivity's views and the spikes side by side; copied, not zero-filled first.
+    union Args {
+        Args() {}
+        BE::Tensor t[k_max_conn_args + 1];
+    } args;
     for (int i = 0; i < n_conn_args_; ++i)
-        args[i] = args_[i];
-    args[n_conn_args_] = spikes;
-    auto done = call_.invoke(std::span<const BE::Tensor>(args, n_conn_args_ + 1),
+        std::construct_at(&args.t[i], args_[i]);
+    std::construct_at(&args.t[n_conn_args_], spikes);
+    auto done = call_.invoke(std::span<const BE::Tensor>(args.t, n_conn_args_ + 1),
                              std::span<BE::Tensor>(&out, 1));
     if (!done) [[unlikely]]
         throw Exception(done.error());
