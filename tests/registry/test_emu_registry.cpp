@@ -91,6 +91,39 @@ void add_neuron_twin_cases(std::map<std::string, TwinCase>& cases) {
     }
 }
 
+// The simulator's input generators (kernels/builtin/sim_input.cu): 300 neurons (two blocks),
+// slices starting at neuron 1000, at step 12; the rets start from the pseudo-random values, so
+// the twins add onto a non-zero input as the simulator does; sim_input_rule.h makes them equal.
+void add_sim_input_twin_cases(std::map<std::string, TwinCase>& cases) {
+    const double lambda = 2.5;
+    for (DType t : {DType::float32, DType::float64}) {
+        const std::string sfx = t == DType::float32 ? "_f32" : "_f64";
+        TwinCase poisson, noise;
+        const TensorSpec step{DType::int64, {1}}, out{t, {300}};
+        poisson.calls.push_back({{step},
+                                 {out},
+                                 {{"seed", int64_t{7}},
+                                  {"stream", int64_t{64}},
+                                  {"first", int64_t{1000}},
+                                  {"lambda", lambda},
+                                  {"exp_minus_lambda", std::exp(-lambda)},
+                                  {"weight", 0.25}}});
+        noise.calls.push_back({{step},
+                               {out},
+                               {{"seed", int64_t{7}},
+                                {"stream", int64_t{65}},
+                                {"first", int64_t{1000}},
+                                {"mean", 1.0},
+                                {"stddev", 2.0}}});
+        const auto set_step = [](std::vector<HostArray>& arrays, size_t) {
+            arrays[0].data_as<int64_t>()[0] = 12;
+        };
+        poisson.fill = noise.fill = set_step;
+        cases["be.poisson_input" + sfx] = std::move(poisson);
+        cases["be.normal_input" + sfx] = std::move(noise);
+    }
+}
+
 // The event-driven built-ins (kernels/builtin/{dense,csr,fixed_num,stdp}.cu): generated, one case
 // per target, on a 19 x 45 matrix (partial words of bit-packed spikes), both transposes, vector
 // and batch inputs, per-synapse and homogeneous weights; `fill` writes a valid sparse structure
@@ -324,6 +357,7 @@ const std::map<std::string, TwinCase>& twin_cases() {
         add_event_twin_cases(m);
         add_jitc_twin_cases(m);
         add_neuron_twin_cases(m);
+        add_sim_input_twin_cases(m);
         return m;
     }();
     return cases;
