@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 namespace be {
@@ -18,7 +19,7 @@ namespace be {
 namespace {
 
 constexpr uint32_t k_stream_pathway_seed = 96; // derived_seed: one per pathway
-constexpr uint32_t k_stream_pathway_draw = 97; // csr / fixed-pre draws, per row
+constexpr uint32_t k_stream_pathway_draw = 97; // csr / fixed-pre / fixed-post draws, per row
 
 [[noreturn]] void invalid(const std::string& field, const std::string& why) {
     throw Exception(make_error("construct: " + field + ": " + why));
@@ -179,22 +180,25 @@ NeuronModel resolve_model(const ConfigurationData& d) {
     return m;
 }
 
-void validate_pathway(const ConfigurationData& d, const Model::Impl& impl, size_t index,
-                      const Pathway& p) {
+void validate_pathway(const Model::Impl& impl, size_t index, const Pathway& p) {
     const std::string field = "connectivity[" + std::to_string(index) + "]";
     impl.range_of(p.source);
     impl.range_of(p.target);
-    if (p.format != "jitc" && p.format != "csr" && p.format != "fixed-pre")
+    if (p.format != "jitc" && p.format != "csr" && p.format != "fixed-pre" &&
+        p.format != "fixed-post")
         invalid(field + ".format",
-                "unknown format '" + p.format + "' (known: jitc, csr, fixed-pre)");
-    if (p.format != "fixed-pre" && !(p.p > 0 && p.p <= 1))
+                "unknown format '" + p.format + "' (known: jitc, csr, fixed-pre, fixed-post)");
+    const bool fixed = p.format == "fixed-pre" || p.format == "fixed-post";
+    if (!fixed && !(p.p > 0 && p.p <= 1))
         invalid(field + ".p", "the connection probability must be in (0, 1], not " + fmt(p.p));
-    if (p.format == "fixed-pre") {
-        const int64_t available =
-            impl.range_of(p.source).count - (!p.autapses && p.source == p.target ? 1 : 0);
+    if (fixed) {
+        const bool pre = p.format == "fixed-pre";
+        const int64_t available = impl.range_of(pre ? p.source : p.target).count -
+                                  (!p.autapses && p.source == p.target ? 1 : 0);
         if (p.k < 1 || p.k > available)
-            invalid(field + ".k", "the in-degree must be in [1, " + std::to_string(available) +
-                                      "], not " + std::to_string(p.k));
+            invalid(field + ".k", std::string(pre ? "the in-degree" : "the out-degree") +
+                                      " must be in [1, " + std::to_string(available) + "], not " +
+                                      std::to_string(p.k));
     }
     validate_weight(field + ".weight", p.weight);
     if (!(p.delay_ms >= 0) || !finite(p.delay_ms))
@@ -203,8 +207,7 @@ void validate_pathway(const ConfigurationData& d, const Model::Impl& impl, size_
         invalid(field + ".channel", "must be 'e' or 'i', not '" + p.channel + "'");
     if (p.format == "jitc" && !p.autapses && p.source == p.target)
         invalid(field + ".autapses",
-                "JITC cannot leave out self-connections: use csr or fixed-pre");
-    (void)d;
+                "JITC cannot leave out self-connections: use csr, fixed-pre or fixed-post");
 }
 
 void validate_input(const ConfigurationData& d, const Model::Impl& impl, size_t index,
@@ -317,33 +320,39 @@ std::shared_ptr<Csr> build_csr(const Pathway& p, const BuiltPathway& b, uint64_t
         Csr::from_coo(b.source.count, b.target.count, rows, cols, weight_array(weights, dtype)));
 }
 
-// Every target neuron gets k distinct sources (Floyd's sampling, keyed by its global id), stored
-// by source (CSR rows = source neurons) so that delivery touches the active sources' rows only.
+// k distinct picks from [0, pool) by Floyd's algorithm, ascending, with `taken` all false
+// before and after (a scratch of `pool` flags reused across rows).
+void floyd_sample(int64_t k, int64_t pool, be_jitc::KeyedDraws& draws, std::vector<char>& taken,
+                  std::vector<int64_t>& chosen) {
+    chosen.clear();
+    for (int64_t t = pool - k; t < pool; ++t) {
+        const auto r = static_cast<int64_t>(draws.uniform() * static_cast<double>(t + 1));
+        const int64_t pick = taken[static_cast<size_t>(r)] ? t : r;
+        taken[static_cast<size_t>(pick)] = 1;
+        chosen.push_back(pick);
+    }
+    std::sort(chosen.begin(), chosen.end());
+    for (int64_t c : chosen)
+        taken[static_cast<size_t>(c)] = 0;
+}
+
+// Every target neuron gets k distinct sources (keyed by its global id), stored by source (CSR
+// rows = source neurons) so that delivery touches the active sources' rows only.
 std::shared_ptr<Csr> build_fixed_pre(const Pathway& p, const BuiltPathway& b, uint64_t seed,
                                      DType dtype) {
-    const int64_t k = p.k;
     const bool same = p.source == p.target && !p.autapses;
     const int64_t pool = b.source.count - (same ? 1 : 0);
-    std::vector<int64_t> rows, cols;
+    std::vector<int64_t> rows, cols, chosen;
     std::vector<double> weights;
-    rows.reserve(static_cast<size_t>(b.target.count * k));
+    rows.reserve(static_cast<size_t>(b.target.count * p.k));
     cols.reserve(rows.capacity());
     weights.reserve(rows.capacity());
     std::vector<char> taken(static_cast<size_t>(pool), 0);
-    std::vector<int64_t> chosen;
     for (int64_t j = 0; j < b.target.count; ++j) {
         be_jitc::KeyedDraws draws(seed, k_stream_pathway_draw,
                                   static_cast<uint64_t>(b.target.first + j), 0);
-        chosen.clear();
-        for (int64_t t = pool - k; t < pool; ++t) {
-            const auto r = static_cast<int64_t>(draws.uniform() * static_cast<double>(t + 1));
-            const int64_t pick = taken[static_cast<size_t>(r)] ? t : r;
-            taken[static_cast<size_t>(pick)] = 1;
-            chosen.push_back(pick);
-        }
-        std::sort(chosen.begin(), chosen.end());
+        floyd_sample(p.k, pool, draws, taken, chosen);
         for (int64_t src : chosen) {
-            taken[static_cast<size_t>(src)] = 0;
             rows.push_back(same && src >= j ? src + 1 : src); // skip the neuron itself
             cols.push_back(j);
             weights.push_back(draw_weight(p.weight, draws));
@@ -351,6 +360,37 @@ std::shared_ptr<Csr> build_fixed_pre(const Pathway& p, const BuiltPathway& b, ui
     }
     return std::make_shared<Csr>(
         Csr::from_coo(b.source.count, b.target.count, rows, cols, weight_array(weights, dtype)));
+}
+
+// Every source neuron gets k distinct targets (keyed by its global id): FixedPostNum, delivered
+// by the fixed-number event operators.
+std::shared_ptr<FixedPostNum> build_fixed_post(const Pathway& p, const BuiltPathway& b,
+                                               uint64_t seed, DType dtype) {
+    const bool same = p.source == p.target && !p.autapses;
+    const int64_t pool = b.target.count - (same ? 1 : 0);
+    auto indices = HostArray::create(DType::int32, {b.source.count, p.k});
+    if (!indices) throw Exception(indices.error());
+    std::vector<double> weights;
+    weights.reserve(static_cast<size_t>(b.source.count * p.k));
+    std::vector<char> taken(static_cast<size_t>(pool), 0);
+    std::vector<int64_t> chosen;
+    for (int64_t i = 0; i < b.source.count; ++i) {
+        be_jitc::KeyedDraws draws(seed, k_stream_pathway_draw,
+                                  static_cast<uint64_t>(b.source.first + i), 0);
+        floyd_sample(p.k, pool, draws, taken, chosen);
+        for (size_t c = 0; c < chosen.size(); ++c) {
+            const int64_t j = same && chosen[c] >= i ? chosen[c] + 1 : chosen[c];
+            indices->data_as<int32_t>()[i * p.k + static_cast<int64_t>(c)] =
+                static_cast<int32_t>(j);
+            weights.push_back(draw_weight(p.weight, draws));
+        }
+    }
+    HostArray w = weight_array(weights, dtype);
+    auto shaped = HostArray::create(dtype, {b.source.count, p.k});
+    if (!shaped) throw Exception(shaped.error());
+    std::memcpy(shaped->data(), w.data(), static_cast<size_t>(w.nbytes()));
+    return std::make_shared<FixedPostNum>(b.source.count, b.target.count, std::move(*indices),
+                                          std::move(*shaped));
 }
 
 std::shared_ptr<Jitc> build_jitc(const Pathway& p, const BuiltPathway& b, uint64_t seed,
@@ -442,7 +482,7 @@ Model construct(const Configuration& configuration) {
         validate_input(d, *impl, i, d.inputs[i]);
     for (size_t i = 0; i < d.pathways.size(); ++i) {
         const Pathway& p = d.pathways[i];
-        validate_pathway(d, *impl, i, p);
+        validate_pathway(*impl, i, p);
         BuiltPathway b;
         b.source = impl->range_of(p.source);
         b.target = impl->range_of(p.target);
@@ -456,6 +496,10 @@ Model construct(const Configuration& configuration) {
             b.conn = std::move(conn);
         } else if (p.format == "csr") {
             auto conn = build_csr(p, b, seed, d.runtime.dtype);
+            b.synapses = static_cast<double>(conn->indices().numel());
+            b.conn = std::move(conn);
+        } else if (p.format == "fixed-post") {
+            auto conn = build_fixed_post(p, b, seed, d.runtime.dtype);
             b.synapses = static_cast<double>(conn->indices().numel());
             b.conn = std::move(conn);
         } else {

@@ -26,8 +26,9 @@ struct BuiltPathway {
     NeuronRange source, target;
     int channel = 0;
     double delay_ms = 0;
-    std::variant<std::shared_ptr<Jitc>, std::shared_ptr<Csr>> conn; // fixed-pre: a Csr too
-    double synapses = 0;                                            // stored, or expected for JITC
+    std::variant<std::shared_ptr<Jitc>, std::shared_ptr<Csr>, std::shared_ptr<FixedPostNum>>
+        conn;            // fixed-pre: a Csr too
+    double synapses = 0; // stored, or expected for JITC
 };
 
 // How the neuron target is called: the state variables (its rets but the last, `spikes`), the

@@ -26,6 +26,9 @@ Configuration small_network(uint64_t seed = 3) {
     Pathway ie{"I", "*", "fixed-pre", 0, {WeightDist::Kind::normal, 3.0, 0.5}, 0.1, "i"};
     ie.k = 10;
     ie.autapses = false;
+    Pathway ii{"I", "I", "fixed-post", 0, {WeightDist::Kind::constant, 1.0, 0}, 0.2, "i"};
+    ii.k = 5;
+    ii.autapses = false;
     Input drive;
     drive.kind = "poisson";
     drive.rate_hz = 50;
@@ -38,6 +41,7 @@ Configuration small_network(uint64_t seed = 3) {
         .connectivity(ee)
         .connectivity(ei)
         .connectivity(ie)
+        .connectivity(ii)
         .input(drive)
         .probes({"SPK", "Vm", "LFP-proxy", "CSD-proxy"});
 }
@@ -94,7 +98,9 @@ TEST(SimConfig, EveryInvalidFieldIsNamed) {
     EXPECT_CONSTRUCT_ERROR(ok.connectivity(bad), "cell type 'Z'");
     bad.target = "E";
     bad.format = "dense";
-    EXPECT_CONSTRUCT_ERROR(ok.connectivity(bad), "connectivity[4].format: unknown format 'dense'");
+    EXPECT_CONSTRUCT_ERROR(ok.connectivity(bad),
+                           "connectivity[4].format: unknown format 'dense' (known: jitc, csr, "
+                           "fixed-pre, fixed-post)");
     bad.format = "jitc";
     bad.p = 1.5;
     EXPECT_CONSTRUCT_ERROR(ok.connectivity(bad), "connectivity[4].p");
@@ -105,6 +111,11 @@ TEST(SimConfig, EveryInvalidFieldIsNamed) {
     bad.k = 5000;
     EXPECT_CONSTRUCT_ERROR(ok.connectivity(bad),
                            "connectivity[4].k: the in-degree must be in [1, 3199]");
+    bad.format = "fixed-post";
+    bad.target = "I";
+    EXPECT_CONSTRUCT_ERROR(ok.connectivity(bad),
+                           "connectivity[4].k: the out-degree must be in [1, 800]");
+    bad.target = "E";
     bad.k = 5;
     bad.delay_ms = -1;
     EXPECT_CONSTRUCT_ERROR(ok.connectivity(bad), "connectivity[4].delay_ms");
@@ -217,7 +228,7 @@ void pacemaker(BE::Tensor& v, BE::Tensor& count, BE::Tensor& spikes, const BE::T
 
 TEST(SimDelay, SpikesArriveExactlyDelayStepsLater) {
     ASSERT_TRUE(builtin_registry().load_cpp_inline("pacemaker", k_pacemaker, "simtest").ok());
-    for (const std::string format : {"jitc", "csr", "fixed-pre"})
+    for (const std::string format : {"jitc", "csr", "fixed-pre", "fixed-post"})
         for (int delay : {1, 3, 7}) {
             Pathway p{"A",         "B", format, 1.0, {WeightDist::Kind::constant, 1.5, 0},
                       0.1 * delay, "e"};

@@ -52,14 +52,16 @@ struct Pathway {
     // "jitc": regenerated in the kernels, never stored (JITC R matrix, Bernoulli(p) per pair);
     // "csr": Bernoulli(p) per pair drawn once and stored;
     // "fixed-pre": every target neuron has k sources (fixed in-degree), stored by source like
-    // csr, so that delivery is event-driven.
+    // csr, so that delivery is event-driven;
+    // "fixed-post": every source neuron has k targets (fixed out-degree), delivered by the
+    // fixed-number event operators (FixedPostNum).
     std::string format = "jitc";
     double p = 0.0;
     WeightDist weight;
     double delay_ms = 0.0; // rounded to whole steps; at least one step
     std::string channel;   // "e" or "i"; empty: "e" if the mean weight is >= 0, else "i"
-    int64_t k = 0;         // fixed-pre: the in-degree
-    bool autapses = true;  // false: no i -> i synapse when source == target (csr, fixed-pre)
+    int64_t k = 0;         // fixed-pre: the in-degree; fixed-post: the out-degree
+    bool autapses = true;  // false: no i -> i synapse when source == target (not jitc)
 };
 
 // External input to a cell type ("*" = every neuron), added to its input channel every step:
@@ -103,6 +105,13 @@ class Configuration {
     // cites the source of each). Throws be::Exception for an unknown name, listing the known.
     static Configuration preset(const std::string& name);
     static std::vector<std::string> preset_names();
+    // A configuration written in TOML (docs/simulator-config.md; sim_toml.cpp): `preset = "..."`
+    // starts from a preset, the tables after it override. Throws be::Exception; an unknown key or
+    // a wrong type names the key's full path and origin:line ("runtime.dt_ms: expected a number,
+    // got a string (coba.toml:7)"). `origin` names the text in messages.
+    static Configuration from_toml_file(const std::string& path);
+    static Configuration from_toml_string(const std::string& text,
+                                          const std::string& origin = "<string>");
 
     Configuration runtime(uint64_t seed, DType dtype, double duration_ms, double dt_ms,
                           Device device = Device::cpu) const;
