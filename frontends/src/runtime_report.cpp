@@ -4,7 +4,34 @@
 #include <becore/registry/registry.h>
 #include <becore/runtime/cpu_backend.h>
 
+#include <oneapi/tbb/version.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+
 namespace be {
+
+namespace {
+
+std::string platform_name() {
+    utsname u{};
+    if (uname(&u) != 0) return "unknown";
+    return std::string(u.sysname) + " " + u.release + " " + u.machine;
+}
+
+std::string cpu_name() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line, model = "unknown CPU";
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0) {
+            model = line.substr(line.find(':') + 2);
+            break;
+        }
+    return model + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cores online";
+}
+
+} // namespace
 
 RuntimeReport runtime_report(const Registry& registry) {
     RuntimeReport report;
@@ -13,6 +40,12 @@ RuntimeReport runtime_report(const Registry& registry) {
     const CudaStatus& cuda = cuda_status();
     if (cuda.available) report.devices.push_back("cuda");
     report.devices.push_back("cuda-emu"); // the CUDA emulation needs only the CPU backend
+    report.default_device = cuda.available ? "cuda" : "cpu";
+    report.platform = platform_name();
+    report.cpu = cpu_name();
+    report.versions["becore"] = BECORE_VERSION;
+    report.versions["kernel_toolchain"] = cpu_toolchain_identity();
+    report.versions["tbb"] = TBB_VERSION_STRING;
     report.cuda.available = cuda.available;
     report.cuda.reason = cuda.reason;
     report.cuda.driver_library = cuda.driver_library;
@@ -22,6 +55,7 @@ RuntimeReport runtime_report(const Registry& registry) {
     report.cuda.nvrtc_version = nvrtc.version;
     report.cuda.nvrtc_library = nvrtc.library;
     report.cuda.nvrtc_reason = nvrtc.reason;
+    if (nvrtc.available) report.versions["nvrtc"] = nvrtc.version;
     report.cache_directory = registry.cache().directory().string();
     report.cache_warning = registry.cache().warning();
     report.compiler_plugin_loaded = compiler_plugin_loaded();
@@ -38,6 +72,11 @@ nlohmann::json to_json(const RuntimeReport& r) {
         devices.push_back({{"index", d.index}, {"name", d.name}, {"arch", d.arch}});
     return {{"version", r.version},
             {"devices", r.devices},
+            {"available_devices", r.devices},
+            {"default_device", r.default_device},
+            {"platform", r.platform},
+            {"cpu", r.cpu},
+            {"versions", r.versions},
             {"cuda",
              {{"available", r.cuda.available},
               {"reason", r.cuda.reason},

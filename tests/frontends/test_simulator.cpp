@@ -187,6 +187,29 @@ TEST(SimReproducible, SameSeedSameSignalsAndThreadCountsAgree) {
     EXPECT_NE(a.spike_ids, c.spike_ids) << "another trial seed changes the initial state and input";
 }
 
+TEST(SimMetadata, CarriesTheConfigurationSeedAndRuntimeReport) {
+    const Signals s = simulate(construct(small_network(5).duration(1)));
+    const nlohmann::json& m = s.metadata;
+    EXPECT_EQ(m["seed"], 5);
+    EXPECT_EQ(m["configuration"], small_network(5).duration(1).to_json());
+    EXPECT_EQ(m["configuration"]["runtime"]["dt_ms"], 0.1);
+    EXPECT_EQ(m["steps"], 10);
+    EXPECT_EQ(m["neurons"], 200);
+    EXPECT_EQ(m["model_status"], "computational_scaffold");
+    const nlohmann::json& report = m["runtime_report"];
+    const auto devices = report["available_devices"].get<std::vector<std::string>>();
+    EXPECT_EQ(devices.front(), "cpu");
+    const bool cuda = std::find(devices.begin(), devices.end(), "cuda") != devices.end();
+    EXPECT_EQ(report["default_device"], cuda ? "cuda" : "cpu");
+    EXPECT_FALSE(report["platform"].get<std::string>().empty());
+    EXPECT_FALSE(report["cpu"].get<std::string>().empty());
+    EXPECT_NE(report["versions"]["kernel_toolchain"].get<std::string>().find("clang"),
+              std::string::npos);
+    EXPECT_FALSE(report["versions"]["becore"].get<std::string>().empty());
+    EXPECT_EQ(s.time_ms.size(), 10u);
+    EXPECT_DOUBLE_EQ(s.time_ms.back(), 1.0);
+}
+
 TEST(SimReproducible, CudaEmulationEqualsCpu) {
     const Configuration cpu = small_network().duration(5);
     const Configuration emu = cpu.runtime(cpu.data().runtime.with_device(Device::cuda_emu));

@@ -416,7 +416,10 @@ int cmd_report(be::Registry& registry, bool as_json) {
     std::string devices;
     for (const auto& d : report.devices)
         devices += (devices.empty() ? "" : ", ") + d;
-    std::printf("becore %s\ndevices: %s\n", report.version.c_str(), devices.c_str());
+    std::printf("becore %s\nplatform: %s\ncpu: %s\ntoolchain: %s\ndevices: %s (default %s)\n",
+                report.version.c_str(), report.platform.c_str(), report.cpu.c_str(),
+                report.versions.at("kernel_toolchain").c_str(), devices.c_str(),
+                report.default_device.c_str());
     if (report.cuda.available) {
         for (const auto& d : report.cuda.devices)
             std::printf("cuda:%d  %s  %s\n", d.index, d.arch.c_str(), d.name.c_str());

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ class Registry;
 struct RuntimeReport {
     std::string version;
     std::vector<std::string> devices; // "cpu", "cuda" when a CUDA device is present, "cuda-emu"
+    std::string default_device;       // "cuda" when a device is present, else "cpu"
+    std::string platform;             // kernel name, release and machine (uname)
+    std::string cpu;                  // the CPU model (/proc/cpuinfo), cores online
+    // Versions of what decides results: becore, the kernel compiler toolchain (clang, libstdc++,
+    // TBB), NVRTC when present.
+    std::map<std::string, std::string> versions;
     struct Cuda {
         bool available = false;
         std::string reason; // why not, e.g. "cuInit failed with CUDA_ERROR_STUB_LIBRARY (34)..."
