@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev                                # LLVM's static libraries link ZLIB::ZLIB; no listed package depends on it
   libtbb-dev libsqlite3-dev libxxhash-dev   # kernels' threads, the cache index, cache keys
   libcli11-dev nlohmann-json3-dev           # kernelctl, besim
+  libtomlplusplus-dev                       # the simulator's TOML configurations (besim run)
   googletest libgtest-dev libbenchmark-dev  # tests and benchmarks
 )
 if [ "${1:-}" = "--list" ]; then
