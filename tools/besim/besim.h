@@ -2,7 +2,9 @@
 // one.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -41,5 +43,18 @@ struct TraceOptions {
 };
 CLI::App* add_trace_command(CLI::App& app, TraceOptions& options);
 int run_trace(const TraceOptions& options);
+
+// `besim run` (run_command.cpp): a simulation of a TOML configuration or a preset into the
+// Signals files, with a progress bar and a summary (rates, wall times, real-time factor).
+struct RunOptions {
+    std::string config, preset, out_dir, device, dtype;
+    std::vector<std::string> probes;
+    std::optional<double> duration_ms;
+    std::optional<unsigned long long> seed;
+    std::optional<int> threads;
+    bool force = false, as_json = false, quiet = false;
+};
+CLI::App* add_run_command(CLI::App& app, RunOptions& options);
+int run_run(const RunOptions& options);
 
 } // namespace besim

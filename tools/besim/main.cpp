@@ -10,6 +10,8 @@
 int main(int argc, char** argv) {
     CLI::App app{"besim: run becore simulations"};
     app.require_subcommand(1);
+    besim::RunOptions run;
+    auto* run_command = besim::add_run_command(app, run);
     besim::KuramotoOptions kuramoto;
     auto* kuramoto_command = besim::add_kuramoto_command(app, kuramoto);
     besim::TraceOptions trace;
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : besim::k_exit_invalid;
     }
     try {
+        if (*run_command) return besim::run_run(run);
         if (*kuramoto_command) return besim::run_kuramoto(kuramoto);
         if (*trace_command) return besim::run_trace(trace);
     } catch (const besim::Failure& f) {
