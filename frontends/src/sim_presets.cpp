@@ -26,6 +26,24 @@ WeightDist constant(double w) {
     return {WeightDist::Kind::constant, w, 0.0};
 }
 
+// The Vogels & Abbott (2005) network that coba-auryn and coba share: 3200 E + 800 I conductance-
+// based LIF neurons, tau_m = 20 ms, E_rest = reset = -60 mV, threshold -50 mV, refractory 5 ms,
+// E_exc = 0, E_inh = -80 mV, tau_e = 5 ms, tau_i = 10 ms.
+Configuration vogels_abbott(const Configuration& c, const std::string& parameter_set) {
+    return c.column("column", 1, 4000)
+        .cell_types({{"E", 0.8}, {"I", 0.2}})
+        .set_emitter("lif_coba", parameter_set)
+        .attr("tau_m", 20)
+        .attr("tau_e", 5)
+        .attr("tau_i", 10)
+        .attr("e_rest", -60)
+        .attr("e_exc", 0)
+        .attr("e_inh", -80)
+        .attr("v_th", -50)
+        .attr("v_reset", -60)
+        .attr("t_ref", 5);
+}
+
 // Vogels & Abbott (2005) as the Auryn simulator's examples/sim_coba_benchmark.cpp builds it
 // (TIFGroup, src/auryn/TIFGroup.cpp): 3200 E + 800 I, tau_m = 100 MOhm x 200 pF = 20 ms,
 // E_rest = -60 mV, threshold -50 mV, reset to E_rest, refractory 5 ms, E_exc = 0, E_inh = -80 mV,
@@ -34,19 +52,7 @@ WeightDist constant(double w) {
 // dt = 0.1 ms, Auryn's axonal delay of 8 steps (0.8 ms). Every neuron starts at E_rest with no
 // conductance (TIFGroup::clear). Auryn fires at ~17 Hz here.
 Configuration coba_auryn(Configuration c) {
-    c = c.column("column", 1, 4000)
-            .cell_types({{"E", 0.8}, {"I", 0.2}})
-            .set_emitter("lif_coba", "auryn")
-            .attr("tau_m", 20)
-            .attr("tau_e", 5)
-            .attr("tau_i", 10)
-            .attr("e_rest", -60)
-            .attr("e_exc", 0)
-            .attr("e_inh", -80)
-            .attr("v_th", -50)
-            .attr("v_reset", -60)
-            .attr("t_ref", 5)
-            .attr("i_bg", 20);
+    c = vogels_abbott(c, "auryn").attr("i_bg", 20);
     for (const char* type : {"E", "I"})
         c = c.initial_state(type, "v", {-60.0, 0.0, 1.0});
     for (const char* target : {"E", "I"}) {
@@ -68,19 +74,7 @@ Configuration coba_auryn(Configuration c) {
 // (leak units; a few neurons start with little inhibition and fire, which sustains the rest).
 // Synapses act after one step (0.1 ms), the shortest delay becore has.
 Configuration coba_brette(Configuration c) {
-    c = c.column("column", 1, 4000)
-            .cell_types({{"E", 0.8}, {"I", 0.2}})
-            .set_emitter("lif_coba", "brette2007")
-            .attr("tau_m", 20)
-            .attr("tau_e", 5)
-            .attr("tau_i", 10)
-            .attr("e_rest", -60)
-            .attr("e_exc", 0)
-            .attr("e_inh", -80)
-            .attr("v_th", -50)
-            .attr("v_reset", -60)
-            .attr("t_ref", 5)
-            .attr("i_bg", 0);
+    c = vogels_abbott(c, "brette2007").attr("i_bg", 0);
     for (const char* type : {"E", "I"})
         c = c.initial_state(type, "v", {-65.0, 0.0, 1.0, 5.0})
                 .initial_state(type, "g_e", {4.0, 0.0, 1.0, 1.5})
