@@ -9,6 +9,10 @@
 #  - <Package>_DIR variables (find_package in config mode) by the package's config file;
 #  - other PATH variables (find_path) by a header they were found by, from the table below. A
 #    find_path result missing from the table makes the test fail with a message saying so.
+#  - the library file of every imported target that a becore target links (libclang-cpp, the
+#    static LLVM components, TBB, SQLite, GoogleTest, benchmark, ...);
+#  - headers the build includes through a package's include directories, which no cache
+#    variable names (BECORE_HEADER_PROBES below);
 #  - the CMake programs themselves (cmake, ctest).
 # Tools that CTest and CMake's own modules look for without needing them are "optional": the
 # test lists them but does not require their package.
@@ -23,6 +27,73 @@ set(BECORE_FIND_PATH_PROBES
     XXHASH_INCLUDE_DIR=xxhash.h SQLite3_INCLUDE_DIR=sqlite3.h ZLIB_INCLUDE_DIR=zlib.h
     LIBXML2_INCLUDE_DIR=libxml/parser.h FFI_INCLUDE_DIRS=ffi.h
     BECORE_CUDA_INCLUDE_DIR=cuda_fp16.h)
+
+# Headers found through an imported package's include directories: one per package.
+set(BECORE_HEADER_PROBES
+    "${LLVM_INCLUDE_DIRS}/llvm/ExecutionEngine/Orc/LLJIT.h"
+    "${CLANG_INCLUDE_DIRS}/clang/Frontend/CompilerInstance.h")
+
+# Every target defined in `dir` and the directories below it.
+function(becore_targets_below dir out)
+  get_property(targets DIRECTORY "${dir}" PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY "${dir}" PROPERTY SUBDIRECTORIES)
+  foreach(sub IN LISTS subdirs)
+    becore_targets_below("${sub}" below)
+    list(APPEND targets ${below})
+  endforeach()
+  set(${out} ${targets} PARENT_SCOPE)
+endfunction()
+
+# "<target>\t<file>" for every imported library that a becore target links, directly or through
+# another imported target's interface.
+function(becore_imported_libraries out)
+  becore_targets_below("${PROJECT_SOURCE_DIR}" targets)
+  set(pending "")
+  foreach(t IN LISTS targets)
+    get_target_property(type ${t} TYPE)
+    if(type STREQUAL "INTERFACE_LIBRARY")
+      get_target_property(libs ${t} INTERFACE_LINK_LIBRARIES)
+    else()
+      get_target_property(libs ${t} LINK_LIBRARIES)
+    endif()
+    if(libs)
+      list(APPEND pending ${libs})
+    endif()
+  endforeach()
+  set(seen "")
+  set(lines "")
+  while(pending)
+    list(POP_FRONT pending lib)
+    if(NOT TARGET "${lib}" OR lib IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen "${lib}")
+    get_target_property(imported ${lib} IMPORTED)
+    if(NOT imported)
+      continue()
+    endif()
+    get_target_property(more ${lib} INTERFACE_LINK_LIBRARIES)
+    if(more)
+      list(APPEND pending ${more})
+    endif()
+    get_target_property(configs ${lib} IMPORTED_CONFIGURATIONS)
+    set(location "")
+    foreach(config IN LISTS configs ITEMS "")
+      if(config)
+        get_target_property(location ${lib} IMPORTED_LOCATION_${config})
+      else()
+        get_target_property(location ${lib} IMPORTED_LOCATION)
+      endif()
+      if(location)
+        break()
+      endif()
+    endforeach()
+    if(location AND EXISTS "${location}")
+      string(APPEND lines "${lib}\t${location}\trequired\n")
+    endif()
+  endwhile()
+  set(${out} "${lines}" PARENT_SCOPE)
+endfunction()
 
 function(becore_write_system_files out)
   get_cmake_property(vars CACHE_VARIABLES)
@@ -69,6 +140,11 @@ function(becore_write_system_files out)
       set(need optional)
     endif()
     string(APPEND lines "${var}\t${path}\t${need}\n")
+  endforeach()
+  becore_imported_libraries(imported)
+  string(APPEND lines "${imported}")
+  foreach(header IN LISTS BECORE_HEADER_PROBES)
+    string(APPEND lines "header\t${header}\trequired\n")
   endforeach()
   string(APPEND lines "CMAKE_COMMAND\t${CMAKE_COMMAND}\trequired\n")
   string(APPEND lines "CMAKE_CTEST_COMMAND\t${CMAKE_CTEST_COMMAND}\trequired\n")
