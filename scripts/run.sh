@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The main job: install, build, then compile (or find in the cache), load and call the example
-# kernels, printing each call's inputs and results. Outputs stay in out/ (git-ignored).
+# The main job: install, build, then simulate a network — the coba-auryn preset (the
+# Vogels-Abbott network as the Auryn simulator builds it: 4000 conductance-based LIF neurons) for
+# one biological second — printing the rate of each population, the wall time and the real-time
+# factor. Before it, a short kernel call shows the runtime underneath. Outputs stay in out/
+# (git-ignored). The first run on an empty kernel cache compiles the built-in kernels (tens of
+# seconds); later runs find them in the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -10,17 +14,9 @@ bin="$build_dir/bin"
 out=out
 mkdir -p "$out"
 echo "== cache: $("$bin/kernelctl" path)"
-echo "== runtime"
-"$bin/kernelctl" report
-echo "== targets"
-"$bin/kernelctl" targets examples/kernels/*.cpp examples/kernels/*.cu
-echo "== build (the first run compiles, later runs hit the cache; .cu files for sm_90 when no GPU is present)"
-"$bin/kernelctl" build --arch sm_90 examples/kernels
-echo "== call scale.scale_f32 (y = alpha * x, alpha = 2.5) on examples/data/ramp_f32_8.npy"
+echo "== a kernel: scale.scale_f32 (y = alpha * x, alpha = 2.5) on examples/data/ramp_f32_8.npy"
 "$bin/kernelctl" call examples/kernels/scale.cpp scale_f32 --arg examples/data/ramp_f32_8.npy \
   --attr alpha=2.5 --ret 8:float32 --out "$out/scale"
-echo "== call rows.iota (out[i] = start + i for i < count; count = 5, start = 1.5), a .cu kernel,"
-echo "   on the CPU in the CUDA emulation (device cuda-emu)"
-"$bin/kernelctl" call --device cuda-emu examples/kernels/rows.cu iota --attr count=5 \
-  --attr start=1.5 --ret 8:float32 --out "$out/iota"
-echo "== outputs kept in $out/: $(cd "$out" && find . -name '*.npy' | sort | tr '\n' ' ')"
+echo "== the simulation: besim run --preset coba-auryn --duration-ms 1000 (Auryn fires at ~17 Hz)"
+"$bin/besim" run --preset coba-auryn --duration-ms 1000 --out "$out/coba-auryn" --force
+echo "== outputs kept in $out/coba-auryn/: $(cd "$out/coba-auryn" && ls | tr '\n' ' ')"
