@@ -211,6 +211,44 @@ TEST_F(BesimRun, InvalidConfigurationsExitTwoNamingTheKeyAndLine) {
     }
 }
 
+// A neuron model of the user's, on BECORE_KERNEL_PATH, named in the TOML: it runs like a built-in,
+// and when its kernel fails the run exits with 1 and writes nothing.
+TEST_F(BesimRun, ACustomModelOnTheKernelPathRunsAndItsFailureExitsOne) {
+    test::write_file(work / "mylab.cpp", R"(
+// clang-format off
+// @BE drift_step_f32 = drift_step<float> ret:float32 ret:bool arg:float32 arg:float32 attr.dt:float64 attr.limit:float64
+// clang-format on
+template <typename T>
+void drift_step(BE::Tensor& v, BE::Tensor& spikes, const BE::Tensor& in_e, const BE::Tensor& in_i,
+                double dt, double limit) {
+    BE_CHECK(limit > 0, "drift_step: limit must be positive");
+    for (int64_t i = 0; i < v.numel(); ++i) {
+        T& x = v.data_ptr<T>()[i];
+        x += static_cast<T>(dt * (1.0 + in_e.data_ptr<T>()[i] - in_i.data_ptr<T>()[i]));
+        spikes.data_ptr<bool>()[i] = x >= limit;
+        if (x >= limit) x = 0;
+    }
+}
+)");
+    const std::string config =
+        "preset = \"coba-auryn\"\n[runtime]\nduration_ms = 5\n[column]\n"
+        "n = 100\n[emitter]\nmodel = \"custom\"\npreset = \"mylab.drift_step\""
+        "\n[emitter.attrs]\nlimit = ";
+    const std::string env = "BECORE_KERNEL_PATH=" + (work / "mylab.cpp").string() + " ";
+    test::write_file(work / "ok.toml", config + "1.0\n");
+    auto r = test::run_command(env + besim() + " run " + (work / "ok.toml").string() + " --out " +
+                               out("ok"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_GT(load("ok", "spikes_i.npy").numel(), 0);
+
+    test::write_file(work / "bad.toml", config + "-1.0\n");
+    r = test::run_command(env + besim() + " run " + (work / "bad.toml").string() + " --out " +
+                          out("bad"));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("drift_step: limit must be positive"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(work / "bad"));
+}
+
 TEST_F(BesimRun, HelpDescribesTheCommand) {
     auto r = run("--help");
     EXPECT_EQ(r.exit_code, 0) << r.output;

@@ -142,9 +142,9 @@ class Progress {
     Clock::time_point start_ = Clock::now();
 };
 
-// Says once, while it happens, that the built-in kernels are being compiled: the first run on an
-// empty kernel cache spends tens of seconds there. The compiler plugin is loaded only on a cache
-// miss, so its being loaded is the cheap sign.
+// Says once, while it happens, that kernels are being compiled (the built-ins on a first run on
+// an empty kernel cache, tens of seconds there; or a custom model's). The compiler plugin is loaded
+// only on a cache miss, so its being loaded is the cheap sign.
 class CompileNotice {
   public:
     explicit CompileNotice(bool quiet) {
@@ -153,9 +153,8 @@ class CompileNotice {
             std::unique_lock lock(mutex_);
             while (!stop_) {
                 if (be::compiler_plugin_loaded()) {
-                    std::cerr << "besim run: compiling the built-in kernels into the kernel cache "
-                                 "(a first run on an empty cache: tens of seconds; later runs "
-                                 "start warm)\n";
+                    std::cerr << "besim run: compiling kernels the cache lacks (on an empty cache "
+                                 "the built-ins: tens of seconds; later runs start warm)\n";
                     return;
                 }
                 wake_.wait_for(lock, std::chrono::milliseconds(200));
