@@ -136,6 +136,10 @@ template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& b
     const int64_t width = chunks == 0 ? 0 : (n + chunks - 1) / chunks;
     const int64_t pieces = batches * chunks;
     if (pieces == 0) return;
+    if (pieces == 1) { // one piece (outputs up to k_chunk_min): no task to schedule
+        body(int64_t{0}, int64_t{0}, n);
+        return;
+    }
     tbb::parallel_for(
         tbb::blocked_range<int64_t>(0, pieces, 1),
         [&](const tbb::blocked_range<int64_t>& r) {

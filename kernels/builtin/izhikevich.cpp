@@ -37,9 +37,13 @@ void izhikevich_step(BE::Tensor& v, BE::Tensor& u, BE::Tensor& spikes, const BE:
     const T *pa = a.data_ptr<T>(), *pb = b.data_ptr<T>(), *pc = c.data_ptr<T>(),
             *pd = d.data_ptr<T>();
     be_neuron::for_neurons(v.numel(), [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
-            ps[i] = be_neuron::izhikevich_update(p, pv[i], pu[i], pe[i] + pi[i], pa[i], pb[i],
-                                                 pc[i], pd[i]);
+        BE_NEURON_SIMD_LOOP
+        for (int64_t i = begin; i < end; ++i) {
+            T v_i = pv[i], u_i = pu[i];
+            ps[i] = be_neuron::izhikevich_update(p, v_i, u_i, pe[i] + pi[i], pa[i], pb[i], pc[i],
+                                                 pd[i]);
+            pv[i] = v_i, pu[i] = u_i;
+        }
     });
 }
 

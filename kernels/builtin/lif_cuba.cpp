@@ -47,8 +47,13 @@ void lif_cuba_step(BE::Tensor& v, BE::Tensor& i_e, BE::Tensor& i_i, BE::Tensor& 
     bool* ps = spikes.data_ptr<bool>();
     const T *ae = in_e.data_ptr<T>(), *ai = in_i.data_ptr<T>();
     be_neuron::for_neurons(v.numel(), [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
-            ps[i] = be_neuron::lif_cuba_update(p, pv[i], pe[i], pi[i], pr[i], ae[i], ai[i]);
+        BE_NEURON_SIMD_LOOP
+        for (int64_t i = begin; i < end; ++i) {
+            T v_i = pv[i], e_i = pe[i], i_i = pi[i];
+            int32_t r_i = pr[i];
+            ps[i] = be_neuron::lif_cuba_update(p, v_i, e_i, i_i, r_i, ae[i], ai[i]);
+            pv[i] = v_i, pe[i] = e_i, pi[i] = i_i, pr[i] = r_i;
+        }
     });
 }
 

@@ -53,9 +53,12 @@ void rows_product(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
 
     if (!transpose) {
         std::vector<std::vector<int32_t>> active(batches);
-        tbb::parallel_for(int64_t{0}, batches, [&](int64_t b) {
-            collect_active<Enc>(s + b * in_stride, n_in, active[b]);
-        });
+        if (batches == 1)
+            collect_active<Enc>(s, n_in, active[0]);
+        else
+            tbb::parallel_for(int64_t{0}, batches, [&](int64_t b) {
+                collect_active<Enc>(s + b * in_stride, n_in, active[b]);
+            });
         // Active rows in groups of about k_group_bytes of row data, the groups one after another:
         // every chunk task of a group re-reads the group's rows from the shared L3 instead of
         // DRAM. Group boundaries depend on the rows alone, and the rows of each output are still
