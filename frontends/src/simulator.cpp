@@ -101,9 +101,37 @@ void store(HostArray& a, int64_t i, double v) {
 struct Delivery {
     const BuiltPathway* pathway;
     EventMatvecPlan plan;
-    HostArray scratch;
+    HostArray scratch; // empty when direct
     int64_t delay_steps = 1;
+    // The kernel writes its output straight into the ring slot (it overwrites its target range
+    // there) instead of into `scratch` that is then added: exact when nothing else has written
+    // that range of the slot before it (see direct_deliveries).
+    bool direct = false;
 };
+
+// A delivery may overwrite its target range of slot t + delay when that range is still all zero
+// there, i.e. no other delivery in the same channel with an overlapping target range writes the
+// slot before it: none with a longer delay (it ran at an earlier step) and none with the same
+// delay earlier in the list. Inputs add to slot t at step t, after every delivery into it. Then
+// 0 + (the kernel's sum) is the sum itself and the direct write equals scratch-then-add bit for
+// bit; every other delivery keeps the scratch.
+void direct_deliveries(std::vector<Delivery>& deliveries) {
+    for (size_t k = 0; k < deliveries.size(); ++k) {
+        const BuiltPathway& p = *deliveries[k].pathway;
+        bool direct = true;
+        for (size_t o = 0; o < deliveries.size() && direct; ++o) {
+            if (o == k) continue;
+            const BuiltPathway& q = *deliveries[o].pathway;
+            const bool overlap = q.channel == p.channel &&
+                                 q.target.first < p.target.first + p.target.count &&
+                                 p.target.first < q.target.first + q.target.count;
+            const bool before = deliveries[o].delay_steps > deliveries[k].delay_steps ||
+                                (deliveries[o].delay_steps == deliveries[k].delay_steps && o < k);
+            direct = !(overlap && before);
+        }
+        deliveries[k].direct = direct;
+    }
+}
 
 struct InputCall {
     PreparedCall call;
@@ -216,7 +244,7 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
         std::vector<Delivery> deliveries;
         int64_t max_delay = 1;
         for (const BuiltPathway& p : m.pathways) {
-            Delivery del{&p, {}, make_array(dtype, {p.target.count}), 1};
+            Delivery del{&p, {}, {}, 1};
             del.delay_steps = std::max<int64_t>(1, std::llround(p.delay_ms / dt));
             max_delay = std::max(max_delay, del.delay_steps);
             std::visit(
@@ -226,6 +254,9 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
                 p.conn);
             deliveries.push_back(std::move(del));
         }
+        direct_deliveries(deliveries);
+        for (Delivery& del : deliveries)
+            if (!del.direct) del.scratch = make_array(dtype, {del.pathway->target.count});
         const int64_t slots = max_delay + 1;
         HostArray ring[2] = {make_array(dtype, {slots, n}), make_array(dtype, {slots, n})};
         HostArray step_index = make_array(DType::int64, {1});
@@ -286,7 +317,8 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
                 recorded.push_back(static_cast<int32_t>(k * n / count));
         }
         const int v_index = index_of(m.model.state, "v");
-        if (probed("Vm"))
+        const bool probe_vm = probed("Vm");
+        if (probe_vm)
             signals.v_m = make_array(dtype, {steps, static_cast<int64_t>(recorded.size())});
         std::optional<LfpProxy> lfp;
         SynapticCurrent current;
@@ -316,6 +348,8 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
                 population_of[static_cast<size_t>(m.populations[p].first + i)] =
                     static_cast<int64_t>(p);
         std::vector<int64_t> source_active(deliveries.size());
+        std::vector<int32_t> fired_ids; // this step's spikes, ascending
+        fired_ids.reserve(static_cast<size_t>(n));
         double synaptic_events = 0;
 
         // ---- the loop ----
@@ -340,18 +374,34 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
                             static_cast<size_t>(n * dtype_size(dtype)));
 
             const double time = static_cast<double>(t + 1) * dt;
-            std::fill(source_active.begin(), source_active.end(), 0);
-            for (int64_t i = 0; i < n; ++i) {
-                if (!fired[i]) continue;
-                signals.spike_times_ms.push_back(time);
-                signals.spike_ids.push_back(static_cast<int32_t>(i));
-                ++spikes_per_population[static_cast<size_t>(population_of[static_cast<size_t>(i)])];
-                for (size_t k = 0; k < deliveries.size(); ++k) {
-                    const NeuronRange& src = deliveries[k].pathway->source;
-                    source_active[k] += i >= src.first && i < src.first + src.count;
+            // The spike flags eight at a time (one 64-bit load), so that a silent stretch of the
+            // network costs one test per eight neurons.
+            fired_ids.clear();
+            int64_t i = 0;
+            for (; i + 8 <= n; i += 8) {
+                uint64_t flags;
+                std::memcpy(&flags, fired + i, 8);
+                while (flags) {
+                    const int byte = __builtin_ctzll(flags) / 8;
+                    fired_ids.push_back(static_cast<int32_t>(i + byte));
+                    flags &= ~(0xFFull << (8 * byte));
                 }
             }
-            if (probed("Vm"))
+            for (; i < n; ++i)
+                if (fired[i]) fired_ids.push_back(static_cast<int32_t>(i));
+            for (const int32_t id : fired_ids) {
+                signals.spike_times_ms.push_back(time);
+                signals.spike_ids.push_back(id);
+                ++spikes_per_population[static_cast<size_t>(
+                    population_of[static_cast<size_t>(id)])];
+            }
+            for (size_t k = 0; k < deliveries.size(); ++k) {
+                const NeuronRange& src = deliveries[k].pathway->source;
+                source_active[k] =
+                    std::lower_bound(fired_ids.begin(), fired_ids.end(), src.first + src.count) -
+                    std::lower_bound(fired_ids.begin(), fired_ids.end(), src.first);
+            }
+            if (probe_vm)
                 for (size_t r = 0; r < recorded.size(); ++r)
                     store(signals.v_m,
                           t * static_cast<int64_t>(recorded.size()) + static_cast<int64_t>(r),
@@ -364,13 +414,19 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
                 Delivery& del = deliveries[k];
                 const BuiltPathway& p = *del.pathway;
                 const BE::Tensor src = slice(spikes, 0, p.source.first, p.source.count, device);
-                BE::Tensor out = slice(del.scratch, 0, 0, p.target.count, device);
-                del.plan.run(src, out);
                 const int64_t target_slot = (t + del.delay_steps) % slots;
-                if (dtype == DType::float32)
-                    add_into<float>(del.scratch, ring[p.channel], target_slot, p.target.first);
-                else
-                    add_into<double>(del.scratch, ring[p.channel], target_slot, p.target.first);
+                if (del.direct) {
+                    BE::Tensor out =
+                        slice(ring[p.channel], target_slot, p.target.first, p.target.count, device);
+                    del.plan.run(src, out);
+                } else {
+                    BE::Tensor out = slice(del.scratch, 0, 0, p.target.count, device);
+                    del.plan.run(src, out);
+                    if (dtype == DType::float32)
+                        add_into<float>(del.scratch, ring[p.channel], target_slot, p.target.first);
+                    else
+                        add_into<double>(del.scratch, ring[p.channel], target_slot, p.target.first);
+                }
                 synaptic_events += static_cast<double>(source_active[k]) * p.synapses /
                                    static_cast<double>(p.source.count);
             }
