@@ -40,7 +40,7 @@ struct Measured {
     double allocations_per_call;
 };
 
-// `run` makes one call; timed in batches of `batch` calls.
+// `run` makes one call; timed in batches of `batch` calls (bench_support's ns_per_call).
 Measured measure(const std::function<void()>& run, int batch, double budget) {
     for (int i = 0; i < batch; ++i) // warm: first-use work, caches, the branch predictor
         run();
@@ -48,14 +48,8 @@ Measured measure(const std::function<void()>& run, int batch, double budget) {
     for (int i = 0; i < batch; ++i)
         run();
     const double allocations = double(be::test::allocations() - before) / batch;
-    const double seconds = be::bench::median_seconds(budget, 1000, [&] {
-        for (int i = 0; i < batch; ++i)
-            run();
-    });
-    return {seconds / batch * 1e9, allocations};
+    return {be::bench::ns_per_call(run, batch, budget), allocations};
 }
-
-[[gnu::noinline]] void empty_function(void*) {}
 
 } // namespace
 
@@ -86,30 +80,17 @@ int main(int argc, char** argv) {
     };
     try {
         be::Registry& registry = be::builtin_registry();
-        registry
-            .load_cpp_inline("bench_call_noop", R"(
-                // @BE noop
-                void noop(const BE::Tensor& x, BE::Tensor& y, int64_t step) {}
-            )",
-                             "bench_call")
-            .value();
-
-        // ---- A no-op kernel --------------------------------------------------------------------
+        be::PreparedCall prepared = be::bench::prepare_noop(registry);
+        auto target = registry.find("bench_support.noop");
         auto x = array(DType::float32, {16}), y = array(DType::float32, {16});
         BE::Tensor args[] = {x.view()}, rets[] = {y.view()};
-        const DType f32[] = {DType::float32};
-        auto target = registry.find("bench_call.noop");
-        be::PreparedCall prepared =
-            registry.prepare("bench_call.noop", be::Device::cpu, f32, f32, {{"step", int64_t{0}}})
-                .value();
         const size_t step_attr = prepared.attr_index("step").value();
         const be::AttrMap attrs{{"step", int64_t{0}}};
         const int batch = quick ? 1000 : 10000;
-        void (*volatile function)(void*) = empty_function;
         add("indirect_call_empty", "-", 0, 0, 1,
-            measure([&] { function(nullptr); }, batch, budget));
+            measure([&] { be::bench::empty_function(nullptr); }, batch, budget));
         add("registry_call_noop", "-", 0, 0, 1,
-            measure([&] { registry.call("bench_call.noop", args, rets, attrs).value(); }, batch,
+            measure([&] { registry.call("bench_support.noop", args, rets, attrs).value(); }, batch,
                     budget));
         add("target_call_noop", "-", 0, 0, 1,
             measure([&] { target->call(args, rets, attrs).value(); }, batch, budget));

@@ -69,6 +69,34 @@ double median_seconds(double budget, int max_reps, const std::function<void()>& 
     return median(times);
 }
 
+double ns_per_call(const std::function<void()>& run, int batch, double budget) {
+    for (int i = 0; i < batch; ++i) // warm: first-use work, caches, the branch predictor
+        run();
+    const double seconds = median_seconds(budget, 1000, [&] {
+        for (int i = 0; i < batch; ++i)
+            run();
+    });
+    return seconds / batch * 1e9;
+}
+
+namespace {
+[[gnu::noinline]] void empty_function_impl(void*) {}
+} // namespace
+void (*volatile empty_function)(void*) = empty_function_impl;
+
+PreparedCall prepare_noop(Registry& registry) {
+    registry
+        .load_cpp_inline("bench_support_noop", R"(
+            // @BE noop
+            void noop(const BE::Tensor& x, BE::Tensor& y, int64_t step) {}
+        )",
+                         "bench_support")
+        .value();
+    const DType f32[] = {DType::float32};
+    return registry.prepare("bench_support.noop", Device::cpu, f32, f32, {{"step", int64_t{0}}})
+        .value();
+}
+
 HostArray random_spikes(int64_t n, double fraction, std::mt19937_64& rng) {
     auto s = HostArray::create(DType::bool_, {n}).value();
     std::uniform_real_distribution<double> u(0.0, 1.0);

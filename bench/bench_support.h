@@ -3,6 +3,7 @@
 // {"machine": {...}, "toolchain": {...}, "records": [...]}.
 #pragma once
 
+#include <becore/registry/registry.h>
 #include <becore/runtime/array.h>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,15 @@ double median(std::vector<double> values);
 // Repeats `run` (after a warm-up) until `budget` seconds or `max_reps`, at least 3 times; the
 // median of the times.
 double median_seconds(double budget, int max_reps, const std::function<void()>& run);
+// Nanoseconds per call of `run`: after a warm-up batch, the median over batches of `batch`
+// back-to-back calls (median_seconds), divided by the batch size.
+double ns_per_call(const std::function<void()>& run, int batch, double budget);
+// The floor of any dispatch: an indirect call of an empty, non-inlined function.
+extern void (*volatile empty_function)(void*);
+// A no-op CPU kernel `bench_support.noop(x: arg, y: ret, step: attr int64)` loaded into
+// `registry` (once) and prepared for float32 tensors on the CPU: the per-call cost of
+// PreparedCall::invoke over the kernel itself (bench_call, bench_sim).
+PreparedCall prepare_noop(Registry& registry);
 // bool[n], each true with probability `fraction`.
 HostArray random_spikes(int64_t n, double fraction, std::mt19937_64& rng);
 
