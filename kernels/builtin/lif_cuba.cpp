@@ -40,21 +40,9 @@ void lif_cuba_step(BE::Tensor& v, BE::Tensor& i_e, BE::Tensor& i_i, BE::Tensor& 
     BE_CHECK(invalid == nullptr, invalid);
     const auto p =
         be_neuron::make_lif_cuba<T>(dt, tau_m, tau_e, tau_i, v_rest, v_reset, v_th, t_ref, i_ext);
-    T* pv = v.data_ptr<T>();
-    T* pe = i_e.data_ptr<T>();
-    T* pi = i_i.data_ptr<T>();
-    int32_t* pr = refrac.data_ptr<int32_t>();
-    bool* ps = spikes.data_ptr<bool>();
-    const T *ae = in_e.data_ptr<T>(), *ai = in_i.data_ptr<T>();
-    be_neuron::for_neurons(v.numel(), [&](int64_t begin, int64_t end) {
-        BE_NEURON_SIMD_LOOP
-        for (int64_t i = begin; i < end; ++i) {
-            T v_i = pv[i], e_i = pe[i], i_i = pi[i];
-            int32_t r_i = pr[i];
-            ps[i] = be_neuron::lif_cuba_update(p, v_i, e_i, i_i, r_i, ae[i], ai[i]);
-            pv[i] = v_i, pe[i] = e_i, pi[i] = i_i, pr[i] = r_i;
-        }
-    });
+    be_neuron::step_lif_population<T>(
+        p, [](const auto& q, auto&... state) { return be_neuron::lif_cuba_update(q, state...); }, v,
+        i_e, i_i, refrac, spikes, in_e, in_i);
 }
 
 } // namespace

@@ -33,4 +33,28 @@ template <typename F> void for_neurons(int64_t n, const F& body) {
                       [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); });
 }
 
+// One step of a population of the LIF models (lif_cuba.cpp, lif_coba.cpp): state v, two synaptic
+// variables a and b, an int32 refractory count; update(p, v, a, b, refrac, in_e, in_i) is the
+// model's rule from neuron_rules.h and returns whether the neuron spiked.
+template <typename T, typename Params, typename Update>
+void step_lif_population(const Params& p, const Update& update, BE::Tensor& v, BE::Tensor& a,
+                         BE::Tensor& b, BE::Tensor& refrac, BE::Tensor& spikes,
+                         const BE::Tensor& in_e, const BE::Tensor& in_i) {
+    T* pv = v.data_ptr<T>();
+    T* pa = a.data_ptr<T>();
+    T* pb = b.data_ptr<T>();
+    int32_t* pr = refrac.data_ptr<int32_t>();
+    bool* ps = spikes.data_ptr<bool>();
+    const T *ae = in_e.data_ptr<T>(), *ai = in_i.data_ptr<T>();
+    for_neurons(v.numel(), [&](int64_t begin, int64_t end) {
+        BE_NEURON_SIMD_LOOP
+        for (int64_t i = begin; i < end; ++i) {
+            T v_i = pv[i], a_i = pa[i], b_i = pb[i];
+            int32_t r_i = pr[i];
+            ps[i] = update(p, v_i, a_i, b_i, r_i, ae[i], ai[i]);
+            pv[i] = v_i, pa[i] = a_i, pb[i] = b_i, pr[i] = r_i;
+        }
+    });
+}
+
 } // namespace be_neuron
