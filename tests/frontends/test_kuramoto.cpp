@@ -260,33 +260,24 @@ TEST(KuramotoCudaTwin, CompilesWithNvrtc) {
     EXPECT_NE(result.output.find("be.kuramoto_rk4_vjp_f64"), std::string::npos) << result.output;
 }
 
-template <typename F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Exception& e) {
-        return e.what();
-    }
-    return "";
-}
-
 TEST(KuramotoValidation, BadInputsAreClearErrors) {
     auto net = random_network(4, 1);
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   ku::rk4(net.theta0, net.omega, array({3, 4}), 0.1, 2);
               }).find("kuramoto::rk4: K must have shape 4x4, not 3x4"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { ku::rk4(net.theta0, net.omega, net.K, 0.1, -1); }).find("steps"),
+    EXPECT_NE(test::error_of([&] { ku::rk4(net.theta0, net.omega, net.K, 0.1, -1); }).find("steps"),
               std::string::npos);
     auto f32 = HostArray::create(DType::float32, {4}).value();
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   ku::rk4(net.theta0, f32, net.K, 0.1, 2);
               }).find("omega must be float64, not float32"),
               std::string::npos);
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   ku::rk4_vjp(net.theta0, net.omega, net.K, array({5}), 0.1, 2);
               }).find("rk4_vjp: gbar must have shape 4"),
               std::string::npos);
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   ku::ensemble(net.theta0, net.omega, net.K, 0.1, 2);
               }).find("ensemble: theta0 must be 2-D"),
               std::string::npos);
@@ -295,7 +286,7 @@ TEST(KuramotoValidation, BadInputsAreClearErrors) {
     const BE::Tensor args[] = {net.theta0.view(), net.omega.view(), net.K.view()};
     BE::Tensor rets[] = {out.view(), work.view()};
     EXPECT_NE(
-        error_of([&] {
+        test::error_of([&] {
             call_builtin("kuramoto_rk4_f64", args, rets, {{"dt", 0.1}, {"steps", int64_t{2}}});
         }).find("work needs members x 5 x N doubles"),
         std::string::npos);

@@ -162,22 +162,13 @@ TEST(NeuronCudaTwin, CompilesWithNvrtc) {
                 << result.output;
 }
 
-template <typename F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Exception& e) {
-        return e.what();
-    }
-    return "";
-}
-
 // The error of one step of a population of 4 after `edit` changed it or its attrs.
 template <typename Edit> std::string step_error(const Case& c, Device device, Edit&& edit) {
     std::mt19937_64 rng(4);
     Population pop = random_population<double>(c, 4, rng);
     AttrMap attrs = c.attrs;
     edit(pop, attrs);
-    return error_of([&] { pop.step(attrs, device); });
+    return test::error_of([&] { pop.step(attrs, device); });
 }
 
 TEST(NeuronValidation, BadShapesAndAttrsNameTheArgument) {

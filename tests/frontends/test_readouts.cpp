@@ -1,6 +1,8 @@
 // Readouts (frontends/include/becore/frontends/readouts.h): the LFP proxy against an independent
 // double computation, its Gaussian profile and the CSD proxy's sign convention, the normalisation
 // per contact, the depths' bands and their keying by (seed, stream, neuron), and the errors.
+#include "test_support.h"
+
 #include <becore/frontends/readouts.h>
 
 #include <be/jitc.h>
@@ -31,15 +33,6 @@ double expected_lfp(const std::vector<double>& z, int64_t j, double s, double zc
     const double g =
         std::exp(-(zc - z[j]) * (zc - z[j]) / (2 * sigma * sigma)) / (sigma * std::sqrt(2 * M_PI));
     return s * g / sum;
-}
-
-template <typename F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Exception& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 TEST(ReadoutLfp, OneNeuronReadsItsSourceAtEveryContactAndTheCsdIsZero) {
@@ -224,24 +217,27 @@ TEST(ReadoutDepths, DrawsAreKeyedBySeedStreamAndNeuron) {
 }
 
 TEST(ReadoutErrors, NameTheField) {
-    EXPECT_NE(error_of([] { LfpProxy({0.5}, {.contacts = 2}); }).find("contacts"),
+    EXPECT_NE(test::error_of([] { LfpProxy({0.5}, {.contacts = 2}); }).find("contacts"),
               std::string::npos);
-    EXPECT_NE(error_of([] { LfpProxy({0.5}, {.sigma = 0}); }).find("sigma"), std::string::npos);
-    EXPECT_NE(error_of([] { LfpProxy({0.5}, {.sigma = NAN}); }).find("sigma"), std::string::npos);
-    EXPECT_NE(error_of([] { LfpProxy({0.5, 1.5}); }).find("depths[1]"), std::string::npos);
-    EXPECT_NE(error_of([] { LfpProxy({NAN}); }).find("depths[0]"), std::string::npos);
-    EXPECT_NE(error_of([] { LfpProxy({}); }).find("depths is empty"), std::string::npos);
+    EXPECT_NE(test::error_of([] { LfpProxy({0.5}, {.sigma = 0}); }).find("sigma"),
+              std::string::npos);
+    EXPECT_NE(test::error_of([] { LfpProxy({0.5}, {.sigma = NAN}); }).find("sigma"),
+              std::string::npos);
+    EXPECT_NE(test::error_of([] { LfpProxy({0.5, 1.5}); }).find("depths[1]"), std::string::npos);
+    EXPECT_NE(test::error_of([] { LfpProxy({NAN}); }).find("depths[0]"), std::string::npos);
+    EXPECT_NE(test::error_of([] { LfpProxy({}); }).find("depths is empty"), std::string::npos);
     auto one_d = HostArray::create(DType::float64, {4}).value();
-    EXPECT_NE(error_of([&] { lfp_proxy(one_d, {0.5}); }).find("2-D"), std::string::npos);
+    EXPECT_NE(test::error_of([&] { lfp_proxy(one_d, {0.5}); }).find("2-D"), std::string::npos);
     auto wide = HostArray::create(DType::float64, {2, 3}).value();
-    EXPECT_NE(error_of([&] { lfp_proxy(wide, {0.5}); }).find("depths has 1"), std::string::npos);
+    EXPECT_NE(test::error_of([&] { lfp_proxy(wide, {0.5}); }).find("depths has 1"),
+              std::string::npos);
     auto ints = HostArray::create(DType::int32, {2, 1}).value();
-    EXPECT_NE(error_of([&] { lfp_proxy(ints, {0.5}); }).find("int32"), std::string::npos);
+    EXPECT_NE(test::error_of([&] { lfp_proxy(ints, {0.5}); }).find("int32"), std::string::npos);
     auto narrow = HostArray::create(DType::float64, {2, 2}).value();
-    EXPECT_NE(error_of([&] { csd_proxy(narrow); }).find(">= 3 contacts"), std::string::npos);
-    EXPECT_NE(error_of([] { layer_depths(5, 0, 1); }).find("layers"), std::string::npos);
-    EXPECT_NE(error_of([] { layer_depths(-1, 1, 1); }).find("n must be"), std::string::npos);
-    EXPECT_NE(error_of([] {
+    EXPECT_NE(test::error_of([&] { csd_proxy(narrow); }).find(">= 3 contacts"), std::string::npos);
+    EXPECT_NE(test::error_of([] { layer_depths(5, 0, 1); }).find("layers"), std::string::npos);
+    EXPECT_NE(test::error_of([] { layer_depths(-1, 1, 1); }).find("n must be"), std::string::npos);
+    EXPECT_NE(test::error_of([] {
                   layer_depths(std::vector<int64_t>{2, -1}, 1);
               }).find("layer_sizes[1]"),
               std::string::npos);

@@ -55,12 +55,7 @@ void expect_same(const Signals& a, const Signals& b) {
 }
 
 std::string construct_error(const Configuration& c) {
-    try {
-        construct(c);
-    } catch (const Exception& e) {
-        return e.what();
-    }
-    return "(no error)";
+    return test::error_of([&] { construct(c); });
 }
 
 #define EXPECT_CONSTRUCT_ERROR(config, text)                                                       \

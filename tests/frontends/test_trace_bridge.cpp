@@ -1,6 +1,8 @@
 // The trace bridge (frontends/include/becore/frontends/trace_bridge.h): the three layouts give
 // the same Signals, spikes at hand-placed upward crossings and their response to the threshold,
 // the readouts as the proxies of the mean-free voltage, the scope metadata, and the errors.
+#include "test_support.h"
+
 #include <becore/frontends/trace_bridge.h>
 
 #include <gtest/gtest.h>
@@ -41,15 +43,6 @@ HostArray oscillating_trace() {
 bool same_bits(const HostArray& a, const HostArray& b) {
     return a.shape() == b.shape() && a.dtype() == b.dtype() &&
            std::memcmp(a.data(), b.data(), static_cast<size_t>(a.nbytes())) == 0;
-}
-
-template <typename F> std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Exception& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 // Unit 0 crosses 0 mV upwards at samples 2 and 5 (−5 < 0 <= 0: equality counts), not at 6
@@ -183,10 +176,10 @@ TEST(TraceBridge, LayoutNamesParseAndAnythingElseIsRejectedByName) {
     for (auto layout :
          {TraceLayout::time_by_unit, TraceLayout::unit_by_time, TraceLayout::recording_by_time})
         EXPECT_EQ(parse_trace_layout(trace_layout_name(layout)), layout);
-    const auto e = error_of([] { parse_trace_layout("time-by-unit"); });
+    const auto e = test::error_of([] { parse_trace_layout("time-by-unit"); });
     EXPECT_NE(e.find("'time-by-unit'"), std::string::npos) << e;
     EXPECT_NE(e.find("recording_by_time"), std::string::npos) << e;
-    EXPECT_NE(error_of([] { parse_trace_layout(""); }).find("''"), std::string::npos);
+    EXPECT_NE(test::error_of([] { parse_trace_layout(""); }).find("''"), std::string::npos);
 }
 
 TEST(TraceBridge, InvalidTracesAndSpecsAreRejectedWithClearMessages) {
@@ -205,27 +198,27 @@ TEST(TraceBridge, InvalidTracesAndSpecsAreRejectedWithClearMessages) {
     struct Case {
         std::string what, expected;
     } cases[] = {
-        {error_of([&] { trace_to_signals(one_d, {.dt_ms = 1}); }), "must be 2-D"},
-        {error_of([&] { trace_to_signals(three_d, {.dt_ms = 1}); }), "got shape 2x2x2"},
-        {error_of([&] { trace_to_signals(ints, {.dt_ms = 1}); }), "got int32"},
-        {error_of([&] { trace_to_signals(no_samples, {.dt_ms = 1}); }), "no samples"},
-        {error_of([&] { trace_to_signals(no_units, {.dt_ms = 1}); }), "no units"},
-        {error_of([&] { trace_to_signals(nan, {.dt_ms = 1}); }), "trace[3, 1] is nan"},
-        {error_of([&] { trace_to_signals(inf, {.dt_ms = 1}); }), "trace[3, 1] is -inf"},
+        {test::error_of([&] { trace_to_signals(one_d, {.dt_ms = 1}); }), "must be 2-D"},
+        {test::error_of([&] { trace_to_signals(three_d, {.dt_ms = 1}); }), "got shape 2x2x2"},
+        {test::error_of([&] { trace_to_signals(ints, {.dt_ms = 1}); }), "got int32"},
+        {test::error_of([&] { trace_to_signals(no_samples, {.dt_ms = 1}); }), "no samples"},
+        {test::error_of([&] { trace_to_signals(no_units, {.dt_ms = 1}); }), "no units"},
+        {test::error_of([&] { trace_to_signals(nan, {.dt_ms = 1}); }), "trace[3, 1] is nan"},
+        {test::error_of([&] { trace_to_signals(inf, {.dt_ms = 1}); }), "trace[3, 1] is -inf"},
         // In unit_by_time the same element is sample 1 of unit 3.
-        {error_of([&] {
+        {test::error_of([&] {
              trace_to_signals(transposed(nan), {.dt_ms = 1, .layout = TraceLayout::unit_by_time});
          }),
          "trace[1, 3] is nan (every value must be finite; sample 3, unit 1)"},
-        {error_of([&] { trace_to_signals(ok, {.dt_ms = 0}); }), "dt_ms must be > 0"},
-        {error_of([&] { trace_to_signals(ok, {.dt_ms = -1}); }), "dt_ms must be > 0"},
-        {error_of([&] { trace_to_signals(ok, {.dt_ms = NAN}); }), "dt_ms must be > 0"},
-        {error_of([&] { trace_to_signals(ok, {}); }), "dt_ms must be > 0"},
-        {error_of([&] { trace_to_signals(ok, {.dt_ms = 1, .threshold_mv = NAN}); }),
+        {test::error_of([&] { trace_to_signals(ok, {.dt_ms = 0}); }), "dt_ms must be > 0"},
+        {test::error_of([&] { trace_to_signals(ok, {.dt_ms = -1}); }), "dt_ms must be > 0"},
+        {test::error_of([&] { trace_to_signals(ok, {.dt_ms = NAN}); }), "dt_ms must be > 0"},
+        {test::error_of([&] { trace_to_signals(ok, {}); }), "dt_ms must be > 0"},
+        {test::error_of([&] { trace_to_signals(ok, {.dt_ms = 1, .threshold_mv = NAN}); }),
          "threshold_mv"},
-        {error_of([&] { trace_to_signals(ok, {.dt_ms = 1, .readouts = {.contacts = 2}}); }),
+        {test::error_of([&] { trace_to_signals(ok, {.dt_ms = 1, .readouts = {.contacts = 2}}); }),
          "contacts must be >= 3"},
-        {error_of([&] { trace_to_signals(ok, {.dt_ms = 1, .layers = 0}); }), "layers"},
+        {test::error_of([&] { trace_to_signals(ok, {.dt_ms = 1, .layers = 0}); }), "layers"},
     };
     for (const auto& c : cases) {
         EXPECT_NE(c.what.find(c.expected), std::string::npos) << c.what;

@@ -6,7 +6,19 @@
 #include <optional>
 #include <string>
 
+#include <becore/runtime/error.h>
+
 namespace be::test {
+
+// The message of the be::Exception that f() throws; empty when it throws none.
+template <typename F> std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const Exception& e) {
+        return e.what();
+    }
+    return "";
+}
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its content on destruction.
 class TempDir {
