@@ -21,6 +21,11 @@ struct Failure {
     std::string message;
 };
 
+// Ends the command with `code` (k_exit_failed or k_exit_invalid) and `message`.
+[[noreturn]] inline void fail(int code, std::string message) {
+    throw Failure{code, std::move(message)};
+}
+
 // `besim kuramoto` (kuramoto_command.cpp): add_kuramoto_command registers it on the app and
 // returns the function that runs it once the command line is parsed.
 struct KuramotoOptions {

@@ -28,10 +28,6 @@ double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-[[noreturn]] void fail(int code, std::string message) {
-    throw Failure{code, std::move(message)};
-}
-
 void validate(const KuramotoOptions& o) {
     if (o.n < 1) fail(k_exit_invalid, "kuramoto: --n must be >= 1");
     if (o.steps < 0) fail(k_exit_invalid, "kuramoto: --steps must be >= 0");

@@ -18,10 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void fail(int code, std::string message) {
-    throw Failure{code, std::move(message)};
-}
-
 std::string errno_text(int error) {
     return std::strerror(error);
 }

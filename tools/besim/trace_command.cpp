@@ -21,10 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-[[noreturn]] void fail(int code, std::string message) {
-    throw Failure{code, std::move(message)};
-}
-
 } // namespace
 
 CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
