@@ -2,7 +2,10 @@
 //   - cold compile of a small kernel and of one that uses TBB (fresh cache each repetition);
 //   - a warm load in-process (a new registry over a warm cache), per file;
 //   - the wall time of a fresh process that loads 0, 1 and 20 cached kernel files
-//     (0 files = the process and library start-up alone, for reference).
+//     (0 files = the process and library start-up alone, for reference);
+//   - both warm measurements again over a cache warmed for a CPU level only (entries "x86-64-v3",
+//     as a WARM install or an import leaves them): each native-setting load misses its native
+//     key and takes the level's entry (docs/cache.md, "CPU targets").
 // Usage: bench_startup [--quick] [--json FILE]
 #include "bench_support.h"
 
@@ -104,7 +107,7 @@ int main(int argc, char** argv) {
     const int cold_reps = quick ? 2 : 5;
     const int process_reps = quick ? 5 : 20;
 
-    be::bench::Report report({"op", "kernel", "files", "seconds", "ms_per_file"});
+    be::bench::Report report({"op", "kernel", "entries", "files", "seconds", "ms_per_file"});
 
     for (const auto& [label, text] : {std::pair{"small", k_small_kernel}, std::pair{"tbb", k_tbb_kernel}}) {
         std::vector<double> times;
@@ -125,16 +128,22 @@ int main(int argc, char** argv) {
                     {"ms_per_file", 1e3 * t}, {"repetitions", cold_reps}});
     }
 
-    // A warm cache with 20 distinct files.
-    const fs::path cache_dir = work / "warm-cache";
-    setenv("BECORE_CACHE_DIR", cache_dir.c_str(), 1);
+    // Warm caches with 20 distinct files: entries for this CPU (native), and entries for a level.
     std::vector<std::string> files;
     for (int i = 0; i < 20; ++i)
-        files.push_back(write_kernel(sources, "k" + std::to_string(i), i % 2 ? k_tbb_kernel : k_small_kernel, i));
-    std::fprintf(stderr, "bench_startup: warming the cache with %zu files...\n", files.size());
-    if (spawn_and_wait(files) < 0) return 1;
+        files.push_back(write_kernel(sources, "k" + std::to_string(i),
+                                     i % 2 ? k_tbb_kernel : k_small_kernel, i));
+    unsetenv("BECORE_CPU_TARGET"); // the measured loads use the native setting
+    double empty_process = 0;
+    for (const char* entries : {"native", "x86-64-v3"}) {
+        const fs::path cache_dir = work / ("warm-cache-" + std::string(entries));
+        setenv("BECORE_CACHE_DIR", cache_dir.c_str(), 1);
+        std::fprintf(stderr, "bench_startup: warming a cache with %zu files for %s...\n",
+                     files.size(), entries);
+        setenv("BECORE_CPU_TARGET", entries, 1);
+        if (spawn_and_wait(files) < 0) return 1;
+        unsetenv("BECORE_CPU_TARGET");
 
-    {
         std::vector<double> times;
         for (int rep = 0; rep < process_reps; ++rep) {
             be::Registry registry(be::KernelCache::open(cache_dir));
@@ -144,25 +153,36 @@ int main(int argc, char** argv) {
             times.push_back(seconds_since(start));
         }
         double t = be::bench::median(times);
-        report.add({{"op", "warm_load_in_process"}, {"kernel", "mixed"}, {"files", 20}, {"seconds", t},
-                    {"ms_per_file", 1e3 * t / 20}, {"repetitions", process_reps}});
-    }
+        report.add({{"op", "warm_load_in_process"},
+                    {"kernel", "mixed"},
+                    {"entries", entries},
+                    {"files", 20},
+                    {"seconds", t},
+                    {"ms_per_file", 1e3 * t / 20},
+                    {"repetitions", process_reps}});
 
-    double empty_process = 0;
-    for (size_t count : {size_t{0}, size_t{1}, size_t{20}}) {
-        std::vector<std::string> subset(files.begin(), files.begin() + static_cast<long>(count));
-        std::vector<double> times;
-        for (int rep = 0; rep < process_reps; ++rep) {
-            double t = spawn_and_wait(subset);
-            if (t < 0) return 1;
-            times.push_back(t);
+        for (size_t count : {size_t{0}, size_t{1}, size_t{20}}) {
+            if (count == 0 && empty_process > 0) continue; // start-up alone: measured once
+            std::vector<std::string> subset(files.begin(),
+                                            files.begin() + static_cast<long>(count));
+            std::vector<double> times;
+            for (int rep = 0; rep < process_reps; ++rep) {
+                double t = spawn_and_wait(subset);
+                if (t < 0) return 1;
+                times.push_back(t);
+            }
+            double t = be::bench::median(times);
+            if (count == 0) empty_process = t;
+            nlohmann::json record = {{"op", "fresh_process_warm"},
+                                     {"kernel", "mixed"},
+                                     {"entries", entries},
+                                     {"files", count},
+                                     {"seconds", t},
+                                     {"repetitions", process_reps}};
+            if (count > 0)
+                record["ms_per_file"] = 1e3 * (t - empty_process) / static_cast<double>(count);
+            report.add(record);
         }
-        double t = be::bench::median(times);
-        if (count == 0) empty_process = t;
-        nlohmann::json record = {{"op", "fresh_process_warm"}, {"kernel", "mixed"}, {"files", count},
-                                 {"seconds", t}, {"repetitions", process_reps}};
-        if (count > 0) record["ms_per_file"] = 1e3 * (t - empty_process) / static_cast<double>(count);
-        report.add(record);
     }
 
     std::error_code ec;

@@ -3,6 +3,7 @@
 #include <becore/cache/kernel_cache.h>
 #include <becore/registry/registry.h>
 #include <becore/runtime/cpu_backend.h>
+#include <becore/runtime/cpu_target.h>
 
 #include <oneapi/tbb/version.h>
 #include <sys/utsname.h>
@@ -43,6 +44,11 @@ RuntimeReport runtime_report(const Registry& registry) {
     report.default_device = cuda.available ? "cuda" : "cpu";
     report.platform = platform_name();
     report.cpu = cpu_name();
+    if (auto target = resolve_cpu_target())
+        report.cpu_target = *target;
+    else
+        report.cpu_target_error = target.error().message;
+    report.cpu_levels = host_cpu_levels();
     report.versions["becore"] = BECORE_VERSION;
     report.versions["kernel_toolchain"] = cpu_toolchain_identity();
     report.versions["tbb"] = TBB_VERSION_STRING;
@@ -76,6 +82,11 @@ nlohmann::json to_json(const RuntimeReport& r) {
             {"default_device", r.default_device},
             {"platform", r.platform},
             {"cpu", r.cpu},
+            {"cpu_target",
+             r.cpu_target.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.cpu_target)},
+            {"cpu_target_error", r.cpu_target_error.empty() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(r.cpu_target_error)},
+            {"cpu_levels", r.cpu_levels},
             {"versions", r.versions},
             {"cuda",
              {{"available", r.cuda.available},

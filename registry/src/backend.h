@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -161,15 +162,19 @@ template <typename Loaded> struct Obtained {
     bool cache_hit = false;
 };
 
-// The cache protocol every backend follows: look up; on a miss take the key's compile lock and
-// look up again (a process starting at the same time may have compiled it meanwhile); else
-// compile, store and load. A cached blob that does not load (`load` fails: a damaged object, a
-// CUBIN the driver rejects) is logged and recompiled.
+// The cache protocol every backend follows: look up; then the `fallbacks` (other inputs whose
+// binary serves as well, e.g. a CPU level this CPU runs), in order; on a miss take the key's
+// compile lock and look up `inputs` again (a process starting at the same time may have compiled
+// it meanwhile); else compile, store and load. A load counts one hit or one miss: the first
+// lookups count no miss, and a fallback's hit is a hit. A cached blob that does not load (`load`
+// fails: a damaged object, a CUBIN the driver rejects) is logged and skipped.
 //   compile: () → Result<CompiledBlob>      load: (const std::vector<char>&) → Result<Loaded>
+//   fallbacks: () → std::vector<CacheKeyInputs>, called only when `inputs` misses
 template <typename Loaded, typename Compile, typename Load>
-Result<Obtained<Loaded>> obtain(KernelCache& cache, const CacheKeyInputs& inputs,
-                                const std::string& op, const std::string& metadata,
-                                Compile&& compile, Load&& load) {
+Result<Obtained<Loaded>>
+obtain(KernelCache& cache, const CacheKeyInputs& inputs, const std::string& op,
+       const std::string& metadata, Compile&& compile, Load&& load,
+       const std::function<std::vector<CacheKeyInputs>()>& fallbacks = {}) {
     auto from_cache = [&](std::optional<CacheHit> hit) -> std::optional<Loaded> {
         if (!hit) return std::nullopt;
         auto loaded = load(hit->blob);
@@ -181,6 +186,10 @@ Result<Obtained<Loaded>> obtain(KernelCache& cache, const CacheKeyInputs& inputs
     auto first = cache.lookup(inputs, /*count_miss=*/false);
     const bool unusable = first.has_value(); // found, yet it did not load: compile, don't retry it
     if (auto value = from_cache(std::move(first))) return Obtained<Loaded>{std::move(*value), true};
+    if (fallbacks)
+        for (const auto& other : fallbacks())
+            if (auto value = from_cache(cache.lookup(other, /*count_miss=*/false)))
+                return Obtained<Loaded>{std::move(*value), true};
     auto lock = cache.lock_for_compile(inputs, k_compile_lock_timeout);
     if (!unusable)
         if (auto value = from_cache(cache.lookup(inputs)))
@@ -209,15 +218,24 @@ struct HostCompile {
     CpuCompileRequest request;
     CacheKeyInputs inputs;
     std::vector<Signature> signatures; // parsed with the path as the file, as the trampolines say
+    // Set when the CPU level compiled for is one this CPU cannot run: the object is compiled (or
+    // found) and cached, never loaded (it could stop the process with SIGILL).
+    std::optional<Error> not_runnable;
 };
 // `path` is the source's real (or, inline, virtual) path; the annotations are parsed again
 // with it as the file name (the trampolines' #line directives name it). Errors: an annotation
 // error; for emu, a construct the emulation rejects (prepare_emulation_source, whose message
-// names `display`, default the path).
+// names `display`, default the path); a bad CPU target (LoadOptions::cpu_target,
+// BECORE_CPU_TARGET).
 Result<HostCompile> plan_host_compile(const std::filesystem::path& path, const std::string& source,
                                       const LoadOptions& options, HostCompile::Flavor flavor,
                                       const std::string& display = {});
-// obtain() with the clang plugin as the compiler and ORC as the loader; errors start with `op`.
+// The inputs a load looks up, in order: the plan's own, then — with the native setting — the
+// same source compiled for each level this CPU runs, highest first (cpu_target.h).
+std::vector<CacheKeyInputs> host_lookup_order(const HostCompile& plan);
+// obtain() with the clang plugin as the compiler, ORC as the loader and host_lookup_order's
+// levels as fallbacks; errors start with `op`. With plan.not_runnable the module is null: the
+// object was found or compiled and stored, and not loaded.
 Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cache,
                                                                 const HostCompile& plan,
                                                                 const std::string& op,

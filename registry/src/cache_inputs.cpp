@@ -16,6 +16,14 @@ Result<CacheKeyInputs> cpu_cache_inputs(const std::filesystem::path& file,
     return std::move(plan->inputs);
 }
 
+Result<std::vector<CacheKeyInputs>> cpu_cache_lookup_order(const std::filesystem::path& file,
+                                                           const std::string& source,
+                                                           const LoadOptions& options) {
+    auto plan = detail::plan_host_compile(file, source, options, detail::HostCompile::Flavor::cpp);
+    if (!plan) return plan.error();
+    return detail::host_lookup_order(*plan);
+}
+
 Result<CacheKeyInputs> emu_cache_inputs(const std::filesystem::path& file,
                                         const std::string& source, const LoadOptions& options) {
     auto plan = detail::plan_host_compile(file, source, options, detail::HostCompile::Flavor::emu);

@@ -64,6 +64,11 @@ class CpuLoader : public SourceLoader {
             return build;
         }
         build.cache_hit = module->cache_hit;
+        if (plan_.not_runnable) { // compiled for a level this CPU cannot run: cached, not loaded
+            build.deferred = make_error(unit_.op + ": " + plan_.not_runnable->message);
+            fail_all(build, *build.deferred);
+            return build;
+        }
         for (size_t i = 0; i < build.impls.size(); ++i) {
             auto symbol = module->value->symbol(
                 entry_symbol(unit_.signatures[i % unit_.signatures.size()]));

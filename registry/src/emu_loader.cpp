@@ -52,6 +52,9 @@ class EmuSource {
     }
 
     const std::string& key() const { return key_; }
+    // After ensure(): found or compiled, and cached, for a CPU level this CPU cannot run, so not
+    // loaded (what was asked, not a failure).
+    bool cached_only() const { return cached_only_; }
 
     // Compiles (or finds in the cache) and loads the object, once. `cache_hit` tells how.
     Result<void> ensure(bool* cache_hit = nullptr) {
@@ -61,6 +64,10 @@ class EmuSource {
             auto module = obtain_host_module(*cache_, plan_, op_, display_);
             if (!module) {
                 error_ = module.error();
+            } else if (plan_.not_runnable) { // cached for a level this CPU cannot run
+                hit_ = module->cache_hit;
+                cached_only_ = true;
+                error_ = make_error(op_ + ": " + plan_.not_runnable->message);
             } else {
                 hit_ = module->cache_hit;
                 for (const auto& s : plan_.signatures) {
@@ -97,7 +104,7 @@ class EmuSource {
     std::string key_;
     std::mutex mutex_;
     std::atomic<TargetImpl::State> state_{TargetImpl::State::pending};
-    bool attempted_ = false, hit_ = false;
+    bool attempted_ = false, hit_ = false, cached_only_ = false;
     std::optional<Error> error_;
     std::shared_ptr<JitModule> module_; // keeps the bodies' code loaded
     std::vector<EmuKernelBody> bodies_;
@@ -183,7 +190,12 @@ class EmuLoader : public SourceLoader {
             impl->target = unit_.options.prefix + "." + unit_.signatures[i].name;
         }
         if (!eager_) return build;
-        if (auto ready = source_->ensure(&build.cache_hit); !ready) {
+        auto ready = source_->ensure(&build.cache_hit);
+        if (ready) return build;
+        if (source_->cached_only()) {
+            build.deferred = ready.error();
+            fail_all(build, ready.error());
+        } else {
             fail_build(build, ready.error());
         }
         return build;

@@ -8,6 +8,13 @@
 // emulation these carry `-x c++` and `-include be/cuda_emu.h`), the CPU target and toolchain,
 // becore's kernel-headers hash (every file under the kernel include directory, the emulation
 // headers included) and the include roots for the user headers of the manifest.
+//
+// CPU target (becore/runtime/cpu_target.h): the plan compiles for LoadOptions::cpu_target, else
+// BECORE_CPU_TARGET, else native; the target field and -march carry it. With native, a load that
+// misses its native key tries the same source compiled for each level this CPU runs, highest
+// first (host_lookup_order), before compiling natively: entries a WARM install or an import made
+// for a portable level serve any CPU that runs the level. A level this CPU cannot run is only
+// compiled and cached (an install on a build machine), never loaded.
 #include "backend.h"
 #include "kernel_headers.h"
 
@@ -39,6 +46,8 @@ Result<HostCompile> plan_host_compile(const std::filesystem::path& file, const s
                                       const LoadOptions& options, HostCompile::Flavor flavor,
                                       const std::string& display) {
     const bool emu = flavor == HostCompile::Flavor::emu;
+    auto cpu_target = resolve_cpu_target(options.cpu_target);
+    if (!cpu_target) return cpu_target.error();
     std::error_code ec;
     auto absolute = std::filesystem::absolute(file, ec);
     const std::filesystem::path path = ec ? file : absolute;
@@ -59,21 +68,47 @@ Result<HostCompile> plan_host_compile(const std::filesystem::path& file, const s
     std::vector<std::filesystem::path> include_dirs;
     for (const auto& dir : options.include_dirs)
         include_dirs.push_back(std::filesystem::absolute(dir));
-    plan.request = CpuCompileRequest{path, std::move(text), include_dirs,
+    plan.request = CpuCompileRequest{path,
+                                     std::move(text),
+                                     include_dirs,
                                      emu ? emulation_flags(options.flags) : options.flags,
-                                     emu ? emulation_pre_includes() : std::vector<std::string>{}};
+                                     emu ? emulation_pre_includes() : std::vector<std::string>{},
+                                     *cpu_target};
+    if (!host_runs_cpu_target(*cpu_target)) {
+        std::string levels;
+        for (const auto& level : host_cpu_levels())
+            levels += (levels.empty() ? "" : ", ") + level;
+        plan.not_runnable =
+            make_error("compiled for " + *cpu_target + ", which this CPU cannot run (it runs " +
+                       (levels.empty() ? std::string("no x86-64 level") : levels) +
+                       "); the object is cached for machines that can, and not loaded here");
+    }
     CacheKeyInputs& inputs = plan.inputs;
     inputs.backend = emu ? "cuda-emu" : "cpu";
     inputs.source_text = plan.request.source;
     inputs.source_display = path.string();
     inputs.flags = cpu_compile_flags(plan.request);
-    inputs.target = cpu_target_description();
+    inputs.target = cpu_target_description(*cpu_target);
     inputs.toolchain = cpu_toolchain_identity();
     inputs.kernel_headers_hash = kernel_headers_hash();
     inputs.include_roots.push_back(path.parent_path());
     for (const auto& dir : include_dirs)
         inputs.include_roots.push_back(dir);
     return plan;
+}
+
+std::vector<CacheKeyInputs> host_lookup_order(const HostCompile& plan) {
+    std::vector<CacheKeyInputs> order{plan.inputs};
+    if (plan.request.cpu_target != k_cpu_native) return order;
+    for (const auto& level : host_cpu_levels()) {
+        CpuCompileRequest request{plan.request.path,         {},
+                                  plan.request.include_dirs, plan.request.extra_flags,
+                                  plan.request.pre_includes, level};
+        CacheKeyInputs& inputs = order.emplace_back(plan.inputs);
+        inputs.flags = cpu_compile_flags(request);
+        inputs.target = cpu_target_description(level);
+    }
+    return order;
 }
 
 Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cache,
@@ -87,9 +122,18 @@ Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cac
         return CompiledBlob{std::move(compiled->object), std::move(compiled->headers_read),
                             compiled->seconds};
     };
-    auto load = [&](const std::vector<char>& object) { return load_cpu_object(object, display); };
-    return obtain<std::shared_ptr<JitModule>>(cache, plan.inputs, op,
-                                              metadata_for(plan.signatures), compile, load);
+    auto load = [&](const std::vector<char>& object) -> Result<std::shared_ptr<JitModule>> {
+        if (plan.not_runnable) return std::shared_ptr<JitModule>();
+        return load_cpu_object(object, display);
+    };
+    // Only on a miss of the plan's own key: a warm native start pays nothing for the levels.
+    auto levels = [&] {
+        auto order = host_lookup_order(plan);
+        order.erase(order.begin());
+        return order;
+    };
+    return obtain<std::shared_ptr<JitModule>>(cache, plan.inputs, op, metadata_for(plan.signatures),
+                                              compile, load, levels);
 }
 
 } // namespace be::detail

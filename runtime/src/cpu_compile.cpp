@@ -1,5 +1,5 @@
 // Compiling `.cpp` kernels: the flags (which are part of the cache key, so they never carry an
-// absolute path), the host target description, and the dlopen of the clang plugin.
+// absolute path) and the dlopen of the clang plugin.
 #include "compiler_plugin_api.h"
 
 #include <becore/runtime/cpu_backend.h>
@@ -9,9 +9,7 @@
 // LLVM is linked statically and privately (runtime/CMakeLists.txt): its inline functions and
 // template instances emitted here must not be exported either.
 #pragma GCC visibility push(hidden)
-#include <llvm/ADT/StringMap.h>
 #include <llvm/Config/llvm-config.h>
-#include <llvm/Support/Host.h>
 #pragma GCC visibility pop
 #include <oneapi/tbb/version.h>
 
@@ -53,19 +51,24 @@ Result<CompileFunction> load_plugin() {
     return compile;
 }
 
-std::string host_cpu() {
-    return llvm::sys::getHostCPUName().str();
-}
-
 } // namespace
 
 std::vector<std::string> cpu_compile_flags(const CpuCompileRequest& request) {
     // -fno-math-errno: errno from a kernel means nothing, and with it every sqrt carries a
     // compare-and-call that stops vectorisation (JITC's normal weights: 4x slower). IEEE results
     // are unchanged.
-    std::vector<std::string> flags{
-        "-O3",      "-std=c++20", "-march=native", "-fPIC", "-ffp-contract=off", "-fno-math-errno",
-        "-include", "be/be.h"};
+    // A level alone, without -mtune: clang 16 then tunes for the level's own processor model, which
+    // LLVM defines as a generic tuning for it (for x86-64-v3 the code equals -mtune=generic's; for
+    // x86-64-v4 it prefers 256-bit vectors, as for Skylake servers, where 512-bit ones lower the
+    // clock).
+    std::vector<std::string> flags{"-O3",
+                                   "-std=c++20",
+                                   "-march=" + request.cpu_target,
+                                   "-fPIC",
+                                   "-ffp-contract=off",
+                                   "-fno-math-errno",
+                                   "-include",
+                                   "be/be.h"};
     // The driver would take a .cu file for CUDA; on the CPU it is host C++ (the CUDA emulation).
     if (request.path.extension() == ".cu") flags.insert(flags.begin(), {"-x", "c++"});
     for (const auto& header : request.pre_includes) {
@@ -78,20 +81,6 @@ std::vector<std::string> cpu_compile_flags(const CpuCompileRequest& request) {
         flags.push_back("-I" + (dir.is_absolute() ? dir.lexically_relative(base) : dir).string());
     flags.insert(flags.end(), request.extra_flags.begin(), request.extra_flags.end());
     return flags;
-}
-
-std::string cpu_target_description() {
-    llvm::StringMap<bool> features;
-    std::string text = llvm::sys::getProcessTriple() + ";" + host_cpu() + ";";
-    if (llvm::sys::getHostCPUFeatures(features)) {
-        std::vector<std::string> enabled;
-        for (const auto& entry : features)
-            if (entry.getValue()) enabled.push_back(entry.getKey().str());
-        std::sort(enabled.begin(), enabled.end());
-        for (const auto& name : enabled)
-            text += "+" + name + ",";
-    }
-    return text;
 }
 
 std::string cpu_toolchain_identity() {
@@ -115,7 +104,8 @@ Result<CompiledObject> compile_cpp(const CpuCompileRequest& request) {
     // The same flags as the key, with the placeholders made concrete: becore's header directory
     // and the include directories as absolute paths.
     auto base = request.path.parent_path();
-    for (const auto& flag : cpu_compile_flags({request.path, {}, {}, {}, request.pre_includes}))
+    for (const auto& flag :
+         cpu_compile_flags({request.path, {}, {}, {}, request.pre_includes, request.cpu_target}))
         job.arguments.push_back(flag == "-I<becore-kernels>" ? "-I" + include_dir.string() : flag);
     for (const auto& dir : request.include_dirs)
         job.arguments.push_back("-I" + (dir.is_absolute() ? dir : base / dir).string());

@@ -6,6 +6,7 @@
 #include <becore/cache/kernel_cache.h>
 #include <becore/cache/units.h>
 #include <becore/registry/cache_inputs.h>
+#include <becore/runtime/cpu_target.h>
 
 #include <CLI/CLI.hpp>
 
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace kernelctl {
@@ -224,18 +226,32 @@ int cmd_show(be::Registry& registry, const std::string& key, bool as_json) {
     return 0;
 }
 
-int cmd_explain(be::Registry& registry, const std::string& file, bool as_json) {
+int cmd_explain(be::Registry& registry, const std::string& file, const std::string& cpu_target,
+                bool as_json) {
     require_exists(file);
     // The CUDA backend builds its keys itself (architecture, NVRTC identity); only .cpp for now.
     if (fs::path(file).extension() != ".cpp")
         fail(k_exit_invalid, "explain: " + file + ": only .cpp sources are explained");
-    auto inputs = be::cpu_cache_inputs(file, read_source(file), be::LoadOptions{});
-    if (!inputs) fail(k_exit_invalid, inputs.error().full());
-    auto x = registry.cache().explain(*inputs);
+    be::LoadOptions options;
+    options.cpu_target = check_cpu_target(cpu_target);
+    auto order = be::cpu_cache_lookup_order(file, read_source(file), options);
+    if (!order) fail(k_exit_invalid, order.error().full());
+    // As a load: the first of its keys that hits; on a miss of all, the first (what a load
+    // compiles) compared with the nearest entry.
+    std::optional<be::CacheExplanation> found;
+    json tried = json::array();
+    for (const auto& inputs : *order) {
+        found = registry.cache().explain(inputs);
+        tried.push_back(inputs.target);
+        if (found->hit) break;
+    }
+    const bool hit = found->hit;
+    be::CacheExplanation x = hit ? std::move(*found) : registry.cache().explain(order->front());
     json differences = json::array();
     for (const auto& d : x.differences)
         differences.push_back({{"field", d.field}, {"ours", d.ours}, {"theirs", d.theirs}});
     json out = {{"file", file},
+                {"tried_targets", tried},
                 {"direct_key", x.direct_key},
                 {"fields", pairs_json(x.fields)},
                 {"status", x.hit ? "hit" : "miss"},
@@ -256,7 +272,14 @@ int cmd_explain(be::Registry& registry, const std::string& file, bool as_json) {
     if (x.hit) {
         std::printf("hit: entry %s in %s\n", x.key.c_str(),
                     x.layer.empty() ? "memory" : x.layer.c_str());
+        if (tried.size() > 1)
+            std::printf("(the native key missed; this entry is for a CPU level this CPU runs)\n");
         return 0;
+    }
+    if (tried.size() > 1) {
+        std::printf("also tried, for the CPU levels this CPU runs:\n");
+        for (size_t i = 1; i < tried.size(); ++i)
+            std::printf("  target %s\n", tried[i].get<std::string>().c_str());
     }
     if (!x.blob_problem.empty())
         std::printf("miss: entry %s matches but its blob is rejected (%s)\n", x.key.c_str(),
@@ -325,7 +348,7 @@ struct CacheCommands {
     CLI::App *stats = nullptr, *zero_stats = nullptr, *show = nullptr, *explain = nullptr,
              *verify = nullptr, *trim = nullptr, *evict = nullptr;
     bool as_json = false, fix = false, stale = false;
-    std::string key, file, max_size, older_than;
+    std::string key, file, max_size, older_than, cpu_target;
 };
 
 std::shared_ptr<CacheCommands> add_cache_commands(CLI::App& app) {
@@ -341,6 +364,7 @@ std::shared_ptr<CacheCommands> add_cache_commands(CLI::App& app) {
         "explain", "The cache key of a file's load, and on a miss what differs from the nearest "
                    "entry");
     c->explain->add_option("FILE", c->file, "Annotated .cpp file")->required();
+    c->explain->add_option("--cpu-target", c->cpu_target, k_cpu_target_help);
     c->explain->add_flag("--json", c->as_json, "Print JSON");
     c->verify = app.add_subcommand(
         "verify", "Check every entry and look for leftovers; exit 1 if anything is wrong");
@@ -365,7 +389,7 @@ std::optional<int> run_cache_command(const CacheCommands& c, be::Registry& regis
     if (*c.stats) return cmd_stats(registry, c.as_json);
     if (*c.zero_stats) return cmd_zero_stats(registry);
     if (*c.show) return cmd_show(registry, c.key, c.as_json);
-    if (*c.explain) return cmd_explain(registry, c.file, c.as_json);
+    if (*c.explain) return cmd_explain(registry, c.file, c.cpu_target, c.as_json);
     if (*c.verify) return cmd_verify(registry, c.fix, c.as_json);
     if (*c.trim) {
         auto size = be::parse_size(c.max_size);
@@ -375,7 +399,10 @@ std::optional<int> run_cache_command(const CacheCommands& c, be::Registry& regis
     if (*c.evict) {
         if (c.stale) {
             // What this build would put in a key today; an entry that differs can never hit.
-            auto current = be::cpu_cache_inputs("stale-check.cpp", "", be::LoadOptions{});
+            // (The CPU target is no criterion: entries of every target stay valid.)
+            be::LoadOptions native;
+            native.cpu_target = be::k_cpu_native;
+            auto current = be::cpu_cache_inputs("stale-check.cpp", "", native);
             if (!current) fail(k_exit_failed, current.error().full());
             return print_evict(registry.cache().evict_stale({{current->backend, current->toolchain,
                                                               current->kernel_headers_hash}}),

@@ -158,7 +158,8 @@ int cmd_targets(const std::vector<std::string>& files, bool as_json) {
 
 int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
               const std::string& prefix, const std::string& arch, const std::string& device,
-              bool as_json) {
+              const std::string& cpu_target, bool as_json) {
+    check_cpu_target(cpu_target);
     if (!arch.empty())
         if (auto valid = be::normalize_cuda_arch(arch); !valid)
             fail(k_exit_invalid, "--arch " + arch + ": " + valid.error().message);
@@ -179,6 +180,7 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
         be::LoadOptions options;
         options.cuda_arch = arch;
         options.emulation_only = !device.empty();
+        options.cpu_target = cpu_target;
         if (fs::is_directory(input)) {
             auto loaded = registry.load_dir(
                 input, prefix.empty() ? input.filename().string() : prefix, options);
@@ -206,13 +208,16 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
     }
     json out = json::array();
     bool any_failed = false;
-    std::vector<const be::LoadReport*> skipped;
+    std::vector<const be::LoadReport*> skipped, cached_only;
     for (const auto& r : reports) {
         if (r.backend == "cuda") note_cuda_status_once();
         // A .cu file with no architecture to compile for (no device, no --arch, no
         // BECORE_CUDA_ARCH) is not a failure: its targets are registered and compile once an
-        // architecture is known. Real errors still win over that.
-        const bool deferred = !r.error && r.deferred;
+        // architecture is known. Nor is a CPU level this CPU cannot run: compiled and cached, as
+        // asked, just not loaded. Real errors still win over both.
+        const bool not_loaded = !r.error && r.deferred && r.backend != "cuda";
+        const bool deferred = !r.error && r.deferred && !not_loaded;
+        if (not_loaded) cached_only.push_back(&r);
         if (deferred) skipped.push_back(&r);
         any_failed |= r.error.has_value();
         std::string status = r.error       ? "failed"
@@ -226,6 +231,7 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
                      {"arch", r.arch.empty() ? json(nullptr) : json(r.arch)}};
         if (r.error) base["error"] = r.error->full();
         if (deferred) base["reason"] = r.deferred->message;
+        if (not_loaded) base["note"] = r.deferred->message;
         if (r.error && r.targets.empty()) {
             base["target"] = nullptr;
             out.push_back(base);
@@ -250,6 +256,8 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
                         backend.c_str(), row["file"].get<std::string>().c_str());
             if (row.contains("error")) std::cerr << row["error"].get<std::string>() << "\n";
         }
+        for (const be::LoadReport* r : cached_only)
+            std::fprintf(stderr, "kernelctl: note: %s\n", r->deferred->message.c_str());
         for (const be::LoadReport* r : skipped)
             std::printf("skipped   %s: %zu CUDA target%s not compiled: no CUDA device to take an "
                         "architecture from; compile with --arch sm_XX (e.g. sm_90), "
@@ -276,6 +284,7 @@ int cmd_call(be::Registry& registry, const CallOptions& o) {
     // On cuda-emu a .cu file's emulation is all the call needs: no NVRTC, no architecture.
     be::LoadOptions load_options;
     load_options.emulation_only = device == be::Device::cuda_emu && file.extension() == ".cu";
+    load_options.cpu_target = check_cpu_target(o.cpu_target);
     auto loaded = registry.load_file(file, load_options);
     if (!loaded) {
         // A file we cannot parse is bad input; one that does not compile is failed work.
@@ -416,8 +425,15 @@ int cmd_report(be::Registry& registry, bool as_json) {
     std::string devices;
     for (const auto& d : report.devices)
         devices += (devices.empty() ? "" : ", ") + d;
-    std::printf("becore %s\nplatform: %s\ncpu: %s\ntoolchain: %s\ndevices: %s (default %s)\n",
+    std::string levels;
+    for (const auto& level : report.cpu_levels)
+        levels += (levels.empty() ? "" : ", ") + level;
+    std::printf("becore %s\nplatform: %s\ncpu: %s\ncpu target: %s; levels this CPU runs: %s\n"
+                "toolchain: %s\ndevices: %s (default %s)\n",
                 report.version.c_str(), report.platform.c_str(), report.cpu.c_str(),
+                report.cpu_target_error.empty() ? report.cpu_target.c_str()
+                                                : report.cpu_target_error.c_str(),
+                levels.empty() ? "none" : levels.c_str(),
                 report.versions.at("kernel_toolchain").c_str(), devices.c_str(),
                 report.default_device.c_str());
     if (report.cuda.available) {

@@ -30,18 +30,27 @@ struct Failure {
 void print_json(const nlohmann::json& document);
 void require_exists(const std::filesystem::path& path);
 std::string read_source(const std::filesystem::path& file);
+// A --cpu-target option (empty: BECORE_CPU_TARGET's), checked before anything loads: a bad value
+// there or in the environment is an invalid invocation. Returns the option as given.
+std::string check_cpu_target(const std::string& option);
+inline constexpr const char* k_cpu_target_help =
+    "CPU to compile .cpp kernels and the CUDA emulation for: native, portable (= x86-64-v3), "
+    "x86-64-v2, x86-64-v3 or x86-64-v4 (default: BECORE_CPU_TARGET, else native). A level this "
+    "CPU cannot run is compiled and cached, not loaded";
 
 // Kernel commands (kernel_commands.cpp).
 int cmd_targets(const std::vector<std::string>& files, bool as_json);
 // arch: the CUDA architecture for .cu files when no device is present ("" = BECORE_CUDA_ARCH).
 // device: "" (each file for its own device) or "cuda-emu" (.cu files: the CUDA emulation, now).
+// cpu_target: "" (BECORE_CPU_TARGET, else native) or what --cpu-target says.
 int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
               const std::string& prefix, const std::string& arch, const std::string& device,
-              bool as_json);
+              const std::string& cpu_target, bool as_json);
 struct CallOptions {
     std::string file, name, out_dir;
-    std::string device; // "" = the file's: cuda for .cu and CUDA orchestration, else cpu;
-                        // "cuda-emu": host arrays marked cuda-emu (.cu: the CUDA emulation)
+    std::string device;     // "" = the file's: cuda for .cu and CUDA orchestration, else cpu;
+                            // "cuda-emu": host arrays marked cuda-emu (.cu: the CUDA emulation)
+    std::string cpu_target; // "" = BECORE_CPU_TARGET, else native
     std::vector<std::string> args, attrs, rets;
     bool as_json = false;
 };

@@ -3,6 +3,8 @@
 // error, kernel error), 2 the invocation or its input is invalid (usage, missing file).
 #include "kernelctl.h"
 
+#include <becore/runtime/cpu_target.h>
+
 #include <CLI/CLI.hpp>
 
 #include <fstream>
@@ -24,6 +26,15 @@ void print_json(const json& document) {
 
 void require_exists(const fs::path& path) {
     if (!fs::exists(path)) fail(k_exit_invalid, path.string() + ": no such file or directory");
+}
+
+std::string check_cpu_target(const std::string& option) {
+    if (!option.empty())
+        if (auto parsed = be::parse_cpu_target(option); !parsed)
+            fail(k_exit_invalid, "--cpu-target " + option + ": " + parsed.error().message);
+    if (auto target = be::resolve_cpu_target(option); !target)
+        fail(k_exit_invalid, target.error().message);
+    return option;
 }
 
 std::string read_source(const fs::path& file) {
@@ -67,6 +78,8 @@ int main(int argc, char** argv) {
                       "cuda-emu: build the CUDA emulation of .cu files now, instead of NVRTC's "
                       "binary (default: each file for its own device; the emulation is built on "
                       "first use)");
+    std::string build_cpu_target;
+    build->add_option("--cpu-target", build_cpu_target, k_cpu_target_help);
     build->add_flag("--json", as_json, "Print JSON");
 
     CallOptions call_options;
@@ -82,6 +95,7 @@ int main(int argc, char** argv) {
     call->add_option("--out", call_options.out_dir, "Output directory (created if missing)")
         ->required();
     call->add_flag("--json", call_options.as_json, "Print JSON");
+    call->add_option("--cpu-target", call_options.cpu_target, k_cpu_target_help);
     call->add_option("--device", call_options.device,
                      "cpu, cuda (gpu) or cuda-emu (default: cuda for .cu files, else cpu); "
                      "cuda-emu runs a .cu file's kernels in the CUDA emulation, on the CPU");
@@ -110,7 +124,9 @@ int main(int argc, char** argv) {
         if (*targets) return cmd_targets(target_files, as_json);
         auto& registry = be::Registry::global();
         if (*path) return cmd_path(registry);
-        if (*build) return cmd_build(registry, build_inputs, prefix, arch, build_device, as_json);
+        if (*build)
+            return cmd_build(registry, build_inputs, prefix, arch, build_device, build_cpu_target,
+                             as_json);
         if (*call) return cmd_call(registry, call_options);
         if (*report) return cmd_report(registry, as_json);
         if (*ls) return cmd_ls(registry, as_json);

@@ -21,6 +21,11 @@ struct RuntimeReport {
     std::string default_device;       // "cuda" when a device is present, else "cpu"
     std::string platform;             // kernel name, release and machine (uname)
     std::string cpu;                  // the CPU model (/proc/cpuinfo), cores online
+    // What kernels compile for (BECORE_CPU_TARGET: "native" or a level), or why the setting is
+    // invalid (cpu_target_error); and the x86-64 levels this CPU runs, highest first: the entries
+    // a native lookup falls back to (becore/runtime/cpu_target.h).
+    std::string cpu_target, cpu_target_error;
+    std::vector<std::string> cpu_levels;
     // Versions of what decides results: becore, the kernel compiler toolchain (clang, libstdc++,
     // TBB), NVRTC when present.
     std::map<std::string, std::string> versions;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace be {
 
@@ -15,6 +16,13 @@ namespace be {
 // (generated entry trampolines included). An annotation error is returned as the load would.
 Result<CacheKeyInputs> cpu_cache_inputs(const std::filesystem::path& file,
                                         const std::string& source, const LoadOptions& options = {});
+
+// What such a load looks up, in order: cpu_cache_inputs first; then, when the CPU target is native
+// (LoadOptions::cpu_target, BECORE_CPU_TARGET), the same source compiled for each x86-64 level
+// this CPU runs, highest first. A load compiles (natively) only when all of them miss.
+Result<std::vector<CacheKeyInputs>> cpu_cache_lookup_order(const std::filesystem::path& file,
+                                                           const std::string& source,
+                                                           const LoadOptions& options = {});
 
 // The inputs the CUDA emulation of a `.cu` source (device cuda-emu) looks up when it is compiled:
 // backend "cuda-emu", the source after prepare_emulation_source plus the emulation trampolines,

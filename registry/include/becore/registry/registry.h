@@ -137,6 +137,12 @@ struct LoadOptions {
     // alone (no NVRTC, no architecture needed) and compiles it now; the report then describes
     // it (backend "cuda-emu"). `kernelctl build|call --device cuda-emu` do this.
     bool emulation_only = false;
+    // The CPU `.cpp` sources and the CUDA emulation compile for: "native", "portable" or an x86-64
+    // level (becore/runtime/cpu_target.h); empty = BECORE_CPU_TARGET, else native. With native, a
+    // load whose native entry is missing uses an entry of a level this CPU runs before compiling.
+    // A level this CPU cannot run is compiled (or found) and cached but not loaded: the load
+    // succeeds with LoadReport::deferred saying so, and calling its targets reports it.
+    std::string cpu_target;
 };
 
 // What one file's load did, per target; `kernelctl build --json` prints this.
@@ -149,9 +155,10 @@ struct LoadReport {
     bool unchanged = false; // the same content was already loaded: nothing was done
     double milliseconds = 0;
     std::optional<Error> error; // compile failure: the targets are registered and report it
-    // Nothing was compiled because no CUDA architecture is known (no device, no
-    // BECORE_CUDA_ARCH, no LoadOptions::cuda_arch): the targets are registered and calling them
-    // reports this. Not a failure of the load.
+    // Not loaded, and not a failure of the load: the targets are registered and calling them
+    // reports this. cuda: nothing was compiled because no CUDA architecture is known (no device,
+    // no BECORE_CUDA_ARCH, no LoadOptions::cuda_arch). cpu, cuda-emu: compiled (or found) and
+    // cached for a CPU level this CPU cannot run (LoadOptions::cpu_target).
     std::optional<Error> deferred;
 };
 

@@ -2,6 +2,7 @@
 // loading the resulting objects into the process's one LLJIT instance.
 #pragma once
 
+#include <becore/runtime/cpu_target.h>
 #include <becore/runtime/error.h>
 
 #include <filesystem>
@@ -20,6 +21,8 @@ struct CpuCompileRequest {
     // Kernel-side headers pre-included after be/be.h, e.g. {"be/cuda_emu.h"} for the CUDA
     // emulation (emulation_pre_includes()); they become `-include` flags, hence part of the key.
     std::vector<std::string> pre_includes;
+    // "native" or a level (cpu_target.h), resolved: it becomes -march=<cpu_target>.
+    std::string cpu_target = std::string(k_cpu_native);
 };
 
 struct CompiledObject {
@@ -33,8 +36,6 @@ struct CompiledObject {
 // compiles as C++ (`-x c++` first): the CPU backend compiles `.cu` sources only for the CUDA
 // emulation.
 std::vector<std::string> cpu_compile_flags(const CpuCompileRequest& request);
-// The host target the objects are compiled for: "<triple>;<cpu>;<features>".
-std::string cpu_target_description();
 // Compiler and library versions that decide what a compile produces.
 std::string cpu_toolchain_identity();
 
