@@ -29,10 +29,10 @@ std::string source_content_key(const CacheKeyInputs& inputs, const std::string& 
     return text;
 }
 
-std::string metadata_for(const std::vector<Signature>& signatures) {
+std::string metadata_for(const std::string& prefix, const std::vector<Signature>& signatures) {
     std::string names;
     for (const auto& s : signatures)
-        names += (names.empty() ? "" : ",") + s.name;
+        names += (names.empty() ? "" : ",") + prefix + "." + s.name;
     return names;
 }
 

@@ -105,8 +105,10 @@ std::unique_ptr<SourceLoader> make_emu_loader(std::shared_ptr<KernelCache> cache
 
 // XXH3-128 over the prefix, the source text and the flags, as 32 hex digits.
 std::string source_content_key(const CacheKeyInputs& inputs, const std::string& prefix);
-// The cache entry's metadata: the annotation names, comma separated.
-std::string metadata_for(const std::vector<Signature>& signatures);
+// The cache entry's metadata: the target names "<prefix>.<name>", comma separated (what
+// `kernelctl ls` shows and `kernelctl export --prefix` selects by). An entry serves every prefix
+// its content is loaded under; it names the prefix of the load that compiled it.
+std::string metadata_for(const std::string& prefix, const std::vector<Signature>& signatures);
 // Marks every implementation with `error` (a failed or deferred build).
 void fail_all(SourceBuild& build, const Error& error);
 // A failed build: records `error` as its failure and every implementation's load error.
@@ -221,6 +223,7 @@ struct HostCompile {
     // Set when the CPU level compiled for is one this CPU cannot run: the object is compiled (or
     // found) and cached, never loaded (it could stop the process with SIGILL).
     std::optional<Error> not_runnable;
+    std::string metadata; // metadata_for(options.prefix, signatures)
 };
 // `path` is the source's real (or, inline, virtual) path; the annotations are parsed again
 // with it as the file name (the trampolines' #line directives name it). Errors: an annotation

@@ -125,7 +125,8 @@ class CudaLoader : public SourceLoader {
         };
         auto load = [&](const std::vector<char>& blob) { return load_binary(blob); };
         auto loaded = obtain<LoadedBinary>(cache_, inputs_, unit_.op,
-                                           metadata_for(unit_.signatures), compile, load);
+                                           metadata_for(unit_.options.prefix, unit_.signatures),
+                                           compile, load);
         if (!loaded) {
             fail_build(build, loaded.error());
             return build;

@@ -31,8 +31,8 @@ std::vector<std::string> emulation_flags(const std::vector<std::string>& flags) 
     std::vector<std::string> kept;
     for (size_t i = 0; i < flags.size(); ++i) {
         const std::string& f = flags[i];
-        const bool preprocessor = f.rfind("-D", 0) == 0 || f.rfind("-U", 0) == 0 ||
-                                  f.rfind("-I", 0) == 0;
+        const bool preprocessor =
+            f.rfind("-D", 0) == 0 || f.rfind("-U", 0) == 0 || f.rfind("-I", 0) == 0;
         if (!preprocessor) continue;
         kept.push_back(f);
         if (f.size() == 2 && i + 1 < flags.size()) kept.push_back(flags[++i]);
@@ -56,10 +56,10 @@ Result<HostCompile> plan_host_compile(const std::filesystem::path& file, const s
         parse_annotations(source, path.string(), emu ? SourceKind::cuda : SourceKind::cpp);
     if (!signatures) return signatures.error();
     plan.signatures = std::move(*signatures);
+    plan.metadata = metadata_for(options.prefix, plan.signatures);
     std::string text = source;
     if (emu) {
-        auto prepared =
-            prepare_emulation_source(source, display.empty() ? path.string() : display);
+        auto prepared = prepare_emulation_source(source, display.empty() ? path.string() : display);
         if (!prepared) return prepared.error();
         text = std::move(*prepared);
     }
@@ -132,8 +132,8 @@ Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cac
         order.erase(order.begin());
         return order;
     };
-    return obtain<std::shared_ptr<JitModule>>(cache, plan.inputs, op, metadata_for(plan.signatures),
-                                              compile, load, levels);
+    return obtain<std::shared_ptr<JitModule>>(cache, plan.inputs, op, plan.metadata, compile, load,
+                                              levels);
 }
 
 } // namespace be::detail

@@ -70,7 +70,7 @@ TEST_F(CudaCacheTest, WarmLoadHitsAndNvrtcFlagChangeInvalidates) {
         EXPECT_EQ(e.backend, "cuda");
         EXPECT_EQ(e.target, "sm_90");
         EXPECT_EQ(e.toolchain.rfind("nvrtc ", 0), 0u) << e.toolchain;
-        EXPECT_EQ(e.metadata, "get");
+        EXPECT_EQ(e.metadata, "k.get"); // the target names, prefix included
     }
 }
 

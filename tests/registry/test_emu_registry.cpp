@@ -616,7 +616,7 @@ TEST_F(EmuRegistryTest, CompiledOnFirstUseThenCachedUnderItsOwnBackend) {
     ASSERT_EQ(entries_of(*cache, "cuda-emu"), 1u);
     for (const auto& e : entries)
         if (e.backend == "cuda-emu") {
-            EXPECT_EQ(e.metadata, "clamp_rows,iota"); // one object for the whole source
+            EXPECT_EQ(e.metadata, "rows.clamp_rows,rows.iota"); // one object for the whole source
             EXPECT_EQ(e.target, cpu_target_description());
             EXPECT_EQ(e.toolchain, cpu_toolchain_identity());
         }
