@@ -1,7 +1,7 @@
 // The state behind KernelCache: the user cache, the in-memory overlay, the read-only layers,
 // this process's pending statistics and the warnings already given. Implemented in
 // cache_impl.cpp (lookup, store, statistics), open.cpp (opening and trust), verify.cpp,
-// evict.cpp and explain.cpp.
+// evict.cpp, explain.cpp and transfer.cpp (export and import).
 #pragma once
 
 #include "blob_store.h"
@@ -77,6 +77,10 @@ class CacheImpl {
     Result<EvictReport> trim(uint64_t max_bytes, bool wait_for_lock); // evict.cpp
     Result<EvictReport> evict_older_than(std::chrono::seconds age);   // evict.cpp
     Result<EvictReport> evict_stale(const std::vector<StaleCriteria>& current);
+    Result<ExportReport> export_to(const std::filesystem::path& file,
+                                   const ExportOptions& options); // transfer.cpp
+    Result<ImportReport> import_entries(const std::vector<ExportedEntry>& entries,
+                                        const ImportOptions& options); // transfer.cpp
 
     const std::filesystem::path& directory() const { return user_->dir; }
     const std::string& warning() const { return warning_; }

@@ -266,7 +266,7 @@ Result<std::optional<EntryRow>> Index::find(const std::string& key) {
     return row;
 }
 
-Result<void> Index::insert(const NewEntry& entry) {
+Result<void> Index::insert_all(std::span<const NewEntry> entries) {
     std::lock_guard lock(mutex_);
     auto tx = Transaction::begin(db_);
     if (!tx) return failure("insert", tx.error());
@@ -283,34 +283,38 @@ Result<void> Index::insert(const NewEntry& entry) {
             checksum = excluded.checksum, compile_seconds = excluded.compile_seconds,
             source_display = excluded.source_display, metadata = excluded.metadata)sql");
     if (!upsert) return failure("insert", upsert.error());
-    const auto& f = entry.fields;
-    upsert->bind(1, entry.key)
-        .bind(2, entry.direct_key)
-        .bind(3, static_cast<int64_t>(std::atoll(field(f, "format").c_str())))
-        .bind(4, field(f, "becore_version"))
-        .bind(5, field(f, "kernel_headers_hash"))
-        .bind(6, field(f, "backend"))
-        .bind(7, field(f, "source_hash"))
-        .bind(8, joined_flags(f))
-        .bind(9, field(f, "target"))
-        .bind(10, field(f, "toolchain"))
-        .bind(11, field(f, "salt"))
-        .bind(12, entry.headers)
-        .bind(13, entry.source_display)
-        .bind(14, static_cast<int64_t>(entry.size_bytes))
-        .bind(15, hex64(entry.checksum))
-        .bind(16, entry.compile_seconds)
-        .bind(17, entry.now)
-        .bind(18, entry.metadata);
-    if (auto ok = upsert->run("insert entry"); !ok) return failure("insert", ok.error());
     auto manifest = db_.prepare("INSERT OR REPLACE INTO manifests(direct_key, full_key, headers, "
                                 "created) VALUES(?1, ?2, ?3, ?4)");
     if (!manifest) return failure("insert", manifest.error());
-    manifest->bind(1, entry.direct_key)
-        .bind(2, entry.key)
-        .bind(3, entry.headers)
-        .bind(4, entry.now);
-    if (auto ok = manifest->run("insert manifest"); !ok) return failure("insert", ok.error());
+    for (const NewEntry& entry : entries) {
+        const auto& f = entry.fields;
+        upsert->reset();
+        upsert->bind(1, entry.key)
+            .bind(2, entry.direct_key)
+            .bind(3, static_cast<int64_t>(std::atoll(field(f, "format").c_str())))
+            .bind(4, field(f, "becore_version"))
+            .bind(5, field(f, "kernel_headers_hash"))
+            .bind(6, field(f, "backend"))
+            .bind(7, field(f, "source_hash"))
+            .bind(8, joined_flags(f))
+            .bind(9, field(f, "target"))
+            .bind(10, field(f, "toolchain"))
+            .bind(11, field(f, "salt"))
+            .bind(12, entry.headers)
+            .bind(13, entry.source_display)
+            .bind(14, static_cast<int64_t>(entry.size_bytes))
+            .bind(15, hex64(entry.checksum))
+            .bind(16, entry.compile_seconds)
+            .bind(17, entry.now)
+            .bind(18, entry.metadata);
+        if (auto ok = upsert->run("insert entry"); !ok) return failure("insert", ok.error());
+        manifest->reset();
+        manifest->bind(1, entry.direct_key)
+            .bind(2, entry.key)
+            .bind(3, entry.headers)
+            .bind(4, entry.now);
+        if (auto ok = manifest->run("insert manifest"); !ok) return failure("insert", ok.error());
+    }
     // The commit point of a store (BECORE_FAULT=before-commit dies with the rows written but
     // not committed: the next process sees the old state).
     fault_point("before-commit");

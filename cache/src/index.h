@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -108,7 +109,9 @@ class Index {
     Result<std::vector<ManifestRow>> manifests(const std::string& direct_key);
     Result<std::optional<EntryRow>> find(const std::string& key);
     // The entry and its manifest in one BEGIN IMMEDIATE transaction: the commit point of a store.
-    Result<void> insert(const NewEntry& entry);
+    Result<void> insert(const NewEntry& entry) { return insert_all({&entry, 1}); }
+    // Several entries in one transaction (an import: all or nothing).
+    Result<void> insert_all(std::span<const NewEntry> entries);
     // Removes the entry (and its manifests) if it still has `checksum`: a process that has
     // meanwhile stored a fresh blob under the key with different content keeps its row. True
     // when a row was removed: only then may the caller remove the blob, which may otherwise be

@@ -401,6 +401,15 @@ Result<EvictReport> KernelCache::evict_stale(const std::vector<StaleCriteria>& c
     return impl_->evict_stale(current);
 }
 
+Result<ExportReport> KernelCache::export_to(const fs::path& file, const ExportOptions& options) {
+    return impl_->export_to(file, options);
+}
+
+Result<ImportReport> KernelCache::import_entries(const std::vector<ExportedEntry>& entries,
+                                                 const ImportOptions& options) {
+    return impl_->import_entries(entries, options);
+}
+
 bool VerifyReport::clean() const {
     for (const auto& finding : findings)
         if (!finding.fixed) return false;

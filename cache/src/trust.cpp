@@ -77,12 +77,9 @@ std::optional<std::string> untrusted_directory_reason(const fs::path& dir, bool 
     return std::nullopt;
 }
 
-std::optional<std::string> untrusted_file_reason(const fs::path& file, bool root_may_own) {
-    struct stat info {};
-    if (::lstat(file.c_str(), &info) != 0)
-        return errno == ENOENT ? std::nullopt
-                               : std::optional<std::string>("cannot stat it: " +
-                                                            std::string(std::strerror(errno)));
+namespace {
+
+std::optional<std::string> untrusted_stat_reason(const struct stat& info, bool root_may_own) {
     if (!S_ISREG(info.st_mode)) return "it is not a regular file";
     if (!owner_trusted(info.st_uid, root_may_own))
         return "it is owned by uid " + std::to_string(info.st_uid) + ", not by " +
@@ -90,6 +87,23 @@ std::optional<std::string> untrusted_file_reason(const fs::path& file, bool root
     if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0)
         return "it is writable by others (mode " + octal_mode(info.st_mode) + ")";
     return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> untrusted_file_reason(const fs::path& file, bool root_may_own) {
+    struct stat info {};
+    if (::lstat(file.c_str(), &info) != 0)
+        return errno == ENOENT ? std::nullopt
+                               : std::optional<std::string>("cannot stat it: " +
+                                                            std::string(std::strerror(errno)));
+    return untrusted_stat_reason(info, root_may_own);
+}
+
+std::optional<std::string> untrusted_open_file_reason(int fd, bool root_may_own) {
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) return "cannot stat it: " + std::string(std::strerror(errno));
+    return untrusted_stat_reason(info, root_may_own);
 }
 
 std::string filesystem_type_of(const fs::path& path, const std::string& mountinfo_text) {

@@ -22,6 +22,10 @@ std::optional<std::string> untrusted_directory_reason(const std::filesystem::pat
 std::optional<std::string> untrusted_file_reason(const std::filesystem::path& file,
                                                  bool root_may_own);
 
+// The same rule for a file already open (an export file to import), judged by fstat so that the
+// file judged is the file read. A regular file is required.
+std::optional<std::string> untrusted_open_file_reason(int fd, bool root_may_own);
+
 // The file system type ("ext4", "nfs4", "fuse.sshfs", ...) of the mount holding `path`, read from
 // a /proc/self/mountinfo text (the longest mount point that contains the path). Empty when
 // unknown.

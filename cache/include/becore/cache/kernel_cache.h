@@ -20,6 +20,7 @@
 // a miss (the caller recompiles). It depends on no compiler: a warm lookup hashes files only.
 #pragma once
 
+#include <becore/cache/export_file.h>
 #include <becore/runtime/error.h>
 
 #include <chrono>
@@ -155,6 +156,42 @@ inline constexpr uint64_t k_default_cache_max_size = uint64_t{2} << 30;
 // Orphan blobs and temp files younger than this belong to stores in progress.
 inline constexpr std::chrono::seconds k_orphan_grace{3600};
 
+// `export_to`: which entries of the user cache go into an export file.
+struct ExportOptions {
+    // Only entries whose metadata names a target "<prefix>.<name>" (the prefix the entry was
+    // compiled under); empty: every prefix.
+    std::string prefix;
+    // CPU entries (backends cpu and cuda-emu) are exported only when compiled for a portable
+    // level (key field target "<triple>;<level>"): one compiled for this CPU's model
+    // ("<triple>;<cpu>;+feature,...") would hit only on the same model elsewhere. True: all.
+    bool all_cpu_targets = false;
+    // Called with (entries written, entries in all) after each entry; may be empty.
+    std::function<void(uint64_t, uint64_t)> progress;
+};
+struct ExportReport {
+    uint64_t entries = 0;        // written to the file
+    uint64_t payload_bytes = 0;  // the binaries among them
+    uint64_t file_bytes = 0;     // the file's size
+    uint64_t skipped_native = 0; // CPU entries left out: compiled for this CPU's model
+    uint64_t skipped_prefix = 0; // left out: another prefix
+};
+
+// `import_entries`: what an import does with the entries of an export file.
+struct ImportOptions {
+    // Whether an entry with these key fields can hit in this process (this machine's CPU target,
+    // toolchains, becore version); counted in ImportReport::matching. May be empty.
+    std::function<bool(const std::vector<std::pair<std::string, std::string>>&)> usable_here;
+    // Called with (entries done, entries in all); may be empty.
+    std::function<void(uint64_t, uint64_t)> progress;
+};
+struct ImportReport {
+    uint64_t entries = 0;         // in the file
+    uint64_t imported = 0;        // stored now
+    uint64_t already_present = 0; // the cache had them (a valid entry under the key)
+    uint64_t matching = 0;        // of the file's entries, those usable_here accepts
+    uint64_t bytes = 0;           // what the imported entries take in the cache
+};
+
 struct CacheOpenOptions {
     // Mount table consulted to detect network file systems (tests substitute their own).
     std::filesystem::path mountinfo = "/proc/self/mountinfo";
@@ -268,6 +305,18 @@ class KernelCache {
     // Entries of another cache format or becore version, and entries of a listed backend whose
     // toolchain or kernel headers hash differ from the current ones.
     be::Result<EvictReport> evict_stale(const std::vector<StaleCriteria>& current);
+    // Writes the selected entries of the user cache, with their blobs (each verified as a load
+    // would), to an export file (format: src/export_file.cpp), atomically. A damaged blob is an
+    // error naming the entry (`kernelctl verify --fix` repairs the cache).
+    be::Result<ExportReport> export_to(const std::filesystem::path& file,
+                                       const ExportOptions& options = {});
+    // Stores entries read by read_export_file into the user cache: every blob as a store writes
+    // it (temp file, fsync, rename), then all the rows in one transaction, the commit point, so
+    // another process sees all of the import or none of it. An entry the cache already holds
+    // (a valid one under the key) is kept. Entries for other CPUs, architectures or toolchains
+    // are stored as they are; their keys never match here. Needs a writable disk cache.
+    be::Result<ImportReport> import_entries(const std::vector<ExportedEntry>& entries,
+                                            const ImportOptions& options = {});
     // Adds this process's counters and per-entry hits to the index. Called by the destructor;
     // calling it more often is harmless (each flush writes only what is new).
     void flush_stats();
