@@ -68,4 +68,9 @@ struct CacheCommands;
 std::shared_ptr<CacheCommands> add_cache_commands(CLI::App& app);
 std::optional<int> run_cache_command(const CacheCommands& commands, be::Registry& registry);
 
+// export, import (transfer_commands.cpp).
+struct TransferCommands;
+std::shared_ptr<TransferCommands> add_transfer_commands(CLI::App& app);
+std::optional<int> run_transfer_command(const TransferCommands& commands, be::Registry& registry);
+
 } // namespace kernelctl

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     clear->add_flag("--dry-run", dry_run, "Only say what would be removed");
 
     auto cache_commands = add_cache_commands(app);
+    auto transfer_commands = add_transfer_commands(app);
 
     try {
         app.parse(argc, argv);
@@ -132,6 +133,7 @@ int main(int argc, char** argv) {
         if (*ls) return cmd_ls(registry, as_json);
         if (*clear) return cmd_clear(registry, dry_run);
         if (auto code = run_cache_command(*cache_commands, registry)) return *code;
+        if (auto code = run_transfer_command(*transfer_commands, registry)) return *code;
     } catch (const Failure& f) {
         std::cerr << "kernelctl: " << f.message << "\n";
         return f.exit_code;
