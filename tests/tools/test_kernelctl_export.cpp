@@ -53,44 +53,44 @@ class KernelctlExport : public test::KernelctlFixture {
     test::TempDir b_, src_;
 };
 
-// The entries these tests build are for this CPU's model, whatever BECORE_CPU_TARGET defaults to.
 const std::string k_native = "BECORE_CPU_TARGET=native";
+const std::string k_portable = "BECORE_CPU_TARGET=portable";
 
 TEST_F(KernelctlExport, AWarmedCacheMovedToAnEmptyOneLoadsWithoutCompiling) {
-    // CPU and CUDA entries (NVRTC compiles for --arch without a device).
-    auto built =
-        run_json("build --json --arch sm_90 --prefix ex " + k_examples.string(), 0, k_native);
-    ASSERT_EQ(built.size(), 12u);
-    const auto expected = axpy(k_native);
+    // CPU entries for this CPU's model and for the portable level, and CUDA entries (NVRTC
+    // compiles for --arch without a device).
+    const std::string build = "build --json --arch sm_90 --prefix ex " + k_examples.string();
+    ASSERT_EQ(run_json(build, 0, k_native).size(), 12u);
+    ASSERT_EQ(run_json(build, 0, k_portable).size(), 12u);
+    const auto expected = axpy(k_portable);
     ASSERT_EQ(expected, (std::vector<float>{-3, 0, 3, 6}));
 
-    // This build's CPU entries are for this CPU's model: left out unless asked for.
-    auto portable = run_json("export " + file() + " --json");
-    EXPECT_EQ(portable["entries"], 3);
-    EXPECT_EQ(portable["skipped_native"], 3);
+    // By default the CPU entries for this CPU's model are left out.
+    auto all = run_json("export " + file() + " --cpu-target all --json");
+    EXPECT_EQ(all["entries"], 9);
     auto text = run("export " + file());
     EXPECT_EQ(text.exit_code, 0);
+    EXPECT_NE(text.output.find("left out 3 CPU entries"), std::string::npos) << text.output;
     EXPECT_NE(text.output.find("--cpu-target all"), std::string::npos) << text.output;
-
-    auto exported = run_json("export " + file() + " --cpu-target all --json");
+    auto exported = run_json("export " + file() + " --json");
     EXPECT_EQ(exported["entries"], 6);
-    EXPECT_EQ(exported["skipped_native"], 0);
+    EXPECT_EQ(exported["skipped_native"], 3);
     EXPECT_EQ(exported["file_bytes"], fs::file_size(file()));
     EXPECT_GT(exported["payload_bytes"].get<uint64_t>(), 0u);
 
     auto imported =
-        run_b_json("import " + file() + " --json", 0, k_native + " BECORE_CUDA_ARCH=sm_90");
+        run_b_json("import " + file() + " --json", 0, k_portable + " BECORE_CUDA_ARCH=sm_90");
     EXPECT_EQ(imported["entries"], 6);
     EXPECT_EQ(imported["imported"], 6);
     EXPECT_EQ(imported["already_present"], 0);
     EXPECT_EQ(imported["matching_this_machine"], 6);
 
     // B now serves every target of the examples, compiling nothing, with the same results.
-    auto rebuilt = run_b_json("build --json --arch sm_90 " + k_examples.string(), 0, k_native);
+    auto rebuilt = run_b_json("build --json --arch sm_90 " + k_examples.string(), 0, k_portable);
     ASSERT_EQ(rebuilt.size(), 12u);
     for (const auto& row : rebuilt)
         EXPECT_EQ(row["status"], "hit") << row.dump();
-    EXPECT_EQ(axpy(k_native + " BECORE_CACHE_DIR=" + b_.path().string()), expected);
+    EXPECT_EQ(axpy(k_portable + " BECORE_CACHE_DIR=" + b_.path().string()), expected);
     EXPECT_EQ(run_b_json("stats --json")["compiles"], 0);
     EXPECT_EQ(run_b_json("verify --json")["clean"], true);
 

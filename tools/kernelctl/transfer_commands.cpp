@@ -8,12 +8,14 @@
 #include <becore/cache/kernel_cache.h>
 #include <becore/cache/units.h>
 #include <becore/registry/cache_inputs.h>
+#include <becore/runtime/cpu_target.h>
 #include <becore/runtime/cuda_backend.h>
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 namespace kernelctl {
 
@@ -48,25 +50,29 @@ std::string field_of(const KeyFields& fields, const std::string& name) {
 }
 
 // Whether an entry with these key fields can hit in this process: the key fields this build
-// would use for its backend, except the source and flags. The CUDA architecture is device 0's
-// (else BECORE_CUDA_ARCH); without NVRTC no CUDA entry is usable.
+// would use for its backend, except the source and flags. CPU targets as a lookup tries them: the
+// BECORE_CPU_TARGET level, or with native this CPU's model and then each level it runs. The CUDA
+// architecture is device 0's (else BECORE_CUDA_ARCH); without NVRTC no CUDA entry is usable.
 std::function<bool(const KeyFields&)> usable_here() {
     auto cpu = be::cpu_cache_inputs("probe.cpp", "", be::LoadOptions{});
-    if (!cpu) fail(k_exit_failed, cpu.error().full());
+    if (!cpu) fail(k_exit_invalid, cpu.error().full());
     auto fields = be::describe_key_fields(*cpu);
+    std::set<std::string> cpu_targets{cpu->target};
+    if (auto setting = be::resolve_cpu_target(); setting && *setting == be::k_cpu_native)
+        for (const auto& level : be::host_cpu_levels())
+            cpu_targets.insert(be::cpu_target_description(level));
     std::optional<std::string> nvrtc, arch;
     if (auto identity = be::cuda_toolchain_identity()) nvrtc = *identity;
     if (auto resolved = be::resolve_cuda_arch(""); resolved && resolved->has_value())
         arch = **resolved;
-    return [fields, nvrtc, arch](const KeyFields& entry) {
+    return [fields, cpu_targets, nvrtc, arch](const KeyFields& entry) {
         for (const char* name : {"format", "becore_version", "kernel_headers_hash", "salt"})
             if (field_of(entry, name) != field_of(fields, name)) return false;
-        const std::string backend = field_of(entry, "backend");
-        if (backend == "cuda")
+        if (field_of(entry, "backend") == "cuda")
             return nvrtc && arch && field_of(entry, "toolchain") == *nvrtc &&
                    field_of(entry, "target") == *arch;
         return field_of(entry, "toolchain") == field_of(fields, "toolchain") &&
-               field_of(entry, "target") == field_of(fields, "target");
+               cpu_targets.count(field_of(entry, "target")) != 0;
     };
 }
 
