@@ -10,7 +10,7 @@
 #  - other PATH variables (find_path) by a header they were found by, from the table below. A
 #    find_path result missing from the table makes the test fail with a message saying so.
 #  - the library file of every imported target that a becore target links (libclang-cpp, the
-#    static LLVM components, TBB, SQLite, GoogleTest, benchmark, ...);
+#    static LLVM components, TBB, SQLite, GoogleTest, ...);
 #  - headers the build includes through a package's include directories, which no cache
 #    variable names (BECORE_HEADER_PROBES below);
 #  - the CMake programs themselves (cmake, ctest).
@@ -97,6 +97,9 @@ endfunction()
 
 function(becore_write_system_files out)
   get_cmake_property(vars CACHE_VARIABLES)
+  get_property(found GLOBAL PROPERTY PACKAGES_FOUND)
+  get_property(not_found GLOBAL PROPERTY PACKAGES_NOT_FOUND)
+  set(searched ${found} ${not_found})
   set(lines "")
   foreach(var IN LISTS vars)
     get_property(type CACHE ${var} PROPERTY TYPE)
@@ -106,7 +109,8 @@ function(becore_write_system_files out)
     endif()
     cmake_path(IS_PREFIX PROJECT_SOURCE_DIR "${value}" in_source)
     cmake_path(IS_PREFIX PROJECT_BINARY_DIR "${value}" in_build)
-    if(in_source OR in_build OR var STREQUAL "CMAKE_INSTALL_PREFIX")
+    # GNUInstallDirs' CMAKE_INSTALL_* are where becore would go, not files it takes.
+    if(in_source OR in_build OR var MATCHES "^CMAKE_INSTALL_")
       continue()
     endif()
     set(path "")
@@ -123,6 +127,11 @@ function(becore_write_system_files out)
             break()
           endif()
         endforeach()
+        # A package no find_package of this configure asked for (left in the cache by an older
+        # CMakeLists.txt) is not taken from the system.
+        if(path AND NOT pkg IN_LIST searched)
+          continue()
+        endif()
       endif()
       foreach(probe IN LISTS BECORE_FIND_PATH_PROBES)
         if(probe MATCHES "^${var}=(.+)$")

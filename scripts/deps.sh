@@ -13,7 +13,8 @@ packages=(
   libtbb-dev libsqlite3-dev libxxhash-dev   # kernels' threads, the cache index, cache keys
   libcli11-dev nlohmann-json3-dev           # kernelctl, besim
   libtomlplusplus-dev                       # the simulator's TOML configurations (besim run)
-  googletest libgtest-dev libbenchmark-dev  # tests and benchmarks
+  googletest libgtest-dev                   # tests
+  pkg-config                                # tests/install: a program built with `pkg-config becore`
 )
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "${packages[@]}"

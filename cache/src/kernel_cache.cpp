@@ -288,7 +288,7 @@ std::shared_ptr<KernelCache> KernelCache::open_default() {
     std::string entry;
     while (std::getline(system, entry, ':'))
         if (!entry.empty()) cache->add_read_only_layer(entry);
-    cache->add_read_only_layer(becore_home() / "share" / "becore" / "cache");
+    cache->add_read_only_layer(becore_data_dir() / "cache");
     return cache;
 }
 

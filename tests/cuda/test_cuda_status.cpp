@@ -93,9 +93,9 @@ TEST_F(CudaStatusTest, MissingNvrtcDisablesCompilingOnly) {
 }
 
 TEST(CudaLinkage, NoBecoreBinaryNeedsLibcudaOrLibnvrtc) {
-    const auto build = std::filesystem::path(BECORE_BUILD_DIR);
+    const auto lib = std::filesystem::path(BECORE_BUILD_LIBDIR);
     int checked = 0;
-    for (const auto& dir : {build / "bin", build / "lib", build / "lib" / "becore"}) {
+    for (const auto& dir : {test::bin_dir(), lib, lib / "becore"}) {
         for (const auto& entry : std::filesystem::directory_iterator(dir)) {
             if (!entry.is_regular_file()) continue;
             const auto name = entry.path().filename().string();

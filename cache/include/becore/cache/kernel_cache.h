@@ -231,7 +231,8 @@ class KernelCache {
     static std::shared_ptr<KernelCache> in_memory();
     // What the environment asks for: in_memory() if BECORE_CACHE is off (or 0/false), else
     // open(default_directory()) with the read-only layers of BECORE_SYSTEM_CACHE (':'-separated)
-    // and <becore_home()>/share/becore/cache, and the size bound of BECORE_CACHE_MAX_SIZE.
+    // and becore_data_dir()/cache (<prefix>/share/becore/cache, which `cmake --install` warms),
+    // and the size bound of BECORE_CACHE_MAX_SIZE.
     static std::shared_ptr<KernelCache> open_default();
     // BECORE_CACHE_DIR → $XDG_CACHE_HOME/becore → ~/.cache/becore (empty if no home is known).
     static std::filesystem::path default_directory();
