@@ -36,6 +36,8 @@ configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/becoreConfig.cmake.in
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/becoreConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/becoreConfig.cmake ${CMAKE_BINARY_DIR}/becoreConfigVersion.cmake
+              ${CMAKE_CURRENT_LIST_DIR}/becore_add_kernels.cmake
+              ${CMAKE_CURRENT_LIST_DIR}/becore_warm_kernels.cmake
         DESTINATION ${BECORE_CMAKE_DESTINATION})
 
 # becore.pc: its prefix is ${pcfiledir} and the way up from <libdir>/pkgconfig.

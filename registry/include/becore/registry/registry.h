@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -208,6 +209,18 @@ class Registry {
     std::vector<std::string> names() const;
     KernelCache& cache() const { return *cache_; }
 
+    // The kernel files a downstream library ships (CMake: becore_add_kernels), found from the
+    // address of any symbol defined in that library or executable: its file (dladdr) → the
+    // manifest `<file>.becore-kernels` beside it (format: registry/src/kernels_beside.cpp) → the
+    // listed files, loaded under the manifest's prefix, with the `becore-cache` folder beside
+    // their directory as a read-only cache layer. Works alike in the build tree and in any
+    // install prefix, moved or not. Errors name the library and the file: no manifest, a listed
+    // file missing, a file that fails to compile (after the other files loaded), a prefix
+    // already claimed by another library's kernels. `options.prefix` must be empty (the
+    // manifest's prefix is used). Loading again from the same library is a no-op.
+    Result<std::vector<LoadReport>> load_kernels_beside(const void* symbol_in_library,
+                                                        const LoadOptions& options = {});
+
     // Loads every file named by a BECORE_KERNEL_PATH-style list (files or directories, ':'
     // separated), each under its stem. global() does this once with the environment's value.
     void load_kernel_path(const std::string& path);
@@ -219,9 +232,18 @@ class Registry {
                          const std::string& prefix, bool replace);
 
     std::shared_ptr<KernelCache> cache_;
+    std::mutex claims_mutex_; // held across a whole load_kernels_beside
+    std::map<std::string, std::filesystem::path, std::less<>> prefix_claims_; // prefix → library
     mutable std::shared_mutex mutex_;
     std::map<std::string, std::shared_ptr<const Target>, std::less<>> targets_;
 };
+
+// Registry::global().load_kernels_beside(symbol_in_library, options): the start-up call of a
+// library that ships kernel files (docs/downstream.md). Pass the address of something the library
+// itself defines; a variable with internal linkage is safest, since the address of an exported
+// function may be resolved to a stub in the executable.
+Result<std::vector<LoadReport>> load_kernels_beside(const void* symbol_in_library,
+                                                    const LoadOptions& options = {});
 
 // Parses the text form of an attr (as given to `kernelctl call --attr k=v`) by its declared
 // type: true/false/1/0 for bool, decimal integers, decimal or exponent floats.
