@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install.RelocatablePrefix: installs the build into <tmp>/a (install_prefix.sh: the warm step
-# and the layout), then, from another working directory and with an empty user cache each time:
+# Install.RelocatablePrefix: copies the installed prefix INSTALLED (the fixture Install.Prefix
+# installed it with install_prefix.sh: the warm step and the layout) to <tmp>/a, then, from
+# another working directory and with an empty user cache each time:
 #   - runs the installed besim (a Kuramoto solve, a short spiking network) and checks with the
 #     installed `kernelctl stats --json` that nothing was compiled: every kernel came from the
 #     install's warmed cache layer;
@@ -8,15 +9,15 @@
 #   - builds a program against the moved prefix with find_package(becore) and with
 #     `pkg-config becore`, and runs both (same output, home = the moved prefix, nothing compiled).
 #
-#   test_install.sh BUILD_DIR SOURCE_DIR
+#   test_install.sh SOURCE_DIR INSTALLED
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
-  echo "usage: $0 BUILD_DIR SOURCE_DIR" >&2
+  echo "usage: $0 SOURCE_DIR INSTALLED" >&2
   exit 2
 fi
-build=$(cd "$1" && pwd)
-src=$(cd "$2" && pwd)
+src=$(cd "$1" && pwd)
+installed=$(cd "$2" && pwd)
 here="$src/tests/install"
 work=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/becore-install.XXXXXX")" && pwd -P)
 trap 'rm -rf "$work"' EXIT
@@ -28,8 +29,8 @@ fail() {
 unset BECORE_HOME BECORE_SYSTEM_CACHE BECORE_CACHE XDG_CACHE_HOME LD_LIBRARY_PATH
 started=$(date +%s)
 
-bash "$here/install_prefix.sh" "$build" "$work/a" | tee "$work/install.out"
-eval "$(tail -1 "$work/install.out")" # libdir=... datadir=...
+cp -a "$installed" "$work/a"
+eval "$(tail -1 "$installed.out")" # libdir=... datadir=... (install_prefix.sh's last line)
 mkdir -p "$work/elsewhere"
 cd "$work/elsewhere"
 
