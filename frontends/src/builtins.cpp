@@ -10,16 +10,8 @@ Registry& builtin_registry() {
     static std::optional<Error> failure;
     Registry& registry = Registry::global();
     std::call_once(once, [&] {
-        auto reports = registry.load_dir(builtin_kernel_dir(), "be");
-        if (!reports) {
-            failure = reports.error();
-            return;
-        }
-        for (const auto& report : *reports)
-            if (report.error) {
-                failure = *report.error;
-                return;
-            }
+        if (auto indexed = registry.load_dir_by_need(builtin_kernel_dir(), "be"); !indexed)
+            failure = indexed.error();
     });
     if (failure) throw Exception(make_error("builtin_registry: " + failure->message, failure->log));
     return registry;

@@ -585,17 +585,19 @@ Result<PreparedCall> Registry::prepare(std::string_view name, Device device,
                                        std::span<const DType> arg_dtypes,
                                        std::span<const DType> ret_dtypes, const AttrMap& attrs,
                                        int64_t stream) const {
-    auto target = ret_dtypes.empty() ? find(name) : find(name, ret_dtypes[0]);
-    if (!target) return make_error("prepare(" + std::string(name) + "): no such target");
-    return target->prepare(device, arg_dtypes, ret_dtypes, attrs, stream);
+    auto target = lookup(name, ret_dtypes.empty() ? std::nullopt : std::optional(ret_dtypes[0]),
+                         "prepare(" + std::string(name) + ")");
+    if (!target) return target.error();
+    return (*target)->prepare(device, arg_dtypes, ret_dtypes, attrs, stream);
 }
 
 Result<PreparedCall> Registry::prepare(std::string_view name, std::span<const BE::Tensor> args,
                                        std::span<const BE::Tensor> rets, const AttrMap& attrs,
                                        int64_t stream) const {
-    auto target = rets.empty() ? find(name) : find(name, rets[0].dtype());
-    if (!target) return make_error("prepare(" + std::string(name) + "): no such target");
-    return target->prepare(args, rets, attrs, stream);
+    auto target = lookup(name, rets.empty() ? std::nullopt : std::optional(rets[0].dtype()),
+                         "prepare(" + std::string(name) + ")");
+    if (!target) return target.error();
+    return (*target)->prepare(args, rets, attrs, stream);
 }
 
 } // namespace be

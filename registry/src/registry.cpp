@@ -9,6 +9,7 @@
 // agree (parameter kinds, dtypes, attr names); two sources serving the same device under one name
 // are the usual "already defined" conflict unless the content is the same or replace is asked.
 #include "backend.h"
+#include "by_need.h"
 
 #include <becore/registry/annotation.h>
 
@@ -141,7 +142,8 @@ std::vector<Device> devices_of(const std::string& source) {
 
 } // namespace
 
-Registry::Registry(std::shared_ptr<KernelCache> cache) : cache_(std::move(cache)) {
+Registry::Registry(std::shared_ptr<KernelCache> cache)
+    : cache_(std::move(cache)), by_need_(std::make_unique<detail::ByNeed>()) {
     LiveRegistries& live = live_registries();
     std::lock_guard lock(live.mutex);
     live.list.push_back(this);
@@ -239,57 +241,78 @@ Result<std::vector<LoadReport>> Registry::load_dir(const std::filesystem::path& 
                                                    const std::string& prefix,
                                                    const LoadOptions& options) {
     const std::string op = "load_dir(" + dir.string() + ")";
-    std::error_code ec;
+    add_kit_cache_layer(dir);
+    auto index = detail::index_kernel_dir(dir, prefix, op);
+    if (!index) return index.error();
+    std::vector<LoadReport> reports;
+    LoadOptions per_file = options;
+    per_file.prefix = prefix;
+    for (const auto& file : index->files)
+        reports.push_back(detail::as_report(file.path, load_file(file.path, per_file), per_file));
+    return reports;
+}
+
+void Registry::add_kit_cache_layer(const std::filesystem::path& dir) {
     // A downstream install ships warmed entries in a becore-cache/ folder beside its kernel
     // directory: a read-only layer of the cache, used when present and trusted.
+    std::error_code ec;
     auto kernel_dir = std::filesystem::absolute(dir, ec).lexically_normal();
     if (kernel_dir.filename().empty()) kernel_dir = kernel_dir.parent_path();
     cache_->add_read_only_layer(kernel_dir.parent_path() / "becore-cache");
-    std::vector<std::filesystem::path> files;
+}
+
+namespace detail {
+
+LoadReport as_report(const std::filesystem::path& file, Result<LoadReport> loaded,
+                     const LoadOptions& options) {
+    if (loaded) return std::move(loaded.value());
+    LoadReport failed;
+    failed.file = file.string();
+    failed.backend = file.extension() != ".cu" ? "cpu"
+                     : options.emulation_only  ? "cuda-emu"
+                                               : "cuda";
+    failed.error = loaded.error();
+    return failed;
+}
+
+Result<DirIndex> index_kernel_dir(const std::filesystem::path& dir, const std::string& prefix,
+                                  const std::string& op) {
+    DirIndex index;
+    std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && is_kernel_file(entry.path())) files.push_back(entry.path());
+        if (entry.is_regular_file() && is_kernel_file(entry.path()))
+            index.files.push_back({entry.path(), {}, std::nullopt});
     if (ec) return make_error(op + ": " + ec.message());
-    std::sort(files.begin(), files.end());
+    std::sort(index.files.begin(), index.files.end(),
+              [](const auto& a, const auto& b) { return a.path < b.path; });
 
     // A name served for one device by two files of the directory is an error naming both, found
     // before any compile by parsing alone. A .cpp and a .cu twin serve different devices.
     std::map<std::pair<std::string, Device>, std::string> defined_by;
-    for (const auto& file : files) {
-        auto text = read_text(file, op);
+    for (auto& file : index.files) {
+        auto text = read_text(file.path, op);
         if (!text) return text.error();
-        const bool cuda = file.extension() == ".cu";
+        const bool cuda = file.path.extension() == ".cu";
         auto signatures =
-            parse_annotations(*text, file.string(), cuda ? SourceKind::cuda : SourceKind::cpp);
-        if (!signatures) continue; // reported by the file's own load below
+            parse_annotations(*text, file.path.string(), cuda ? SourceKind::cuda : SourceKind::cpp);
+        if (!signatures) {
+            file.parse_error = signatures.error();
+            continue;
+        }
         const Device device = device_of(*text, cuda);
         for (const auto& s : *signatures) {
-            auto where = file.string() + ":" + std::to_string(s.line);
+            auto where = file.path.string() + ":" + std::to_string(s.line);
             auto [it, inserted] = defined_by.emplace(std::pair(s.name, device), where);
             if (!inserted)
                 return make_error(op + ": target '" + prefix + "." + s.name +
                                   "' is defined by both " + it->second + " and " + where);
+            file.names.push_back(prefix + "." + s.name);
         }
     }
-
-    std::vector<LoadReport> reports;
-    LoadOptions per_file = options;
-    per_file.prefix = prefix;
-    for (const auto& file : files) {
-        auto report = load_file(file, per_file);
-        if (report) {
-            reports.push_back(std::move(report.value()));
-        } else {
-            LoadReport failed;
-            failed.file = file.string();
-            failed.backend = file.extension() != ".cu" ? "cpu"
-                             : options.emulation_only ? "cuda-emu"
-                                                      : "cuda";
-            failed.error = report.error();
-            reports.push_back(std::move(failed));
-        }
-    }
-    return reports;
+    return index;
 }
+
+} // namespace detail
 
 Result<LoadReport> Registry::load_source(const std::filesystem::path& path,
                                          const std::string& source, const LoadOptions& options,
@@ -436,29 +459,13 @@ std::string Target::backend(Device device) const {
     return {};
 }
 
-std::shared_ptr<const Target> Registry::find(std::string_view name) const {
-    std::shared_lock lock(mutex_);
-    auto it = targets_.find(name);
-    return it == targets_.end() ? nullptr : it->second;
-}
-
-std::shared_ptr<const Target> Registry::find(std::string_view name, BE::DType ret_dtype) const {
-    if (auto exact = find(name)) return exact;
-    static const std::pair<BE::DType, const char*> suffixes[] = {{BE::DType::float32, "_f32"},
-                                                                 {BE::DType::float64, "_f64"},
-                                                                 {BE::DType::float16, "_f16"},
-                                                                 {BE::DType::bfloat16, "_bf16"}};
-    for (const auto& [dtype, suffix] : suffixes)
-        if (dtype == ret_dtype) return find(std::string(name) + suffix);
-    return nullptr;
-}
-
 Result<void> Registry::call(std::string_view name, std::span<const BE::Tensor> args,
                             std::span<BE::Tensor> rets, const AttrMap& attrs,
                             int64_t stream) const {
-    auto target = rets.empty() ? find(name) : find(name, rets[0].dtype());
-    if (!target) return make_error("call(" + std::string(name) + "): no such target");
-    return target->call(args, rets, attrs, stream);
+    auto target = lookup(name, rets.empty() ? std::nullopt : std::optional(rets[0].dtype()),
+                         "call(" + std::string(name) + ")");
+    if (!target) return target.error();
+    return (*target)->call(args, rets, attrs, stream);
 }
 
 std::vector<std::string> Registry::names() const {

@@ -7,8 +7,11 @@
 
 namespace be {
 
-// Registry::global() with the built-ins loaded (once per process, on first use; a warm cache
-// makes that a few milliseconds). Throws be::Exception naming the file if a built-in fails.
+// Registry::global() with the built-ins registered by need (Registry::load_dir_by_need, once
+// per process): a lookup of "be.<name>" loads the file(s) defining it, so a process compiles or
+// maps only the built-ins it calls. A built-in that fails to compile reports that, naming its
+// file, at its call. Throws be::Exception if the directory cannot be indexed (unreadable, a
+// name defined twice). Registry::load_pending() loads the rest, e.g. to list every built-in.
 Registry& builtin_registry();
 
 // Calls the built-in target `name` (without the "be." prefix), throwing be::Exception with the

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -33,6 +34,7 @@ class KernelCache;
 class Registry;
 namespace detail {
 class TargetImpl;
+struct ByNeed;
 struct TargetAccess;
 struct PreparedAccess;
 } // namespace detail
@@ -190,8 +192,20 @@ class Registry {
                                              const std::string& prefix,
                                              const LoadOptions& = {});
 
+    // Registers the .cpp and .cu files of `dir` (not recursive) under `prefix` to be loaded by
+    // need: each file's annotations are parsed now (no compile), and the first find, call or
+    // prepare of a name a file defines loads that file (and its twin of the other extension)
+    // with load_file, once per process. A name defined twice for one device is an error now, as
+    // for load_dir; a file that fails to compile registers its targets with the error, which a
+    // call reports. Until loaded, a file's targets are absent from names().
+    Result<void> load_dir_by_need(const std::filesystem::path& dir, const std::string& prefix,
+                                  const LoadOptions& = {});
+    // Loads every by-need file not loaded yet (to list all targets); one report per file loaded
+    // by this call, a failed load as a report with error, as load_dir.
+    std::vector<LoadReport> load_pending();
+
     // The target called `name`, or for a dtype-suffix group (`x_f32`, `x_f64`, ...) the member
-    // matching `ret_dtype`. nullptr when absent.
+    // matching `ret_dtype`, loading the by-need file that defines it. nullptr when absent.
     std::shared_ptr<const Target> find(std::string_view name) const;
     std::shared_ptr<const Target> find(std::string_view name, BE::DType ret_dtype) const;
     Result<void> call(std::string_view name, std::span<const BE::Tensor> args,
@@ -228,6 +242,14 @@ class Registry {
   private:
     Result<LoadReport> load_source(const std::filesystem::path& path, const std::string& source,
                                    const LoadOptions& options, bool cuda, bool inline_source);
+    // find(), with an error worded "<op>: ..." instead of nullptr: "no such target", or why the
+    // by-need file defining the name failed to load.
+    Result<std::shared_ptr<const Target>>
+    lookup(std::string_view name, std::optional<BE::DType> ret_dtype, const std::string& op) const;
+    std::shared_ptr<const Target> find_loaded(std::string_view name) const;
+    // Loads the by-need files defining `name` (if any, once); the first failure.
+    std::optional<Error> load_needed(std::string_view name) const;
+    void add_kit_cache_layer(const std::filesystem::path& dir);
     Result<void> publish(std::vector<std::shared_ptr<detail::TargetImpl>> impls,
                          const std::string& prefix, bool replace);
 
@@ -236,6 +258,7 @@ class Registry {
     std::map<std::string, std::filesystem::path, std::less<>> prefix_claims_; // prefix → library
     mutable std::shared_mutex mutex_;
     std::map<std::string, std::shared_ptr<const Target>, std::less<>> targets_;
+    std::unique_ptr<detail::ByNeed> by_need_;
 };
 
 // Registry::global().load_kernels_beside(symbol_in_library, options): the start-up call of a

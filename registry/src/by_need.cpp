@@ -1,0 +1,124 @@
+// Loading by need (by_need.h) and the lookups that trigger it. A lookup that misses the loaded
+// targets loads the files defining the name, each under its own once_flag: two threads asking
+// for names of different files load them concurrently, two asking for one file load it once,
+// and a file loads in full (all its targets) whatever name asked for it.
+#include "by_need.h"
+
+namespace be {
+
+Result<void> Registry::load_dir_by_need(const std::filesystem::path& dir, const std::string& prefix,
+                                        const LoadOptions& options) {
+    auto index = detail::index_kernel_dir(dir, prefix, "load_dir_by_need(" + dir.string() + ")");
+    if (!index) return index.error();
+    add_kit_cache_layer(dir);
+    std::lock_guard lock(by_need_->mutex);
+    for (auto& indexed : index->files) {
+        auto file = std::make_unique<detail::ByNeed::File>();
+        file->path = indexed.path;
+        file->options = options;
+        file->options.prefix = prefix;
+        file->parse_error = indexed.parse_error;
+        for (const auto& name : indexed.names)
+            by_need_->by_name[name].push_back(file.get());
+        by_need_->files.push_back(std::move(file));
+    }
+    return {};
+}
+
+namespace {
+
+// Runs the file's load unless it ran; true when this call ran it.
+bool load_once(Registry& registry, detail::ByNeed::File& file, LoadReport* report) {
+    bool ran = false;
+    std::call_once(file.once, [&] {
+        ran = true;
+        auto loaded = registry.load_file(file.path, file.options);
+        if (!loaded) file.error = loaded.error();
+        if (report) *report = detail::as_report(file.path, std::move(loaded), file.options);
+    });
+    return ran;
+}
+
+} // namespace
+
+std::vector<LoadReport> Registry::load_pending() {
+    std::vector<detail::ByNeed::File*> files;
+    {
+        std::lock_guard lock(by_need_->mutex);
+        for (const auto& file : by_need_->files)
+            files.push_back(file.get());
+    }
+    std::vector<LoadReport> reports;
+    for (auto* file : files) {
+        LoadReport report;
+        if (load_once(*this, *file, &report)) reports.push_back(std::move(report));
+    }
+    return reports;
+}
+
+std::optional<Error> Registry::load_needed(std::string_view name) const {
+    std::vector<detail::ByNeed::File*> files;
+    {
+        std::lock_guard lock(by_need_->mutex);
+        auto it = by_need_->by_name.find(name);
+        if (it == by_need_->by_name.end()) return std::nullopt;
+        files = it->second;
+    }
+    // Loading changes what the registry holds, not what it answers: a name's target is the same
+    // whether its file was loaded earlier or now, so find() stays const.
+    auto& self = const_cast<Registry&>(*this);
+    std::optional<Error> failure;
+    for (auto* file : files) {
+        load_once(self, *file, nullptr);
+        if (file->error && !failure) failure = file->error;
+    }
+    return failure;
+}
+
+std::shared_ptr<const Target> Registry::find_loaded(std::string_view name) const {
+    std::shared_lock lock(mutex_);
+    auto it = targets_.find(name);
+    return it == targets_.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<const Target>> Registry::lookup(std::string_view name,
+                                                       std::optional<BE::DType> ret_dtype,
+                                                       const std::string& op) const {
+    std::optional<Error> failure;
+    auto exact = [&](std::string_view candidate) -> std::shared_ptr<const Target> {
+        if (auto target = find_loaded(candidate)) return target;
+        auto error = load_needed(candidate);
+        if (error && !failure) failure = error;
+        return find_loaded(candidate);
+    };
+    if (auto target = exact(name)) return target;
+    static const std::pair<BE::DType, const char*> suffixes[] = {{BE::DType::float32, "_f32"},
+                                                                 {BE::DType::float64, "_f64"},
+                                                                 {BE::DType::float16, "_f16"},
+                                                                 {BE::DType::bfloat16, "_bf16"}};
+    if (ret_dtype)
+        for (const auto& [dtype, suffix] : suffixes)
+            if (dtype == *ret_dtype)
+                if (auto target = exact(std::string(name) + suffix)) return target;
+    if (failure) return make_error(op + ": " + failure->message, failure->log);
+    // A by-need file whose annotations do not parse defines no name: it may be the one meant.
+    std::string unparsed;
+    {
+        std::lock_guard lock(by_need_->mutex);
+        for (const auto& file : by_need_->files)
+            if (file->parse_error) unparsed += "; " + file->parse_error->message;
+    }
+    return make_error(op + ": no such target" + unparsed);
+}
+
+std::shared_ptr<const Target> Registry::find(std::string_view name) const {
+    auto target = lookup(name, std::nullopt, "find");
+    return target ? *target : nullptr;
+}
+
+std::shared_ptr<const Target> Registry::find(std::string_view name, BE::DType ret_dtype) const {
+    auto target = lookup(name, ret_dtype, "find");
+    return target ? *target : nullptr;
+}
+
+} // namespace be
