@@ -7,6 +7,7 @@
 #include "cuda_symbols.h"
 
 #include <becore/runtime/cuda_backend.h>
+#include <becore/runtime/elf_info.h>
 #include <becore/runtime/log.h>
 #include <becore/runtime/paths.h>
 
@@ -199,13 +200,25 @@ std::vector<std::string> cuda_compile_flags(const CudaCompileRequest& request) {
 
 Result<std::string> cuda_toolchain_identity() {
     static const Result<std::string> identity = []() -> Result<std::string> {
-        NvrtcStatus status = nvrtc_status();
-        if (!status.available) return make_error("NVRTC unavailable: " + status.reason);
+        // Found and read without loading it: a warm start that finds its `.cu` binaries in the
+        // cache never maps libnvrtc. The build-id pins the exact build (and so the version);
+        // DT_SONAME carries the major version for the reader of the key.
+        std::string library = nvrtc_library_file();
+        if (library.empty()) { // only the loader's search path can tell which file it is
+            NvrtcStatus status = nvrtc_status();
+            if (!status.available) return make_error("NVRTC unavailable: " + status.reason);
+            library = status.library;
+        }
         std::error_code ec;
-        auto file = fs::canonical(status.library, ec);
-        auto hash = hash_file(ec ? fs::path(status.library) : file);
-        if (!hash) return make_error("cannot read " + status.library + " to hash it");
-        return "nvrtc " + status.version + ";" + *hash;
+        auto file = fs::canonical(library, ec);
+        if (ec) return make_error("NVRTC unavailable: " + library + ": " + ec.message());
+        auto elf = read_elf_info(file);
+        if (!elf) return make_error("NVRTC unavailable: " + elf.error().message);
+        if (!elf->build_id.empty()) return "nvrtc " + elf->soname + ";build-id " + elf->build_id;
+        // A library linked without a build-id: its content, hashed once per process.
+        auto hash = hash_file(file);
+        if (!hash) return make_error("cannot read " + file.string() + " to hash it");
+        return "nvrtc " + elf->soname + ";xxh3 " + *hash;
     }();
     return identity;
 }
@@ -214,6 +227,14 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
     const std::string op = "compile_cuda(" + request.path.string() + ")";
     const NvrtcApi& api = nvrtc_api();
     if (!api.ok()) return make_error(op + ": NVRTC unavailable: " + api.failure);
+    // The key names the library cuda_toolchain_identity found without loading it; a compile by
+    // another one (that file failed to load and a later candidate did) would be stored under it.
+    if (auto keyed = nvrtc_library_file(); !keyed.empty()) {
+        std::error_code ec_keyed, ec_loaded;
+        if (fs::canonical(keyed, ec_keyed) != fs::canonical(api.library, ec_loaded))
+            return make_error(op + ": NVRTC was loaded from " + api.library + ", not from " +
+                              keyed + ", whose identity the cache key holds");
+    }
 
     int count = 0;
     std::vector<int> supported;

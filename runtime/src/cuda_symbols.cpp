@@ -105,6 +105,16 @@ const NvrtcApi& nvrtc_api() {
 
 #undef BECORE_RESOLVE
 
+std::string nvrtc_library_file() {
+    for (const auto& candidate : nvrtc_candidates()) {
+        std::error_code ec;
+        if (candidate.find('/') != std::string::npos &&
+            std::filesystem::is_regular_file(candidate, ec))
+            return candidate;
+    }
+    return {};
+}
+
 std::string driver_error_text(CUresult code) {
     const char* name = nullptr;
     const DriverApi& api = driver_api();

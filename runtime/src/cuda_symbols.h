@@ -113,6 +113,9 @@ struct NvrtcApi {
 // live until exit, and NVRTC keeps process-wide state).
 const DriverApi& driver_api();
 const NvrtcApi& nvrtc_api();
+// The file nvrtc_api() will load, found without loading it: the first candidate above that is a
+// path to an existing file. Empty when none is, which leaves the loader's search path to decide.
+std::string nvrtc_library_file();
 
 // "CUDA_ERROR_NO_DEVICE (100)"; works without the driver for the codes becore names itself.
 std::string driver_error_text(CUresult code);

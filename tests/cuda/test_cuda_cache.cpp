@@ -235,5 +235,27 @@ TEST_F(CudaOfflineTest, WithoutAnArchTargetsAreRegisteredAndCompilingSaysAnArchI
     EXPECT_EQ(json["compiled"], 0);
 }
 
+// A warm process that loads only cached `.cu` files finds NVRTC's identity in its ELF notes and
+// never maps libnvrtc; a compile does (which shows the probe can see it).
+TEST_F(CudaOfflineTest, AWarmLoadOfCachedCuFilesDoesNotMapNvrtc) {
+    const std::string file = (k_examples / "rows.cu").string();
+    build("--arch sm_80 " + file);
+    auto probe = [&](const std::string& arch) {
+        auto r =
+            test::run_command("env BECORE_CACHE_DIR=" + cache.path().string() +
+                              " BECORE_LIBCUDA_PATH=/nonexistent BECORE_CUDA_ARCH=" + arch + " " +
+                              (test::bin_dir() / "becore_probe").string() + " " + file + " 2>&1");
+        EXPECT_EQ(r.exit_code, 0) << r.output;
+        return nlohmann::json::parse(r.output.substr(r.output.rfind("{\"hits\"")));
+    };
+    auto warm = probe("sm_80");
+    EXPECT_EQ(warm["hits"], 1) << warm.dump();
+    EXPECT_EQ(warm["compiled"], 0) << warm.dump();
+    EXPECT_EQ(warm["nvrtc_mapped"], false) << warm.dump();
+    auto cold = probe("sm_90");
+    EXPECT_EQ(cold["compiled"], 1) << cold.dump();
+    EXPECT_EQ(cold["nvrtc_mapped"], true) << cold.dump();
+}
+
 } // namespace
 } // namespace be

@@ -196,13 +196,22 @@ TEST(NvrtcCompile, ArchitecturesAreCheckedAndNamed) {
         << compiled.error().message;
 }
 
-TEST(NvrtcIdentity, NamesTheVersionAndHashesTheLibrary) {
+// The identity names the library's soname (its major version agrees with nvrtcVersion) and the
+// build-id readelf reads from the library NVRTC is loaded from.
+TEST(NvrtcIdentity, IsTheSonameAndTheBuildIdReadelfReports) {
     auto status = nvrtc_status();
     ASSERT_TRUE(status.available) << status.reason;
     auto identity = cuda_toolchain_identity().value();
-    EXPECT_TRUE(std::regex_match(identity, std::regex(R"(nvrtc \d+\.\d+;[0-9a-f]{32})")))
+    std::smatch match;
+    ASSERT_TRUE(std::regex_match(
+        identity, match, std::regex(R"(nvrtc libnvrtc\.so\.(\d+);build-id ([0-9a-f]{16,}))")))
         << identity;
-    EXPECT_EQ(identity.rfind("nvrtc " + status.version + ";", 0), 0u);
+    EXPECT_EQ(status.version.rfind(match[1].str() + ".", 0), 0u) << status.version;
+    auto readelf = test::run_command("readelf -n " +
+                                     std::filesystem::canonical(status.library).string() + " 2>&1");
+    if (readelf.exit_code != 0) GTEST_SKIP() << "readelf is unavailable: " << readelf.output;
+    EXPECT_NE(readelf.output.find("Build ID: " + match[2].str() + "\n"), std::string::npos)
+        << readelf.output;
 }
 
 TEST(CudaBinaryContainer, RoundTripsAndRejectsDamage) {

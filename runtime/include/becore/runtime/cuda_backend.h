@@ -103,8 +103,10 @@ Result<CudaProgram> prepare_cuda_program(const CudaCompileRequest& request);
 // source's). Name expressions enter as "--becore-name-expression=<expr>" (not an NVRTC flag:
 // they change what is compiled, so they are part of the key).
 std::vector<std::string> cuda_compile_flags(const CudaCompileRequest& request);
-// "nvrtc <major>.<minor>;<XXH3-128 of the libnvrtc file>" (NVRTC reports no build number).
-// Computed once per process; an Error when NVRTC is unavailable.
+// "nvrtc <soname>;build-id <hex>" from the libnvrtc file's ELF notes, read without loading it
+// (NVRTC reports no build number; the build-id identifies the build exactly), or
+// "nvrtc <soname>;xxh3 <XXH3-128 of the file>" for a library without a build-id. Computed once
+// per process; an Error when no NVRTC library is found.
 Result<std::string> cuda_toolchain_identity();
 
 // CUBIN for `arch` and PTX for the same virtual architecture, from one NVRTC compile (an
