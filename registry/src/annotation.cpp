@@ -566,7 +566,32 @@ Result<std::vector<Signature>> parse_annotations(std::string_view source, const 
     return out;
 }
 
+std::vector<std::pair<std::string, int>> annotated_names(std::string_view source) {
+    std::vector<std::pair<std::string, int>> names;
+    int line = 0;
+    while (!source.empty()) {
+        ++line;
+        const size_t end = std::min(source.find('\n'), source.size());
+        std::string_view text = trim(source.substr(0, end));
+        source.remove_prefix(std::min(end + 1, source.size()));
+        if (!text.starts_with("//")) continue;
+        text = trim(text.substr(2));
+        if (!text.starts_with("@BE") || text.size() == 3 || !is_space(text[3])) continue;
+        text = trim(text.substr(3));
+        size_t n = 0;
+        while (n < text.size() &&
+               (std::isalnum(static_cast<unsigned char>(text[n])) || text[n] == '_'))
+            ++n;
+        if (n > 0) names.emplace_back(std::string(text.substr(0, n)), line);
+    }
+    return names;
+}
+
 bool calls_cuda_launch(std::string_view source) {
+    // Most sources never name either: a plain search settles those without lexing.
+    if (source.find("cuda_launch") == std::string_view::npos &&
+        source.find("cuda_function") == std::string_view::npos)
+        return false;
     const scan::Lexed lexed = scan::lex(source);
     return std::any_of(lexed.tokens.begin(), lexed.tokens.end(), [](const Token& t) {
         return t.is_ident() && (t.text == "cuda_launch" || t.text == "cuda_function");

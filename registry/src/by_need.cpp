@@ -17,7 +17,6 @@ Result<void> Registry::load_dir_by_need(const std::filesystem::path& dir, const 
         file->path = indexed.path;
         file->options = options;
         file->options.prefix = prefix;
-        file->parse_error = indexed.parse_error;
         for (const auto& name : indexed.names)
             by_need_->by_name[name].push_back(file.get());
         by_need_->files.push_back(std::move(file));
@@ -101,14 +100,7 @@ Result<std::shared_ptr<const Target>> Registry::lookup(std::string_view name,
             if (dtype == *ret_dtype)
                 if (auto target = exact(std::string(name) + suffix)) return target;
     if (failure) return make_error(op + ": " + failure->message, failure->log);
-    // A by-need file whose annotations do not parse defines no name: it may be the one meant.
-    std::string unparsed;
-    {
-        std::lock_guard lock(by_need_->mutex);
-        for (const auto& file : by_need_->files)
-            if (file->parse_error) unparsed += "; " + file->parse_error->message;
-    }
-    return make_error(op + ": no such target" + unparsed);
+    return make_error(op + ": no such target");
 }
 
 std::shared_ptr<const Target> Registry::find(std::string_view name) const {

@@ -1,6 +1,6 @@
 // Kernel directories indexed by name and loaded file by file as their targets are asked for
 // (Registry::load_dir_by_need; the built-ins use it). load_dir shares the index: it is the
-// parse-only pass that finds a name defined twice for one device before anything compiles.
+// line scan that finds a name defined twice for one device before anything compiles.
 #pragma once
 
 #include <becore/registry/registry.h>
@@ -15,18 +15,17 @@
 
 namespace be::detail {
 
-// The kernel files of one directory (sorted) and, per file, the target names it defines (with
-// the prefix). A file whose annotations do not parse defines no name; its error is kept.
+// The kernel files of one directory (sorted) and, per file, the target names its `// @BE` lines
+// give (with the prefix; annotated_names: the annotations are checked when the file loads).
 struct DirIndex {
     struct File {
         std::filesystem::path path;
         std::vector<std::string> names;
-        std::optional<Error> parse_error;
     };
     std::vector<File> files;
 };
 
-// Reads and parses (annotations only) every `.cpp`/`.cu` file of `dir`. An unreadable directory
+// Reads and scans every `.cpp`/`.cu` file of `dir`. An unreadable directory
 // or file, or a name that two files define for the same device, is an error worded
 // "<op>: ...", naming both files for the latter. A .cpp and a .cu twin serve different devices.
 Result<DirIndex> index_kernel_dir(const std::filesystem::path& dir, const std::string& prefix,
@@ -42,7 +41,6 @@ struct ByNeed {
     struct File {
         std::filesystem::path path;
         LoadOptions options;
-        std::optional<Error> parse_error;
         std::once_flag once;
         std::optional<Error> error; // the load's failure, once it ran
         bool loaded = false;        // guarded by the once_flag: set inside it

@@ -281,32 +281,26 @@ Result<DirIndex> index_kernel_dir(const std::filesystem::path& dir, const std::s
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
         if (entry.is_regular_file() && is_kernel_file(entry.path()))
-            index.files.push_back({entry.path(), {}, std::nullopt});
+            index.files.push_back({entry.path(), {}});
     if (ec) return make_error(op + ": " + ec.message());
     std::sort(index.files.begin(), index.files.end(),
               [](const auto& a, const auto& b) { return a.path < b.path; });
 
     // A name served for one device by two files of the directory is an error naming both, found
-    // before any compile by parsing alone. A .cpp and a .cu twin serve different devices.
+    // before any compile by a line scan of the annotations. A .cpp and a .cu twin serve different
+    // devices.
     std::map<std::pair<std::string, Device>, std::string> defined_by;
     for (auto& file : index.files) {
         auto text = read_text(file.path, op);
         if (!text) return text.error();
-        const bool cuda = file.path.extension() == ".cu";
-        auto signatures =
-            parse_annotations(*text, file.path.string(), cuda ? SourceKind::cuda : SourceKind::cpp);
-        if (!signatures) {
-            file.parse_error = signatures.error();
-            continue;
-        }
-        const Device device = device_of(*text, cuda);
-        for (const auto& s : *signatures) {
-            auto where = file.path.string() + ":" + std::to_string(s.line);
-            auto [it, inserted] = defined_by.emplace(std::pair(s.name, device), where);
+        const Device device = device_of(*text, file.path.extension() == ".cu");
+        for (const auto& [name, line] : annotated_names(*text)) {
+            auto where = file.path.string() + ":" + std::to_string(line);
+            auto [it, inserted] = defined_by.emplace(std::pair(name, device), where);
             if (!inserted)
-                return make_error(op + ": target '" + prefix + "." + s.name +
+                return make_error(op + ": target '" + prefix + "." + name +
                                   "' is defined by both " + it->second + " and " + where);
-            file.names.push_back(prefix + "." + s.name);
+            file.names.push_back(prefix + "." + name);
         }
     }
     return index;

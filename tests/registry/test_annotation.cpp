@@ -12,6 +12,7 @@ using be::DType;
 using be::ParamKind;
 using be::Signature;
 using be::SourceKind;
+using be::annotated_names;
 
 // "arg x, ret y:float32, attr alpha:float32": one string to compare a whole parameter list.
 std::string render(const Signature& s) {
@@ -606,6 +607,33 @@ TEST(AnnotationError, FirstErrorInFileIsReported) {
     expect_error(std::string("// @BE ok\nvoid ok(BE::Tensor& y) {}\n") + "// @BE f arg bogus1\n" +
                      k_fn + "// @BE h bogus2\n",
                  3, "bogus1", "unknown token");
+}
+
+// The line scan that indexes files by name finds every name parse_annotations finds (here
+// with the bound form, indentation and no space after `//`), plus `// @BE` lines the lexer
+// knows are not comments of their own, and none of the near misses.
+TEST(AnnotatedNames, ALineScanFindingASupersetOfTheParsersNames) {
+    const std::string source = "  // @BE a_f32 = f<float> ret:float32\n"
+                               "//@BE b\n"
+                               "void b(BE::Tensor& o) {}\n"
+                               "// @BEx not_one\n"
+                               "int x; // @BE trailing_is_not_one\n"
+                               "/*\n"
+                               "// @BE in_block_comment\n"
+                               "*/\n"
+                               "// @BE\n";
+    using Names = std::vector<std::pair<std::string, int>>;
+    EXPECT_EQ(annotated_names(source), (Names{{"a_f32", 1}, {"b", 2}, {"in_block_comment", 7}}));
+    auto parsed = parse_annotations(
+        "template <typename T> void f(BE::Tensor& o) {}\n// @BE a_f32 = f<float> ret:float32\n"
+        "//@BE b\nvoid b(BE::Tensor& o) {}\n",
+        "x.cpp", SourceKind::cpp);
+    ASSERT_TRUE(parsed) << parsed.error().full();
+    ASSERT_EQ(parsed->size(), 2u);
+    EXPECT_EQ(
+        annotated_names("template <typename T> void f(BE::Tensor& o) {}\n// @BE a_f32 = "
+                        "f<float> ret:float32\n//@BE b\nvoid b(BE::Tensor& o) {}\n"),
+        (Names{{(*parsed)[0].name, (*parsed)[0].line}, {(*parsed)[1].name, (*parsed)[1].line}}));
 }
 
 } // namespace

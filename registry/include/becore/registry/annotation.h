@@ -25,6 +25,11 @@ enum class SourceKind { cpp, cuda };
 Result<std::vector<Signature>> parse_annotations(std::string_view source, const std::string& file,
                                                  SourceKind kind);
 
+// The target names of the `// @BE` lines of `source`, with their line numbers, found by a plain
+// line scan (no lexing, no checks): what parse_annotations names, plus any `// @BE` line inside a
+// block comment or a raw string. For indexing files by name before loading them.
+std::vector<std::pair<std::string, int>> annotated_names(std::string_view source);
+
 // Whether a `.cpp` source is host orchestration of CUDA kernels: its code (not a comment or a
 // string) names BE::cuda_launch or BE::cuda_function. Its targets then take tensors on the cuda
 // device and run on the host (kernels/include/be/cuda_launch.h).

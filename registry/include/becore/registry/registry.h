@@ -193,11 +193,12 @@ class Registry {
                                              const LoadOptions& = {});
 
     // Registers the .cpp and .cu files of `dir` (not recursive) under `prefix` to be loaded by
-    // need: each file's annotations are parsed now (no compile), and the first find, call or
-    // prepare of a name a file defines loads that file (and its twin of the other extension)
-    // with load_file, once per process. A name defined twice for one device is an error now, as
-    // for load_dir; a file that fails to compile registers its targets with the error, which a
-    // call reports. Until loaded, a file's targets are absent from names().
+    // need: each file's `// @BE` lines are scanned for names now (no compile), and the first
+    // find, call or prepare of a name a file defines loads that file (and its twin of the other
+    // extension) with load_file, once per process. A name defined twice for one device is an
+    // error now, as for load_dir; a file that fails to compile or whose annotations are wrong
+    // reports that, naming the file, at the call. Until loaded, a file's targets are absent from
+    // names().
     Result<void> load_dir_by_need(const std::filesystem::path& dir, const std::string& prefix,
                                   const LoadOptions& = {});
     // Loads every by-need file not loaded yet (to list all targets); one report per file loaded
