@@ -1,22 +1,31 @@
 // bench_startup: what a user waits for when kernels are loaded.
 //   - cold compile of a small kernel and of one that uses TBB (fresh cache each repetition);
 //   - a warm load in-process (a new registry over a warm cache), per file;
+//   - indexing the built-ins for loading by need (what builtin_registry() does first);
 //   - the wall time of a fresh process that loads 0, 1 and 20 cached kernel files
-//     (0 files = the process and library start-up alone, for reference);
-//   - both warm measurements again over a cache warmed for a CPU level only (entries "x86-64-v3",
-//     as a WARM install or an import leaves them): each native-setting load misses its native
-//     key and takes the level's entry (docs/cache.md, "CPU targets").
+//     (0 files = the process and library start-up alone, for reference), and 3 cached `.cu`
+//     files (NVRTC binaries for sm_80; skipped without NVRTC);
+//   - the 20-file measurements again over a cache warmed for a CPU level only (entries
+//     "x86-64-v3", as a WARM install or an import leaves them): each native-setting load misses
+//     its native key and takes the level's entry (docs/cache.md, "CPU targets");
+//   - `besim kuramoto --n 256 --steps 200` as a fresh process on a warm cache and, once, on an
+//     empty one (it compiles the built-ins the run calls).
+// Each record of issue 14's targets carries "target_seconds".
 // Usage: bench_startup [--quick] [--json FILE]
 #include "bench_support.h"
 
 #include <becore/cache/kernel_cache.h>
 #include <becore/registry/registry.h>
+#include <becore/runtime/cuda_backend.h>
+#include <becore/runtime/paths.h>
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,9 +60,18 @@ void row_sum(const BE::Tensor& m, BE::Tensor& sums) {
 }
 )";
 
+const char* k_cuda_kernel = R"(
+// @BE shift launch(threads=x.numel())
+__global__ void shift(BE::Tensor x) {
+    const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    if (i < x.numel()) x.data_ptr<float>()[i] += VARIANT;
+}
+)";
+
 // Each file gets its own VARIANT so that every file is a distinct cache entry.
-fs::path write_kernel(const fs::path& dir, const std::string& name, const char* text, int variant) {
-    auto path = dir / (name + ".cpp");
+fs::path write_kernel(const fs::path& dir, const std::string& name, const char* text, int variant,
+                      const char* extension = ".cpp") {
+    auto path = dir / (name + extension);
     std::ofstream(path) << "#define VARIANT " << variant << "\n" << text;
     return path;
 }
@@ -62,26 +80,52 @@ int run_child(const std::vector<std::string>& files) {
     auto& registry = be::Registry::global();
     int failed = 0;
     for (const auto& f : files)
-        if (auto r = registry.load_cpp_file(f); !r) {
-            std::fprintf(stderr, "%s\n", r.error().full().c_str());
+        if (auto r = registry.load_file(f); !r || r->deferred) {
+            std::fprintf(stderr, "%s\n",
+                         r ? r->deferred->full().c_str() : r.error().full().c_str());
             ++failed;
         }
     return failed == 0 ? 0 : 1;
 }
 
-double spawn_and_wait(const std::vector<std::string>& files) {
-    std::vector<std::string> argv_text{"/proc/self/exe", "--child"};
-    argv_text.insert(argv_text.end(), files.begin(), files.end());
+// The wall time of `argv` run to completion, or -1 if it failed. `quiet`: its stdout and stderr
+// go to /dev/null (besim's progress lines would break up the table).
+double spawn_and_wait(std::vector<std::string> argv_text, bool quiet = false) {
     std::vector<char*> argv;
     for (auto& a : argv_text) argv.push_back(a.data());
     argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (quiet)
+        for (int fd : {1, 2})
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
     auto start = Clock::now();
     pid_t pid = 0;
-    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) != 0) return -1;
+    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) return -1;
     int status = 0;
     waitpid(pid, &status, 0);
     double elapsed = seconds_since(start);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? elapsed : -1;
+}
+
+// A fresh bench_startup --child process loading `files`.
+double spawn_child(const std::vector<std::string>& files) {
+    std::vector<std::string> argv{"/proc/self/exe", "--child"};
+    argv.insert(argv.end(), files.begin(), files.end());
+    return spawn_and_wait(argv);
+}
+
+// The median of `reps` runs, or -1 if one failed.
+double median_wall(int reps, const std::function<double()>& run) {
+    std::vector<double> times;
+    for (int rep = 0; rep < reps; ++rep) {
+        double t = run();
+        if (t < 0) return -1;
+        times.push_back(t);
+    }
+    return be::bench::median(times);
 }
 
 } // namespace
@@ -141,7 +185,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_startup: warming a cache with %zu files for %s...\n",
                      files.size(), entries);
         setenv("BECORE_CPU_TARGET", entries, 1);
-        if (spawn_and_wait(files) < 0) return 1;
+        if (spawn_child(files) < 0) return 1;
         unsetenv("BECORE_CPU_TARGET");
 
         std::vector<double> times;
@@ -165,13 +209,8 @@ int main(int argc, char** argv) {
             if (count == 0 && empty_process > 0) continue; // start-up alone: measured once
             std::vector<std::string> subset(files.begin(),
                                             files.begin() + static_cast<long>(count));
-            std::vector<double> times;
-            for (int rep = 0; rep < process_reps; ++rep) {
-                double t = spawn_and_wait(subset);
-                if (t < 0) return 1;
-                times.push_back(t);
-            }
-            double t = be::bench::median(times);
+            double t = median_wall(process_reps, [&] { return spawn_child(subset); });
+            if (t < 0) return 1;
             if (count == 0) empty_process = t;
             nlohmann::json record = {{"op", "fresh_process_warm"},
                                      {"kernel", "mixed"},
@@ -181,9 +220,73 @@ int main(int argc, char** argv) {
                                      {"repetitions", process_reps}};
             if (count > 0)
                 record["ms_per_file"] = 1e3 * (t - empty_process) / static_cast<double>(count);
+            if (count == 20 && std::string(entries) == "native") record["target_seconds"] = 0.008;
             report.add(record);
         }
     }
+
+    {
+        // What builtin_registry() does on first use: parse the built-ins' annotations, no load.
+        std::vector<double> times;
+        for (int rep = 0; rep < process_reps; ++rep) {
+            be::Registry fresh(be::KernelCache::open(work / "warm-cache-native"));
+            auto start = Clock::now();
+            if (!fresh.load_dir_by_need(be::builtin_kernel_dir(), "be")) return 1;
+            times.push_back(seconds_since(start));
+        }
+        report.add({{"op", "builtin_index"},
+                    {"kernel", "builtin"},
+                    {"seconds", be::bench::median(times)},
+                    {"repetitions", process_reps}});
+    }
+
+    // Three cached `.cu` files: compiled for sm_80 by a first process (needs NVRTC, not a GPU).
+    if (be::nvrtc_status().available) {
+        setenv("BECORE_CUDA_ARCH", "sm_80", 1);
+        std::vector<std::string> cu_files;
+        for (int i = 0; i < 3; ++i)
+            cu_files.push_back(
+                write_kernel(sources, "c" + std::to_string(i), k_cuda_kernel, i, ".cu"));
+        if (spawn_child(cu_files) < 0) return 1;
+        double t = median_wall(process_reps, [&] { return spawn_child(cu_files); });
+        if (t < 0) return 1;
+        report.add({{"op", "fresh_process_warm"},
+                    {"kernel", "cuda"},
+                    {"files", 3},
+                    {"seconds", t},
+                    {"ms_per_file", 1e3 * (t - empty_process) / 3},
+                    {"repetitions", process_reps},
+                    {"target_seconds", 0.008}});
+        unsetenv("BECORE_CUDA_ARCH");
+    } else {
+        std::fprintf(stderr, "bench_startup: NVRTC unavailable, no .cu record\n");
+    }
+
+    // besim kuramoto, beside this program, on an empty cache (once) and then warm.
+    const std::string besim = (fs::canonical("/proc/self/exe").parent_path() / "besim").string();
+    auto kuramoto = [&] {
+        return spawn_and_wait({besim, "kuramoto", "--n", "256", "--steps", "200", "--dt", "0.01",
+                               "--seed", "1", "--out", (work / "kuramoto").string()},
+                              true);
+    };
+    setenv("BECORE_CACHE_DIR", (work / "kuramoto-cache").c_str(), 1);
+    const double first = kuramoto();
+    if (first < 0) {
+        std::fprintf(stderr, "bench_startup: %s kuramoto failed\n", besim.c_str());
+        return 1;
+    }
+    report.add({{"op", "besim_kuramoto_cold"},
+                {"kernel", "builtin"},
+                {"seconds", first},
+                {"repetitions", 1},
+                {"target_seconds", 2.0}});
+    double warm = median_wall(process_reps, kuramoto);
+    if (warm < 0) return 1;
+    report.add({{"op", "besim_kuramoto_warm"},
+                {"kernel", "builtin"},
+                {"seconds", warm},
+                {"repetitions", process_reps},
+                {"target_seconds", 0.015}});
 
     std::error_code ec;
     fs::remove_all(work, ec);
