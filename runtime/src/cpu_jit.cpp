@@ -1,7 +1,10 @@
 // The process's one LLJIT: JITLink (ObjectLinkingLayer) with the ELFNix platform, so that
-// static constructors and destructors of kernel objects run, and a generator that exposes the
-// host process's symbols (libstdc++, TBB, becore) to JIT code. Each loaded object gets its own
+// static constructors and destructors of kernel objects run, and only the host symbols that
+// kernels may call (kernel_symbols.h: libstdc++, libm, libc, TBB, becore's entry points), found
+// through those libraries whether becore was linked or dlopen'ed. Each loaded object gets its own
 // JITDylib, so two files may define the same helper names and a replaced file can be unloaded.
+#include "kernel_symbols.h"
+
 #include <becore/runtime/cpu_backend.h>
 #include <becore/runtime/log.h>
 #include <becore/runtime/paths.h>
@@ -11,6 +14,7 @@
 // template instances emitted here must not be exported either, or the libLLVM-16.so that the
 // compiler plugin loads could bind to them.
 #pragma GCC visibility push(hidden)
+#include <llvm/Demangle/Demangle.h>
 #include <llvm/ExecutionEngine/JITLink/JITLinkMemoryManager.h>
 #include <llvm/ExecutionEngine/Orc/ELFNixPlatform.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -25,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <utility>
 #include <unistd.h>
 
 namespace be {
@@ -34,6 +39,38 @@ using namespace llvm;
 using namespace llvm::orc;
 
 std::string to_text(llvm::Error error) { return toString(std::move(error)); }
+
+// A missing host symbol is a kernel calling outside kernel_symbols.h: say so, and name it.
+std::string describe(llvm::Error error) {
+    std::string text;
+    handleAllErrors(
+        std::move(error),
+        [&](const SymbolsNotFound& missing) {
+            text = "the kernel calls host symbols that kernels may not use (only libstdc++, "
+                   "libm, libc, TBB and becore's kernel entry points; docs/architecture.md, "
+                   "\"Host symbols\"):";
+            for (const auto& symbol : missing.getSymbols()) {
+                std::string mangled = (*symbol).str();
+                std::string readable = llvm::demangle(mangled);
+                text += " " + (readable == mangled ? mangled : readable + " [" + mangled + "]");
+            }
+        },
+        [&](const ErrorInfoBase& other) { text = other.message(); });
+    return text;
+}
+
+// JITLink reports why an object failed to link to the session's error reporter, and the lookup
+// that triggered the link gets only "failed to materialize". Linking runs on the thread that
+// looks up (LLJIT's default in-place dispatcher), so the reporter leaves the cause here for that
+// lookup's error (with_link_failure).
+thread_local std::string t_link_failure;
+
+std::string with_link_failure(llvm::Error error) {
+    std::string cause = std::exchange(t_link_failure, {});
+    if (cause.empty()) return describe(std::move(error));
+    consumeError(std::move(error));
+    return cause;
+}
 
 // Writes /tmp/perf-<pid>.map lines "<start hex> <size hex> <name>" so `perf report` names JIT
 // code (BECORE_PERF_MAP=1).
@@ -69,6 +106,26 @@ class PerfMapPlugin : public ObjectLinkingLayer::Plugin {
   private:
     std::FILE* file_ = nullptr;
     std::mutex mutex_;
+};
+
+// Defines, on demand, the host symbols that kernels may call (kernel_symbols.h); the JIT reports
+// any other as missing (describe).
+class KernelSymbolGenerator : public DefinitionGenerator {
+  public:
+    explicit KernelSymbolGenerator(KernelSymbols symbols) : symbols_(std::move(symbols)) {}
+    llvm::Error tryToGenerate(LookupState&, LookupKind, JITDylib& dylib, JITDylibLookupFlags,
+                              const SymbolLookupSet& wanted) override {
+        SymbolMap found;
+        for (const auto& [name, flags] : wanted)
+            if (void* address = symbols_.find((*name).str().c_str()))
+                found[name] = JITEvaluatedSymbol(pointerToJITTargetAddress(address),
+                                                 JITSymbolFlags::Exported);
+        return found.empty() ? llvm::Error::success()
+                             : dylib.define(absoluteSymbols(std::move(found)));
+    }
+
+  private:
+    KernelSymbols symbols_;
 };
 
 // The runtime only links objects; it never compiles IR. LLJIT still wants a compile function for
@@ -124,12 +181,13 @@ class CpuJit {
         auto buffer = MemoryBuffer::getMemBufferCopy(StringRef(object.data(), object.size()), name);
         if (auto error = jit_->addObjectFile(dylib, std::move(buffer))) {
             discard(dylib);
-            return make_error("load_cpu_object(" + name + "): " + to_text(std::move(error)));
+            return make_error("load_cpu_object(" + name + "): " +
+                              with_link_failure(std::move(error)));
         }
         if (auto error = jit_->initialize(dylib)) {
             discard(dylib);
             return make_error("load_cpu_object(" + name + "): linking or running static "
-                              "constructors failed: " + to_text(std::move(error)));
+                              "constructors failed: " + with_link_failure(std::move(error)));
         }
         return &dylib;
     }
@@ -137,7 +195,8 @@ class CpuJit {
     Result<void*> lookup(JITDylib& dylib, std::string_view symbol) {
         auto address = jit_->lookup(dylib, StringRef(symbol.data(), symbol.size()));
         if (!address)
-            return make_error("symbol '" + std::string(symbol) + "': " + to_text(address.takeError()));
+            return make_error("symbol '" + std::string(symbol) + "': " +
+                              with_link_failure(address.takeError()));
         return address->toPtr<void*>();
     }
 
@@ -152,6 +211,8 @@ class CpuJit {
   private:
     static Result<std::unique_ptr<CpuJit>> create() {
         apply_thread_limit();
+        auto symbols = KernelSymbols::open();
+        if (!symbols) return symbols.error();
         auto orc_runtime = private_library_dir() / "liborc_rt.a";
         if (!std::filesystem::exists(orc_runtime))
             return make_error("cpu backend: the ORC runtime " + orc_runtime.string() +
@@ -177,13 +238,12 @@ class CpuJit {
                     if (perf_map) layer->addPlugin(std::make_unique<PerfMapPlugin>());
                     return layer;
                 })
-                .setPlatformSetUp([orc_runtime](LLJIT& jit) -> llvm::Error {
+                .setPlatformSetUp([orc_runtime, &symbols](LLJIT& jit) -> llvm::Error {
                     auto& session = jit.getExecutionSession();
+                    session.setErrorReporter(
+                        [](llvm::Error error) { t_link_failure = describe(std::move(error)); });
                     auto& main = jit.getMainJITDylib();
-                    auto process = DynamicLibrarySearchGenerator::GetForCurrentProcess(
-                        jit.getDataLayout().getGlobalPrefix());
-                    if (!process) return process.takeError();
-                    main.addGenerator(std::move(*process));
+                    main.addGenerator(std::make_unique<KernelSymbolGenerator>(std::move(*symbols)));
                     auto platform = ELFNixPlatform::Create(
                         session, cast<ObjectLinkingLayer>(jit.getObjLinkingLayer()), main,
                         orc_runtime.c_str());

@@ -181,7 +181,7 @@ if [ "$mode" = cpp ] && [ ${#host_blocks[@]} -gt 0 ]; then
   } >"$program"
   ran=$((ran + ${#host_blocks[@]}))
   echo "== compiling the ${#host_blocks[@]} C++ blocks as one program"
-  if ! "$cxx" "${flags[@]}" -o "$work/readme_blocks" "$program" -rdynamic "${libs[@]}" 2>&1; then
+  if ! "$cxx" "${flags[@]}" -o "$work/readme_blocks" "$program" "${libs[@]}" 2>&1; then
     fail "the C++ blocks do not compile (the messages above name README.md's lines)"
   else
     mkdir -p "$work/cpp"

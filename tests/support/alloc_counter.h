@@ -1,7 +1,7 @@
 // Counts heap allocations through the global operator new, for tests that a hot path allocates
 // nothing. Include this header in EXACTLY ONE .cpp of a test binary: it replaces the global
-// operator new/delete of the whole process (JIT-compiled kernels included: they resolve
-// operator new in the executable, which exports its symbols). Counting costs one relaxed atomic
+// operator new/delete of the whole process (JIT-compiled kernels included: they bind operator new
+// as becore's runtime does, runtime/src/kernel_symbols.h). Counting costs one relaxed atomic
 // add per allocation; the count is process-wide (every thread).
 #pragma once
 

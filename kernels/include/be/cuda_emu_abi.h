@@ -1,8 +1,8 @@
 // The C interface between emulated `.cu` kernels and becore's runtime (CUDA emulation, device
 // `cuda-emu`). be/cuda_emu.h calls these functions; runtime/src/cuda_emu_scheduler.cpp defines
-// them in libbecore_runtime.so, where JIT code finds them (executables link with -rdynamic and the
-// JIT searches the process). Plain C types only: this header is the ABI, so a change to it changes
-// becore's kernel-headers hash and with it every cache key.
+// them in libbecore_runtime.so, and runtime/src/kernel_symbols.h lets kernels call them. Plain C
+// types only: this header is the ABI, so a change to it changes becore's kernel-headers hash and
+// with it every cache key.
 //
 // Every function except becore_emu_dynamic_shared must be called from inside an emulated launch
 // (a kernel thread's fiber); outside one they print a message and abort the process, since there

@@ -25,8 +25,8 @@
 #include "tensor.h"
 
 extern "C" {
-// Implemented by libbecore_runtime.so; JIT-compiled code finds them in the process. Both return
-// 0 on success, else write a NUL-terminated message into `error`.
+// Implemented by libbecore_runtime.so; runtime/src/kernel_symbols.h lets kernels call them. Both
+// return 0 on success, else write a NUL-terminated message into `error`.
 int becore_cuda_function(const char* target, const void** handle, char* error,
                          unsigned long capacity);
 int becore_cuda_launch(const void* handle, const char* target, const unsigned* grid,
