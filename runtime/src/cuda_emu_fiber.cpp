@@ -6,6 +6,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#if defined(BECORE_EMU_ASAN)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #if defined(__x86_64__)
 // becore_emu_switch_stack(void** save, void* resume): pushes the callee-saved registers and the
 // FP control state, stores the stack pointer in *save, loads `resume` and pops the same layout.
@@ -66,9 +71,63 @@ FiberStack::~FiberStack() {
     munmap(mapping_, mapping_bytes_);
 }
 
+namespace {
+
+// ASan's side of a switch from the running context to `to`; `from` is null when the running
+// fiber is left for good, which frees its fake stack.
+void announce_switch([[maybe_unused]] FiberContext* from, [[maybe_unused]] const FiberContext& to) {
+#if defined(BECORE_EMU_ASAN)
+    __sanitizer_start_switch_fiber(from ? &from->fake_stack : nullptr, to.stack_bottom,
+                                   to.stack_size);
+#endif
+}
+
+// ASan's side of arriving in `context` after a switch.
+void announce_arrival([[maybe_unused]] FiberContext& context) {
+#if defined(BECORE_EMU_ASAN)
+    __sanitizer_finish_switch_fiber(context.fake_stack, nullptr, nullptr);
+#endif
+}
+
+void stack_reused([[maybe_unused]] FiberContext& context, [[maybe_unused]] FiberStack& stack) {
+#if defined(BECORE_EMU_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(stack.base(), stack.size());
+    context.stack_bottom = stack.base();
+    context.stack_size = stack.size();
+    context.fake_stack = nullptr;
+#endif
+}
+
+void switch_stacks(FiberContext& from, FiberContext& to);
+
+} // namespace
+
+void fiber_start([[maybe_unused]] FiberContext& caller) {
+#if defined(BECORE_EMU_ASAN)
+    // A fresh fiber has no fake stack to restore; the caller's stack is learnt here, the only
+    // place ASan tells it, for the switches back to it.
+    __sanitizer_finish_switch_fiber(nullptr, &caller.stack_bottom, &caller.stack_size);
+#endif
+}
+
+void fiber_switch(FiberContext& from, FiberContext& to) {
+    announce_switch(&from, to);
+    switch_stacks(from, to);
+    announce_arrival(from);
+}
+
+void fiber_exit(FiberContext& from, FiberContext& to) {
+    // Nothing local to this frame may be touched after the announcement: under ASan's
+    // detect_stack_use_after_return it may live on the fake stack, which that frees.
+    announce_switch(nullptr, to);
+    switch_stacks(from, to);
+    __builtin_unreachable();
+}
+
 #if defined(__x86_64__)
 
 void fiber_prepare(FiberContext& context, FiberStack& stack, void (*entry)()) {
+    stack_reused(context, stack);
     auto top = reinterpret_cast<uintptr_t>(stack.base()) + stack.size();
     auto* sp = reinterpret_cast<uint64_t*>(top & ~uintptr_t(15));
     uint32_t mxcsr = 0;
@@ -84,13 +143,16 @@ void fiber_prepare(FiberContext& context, FiberStack& stack, void (*entry)()) {
     context.stack_pointer = sp;
 }
 
-void fiber_switch(FiberContext& from, FiberContext& to) {
+namespace {
+void switch_stacks(FiberContext& from, FiberContext& to) {
     becore_emu_switch_stack(&from.stack_pointer, to.stack_pointer);
 }
+} // namespace
 
 #else
 
 void fiber_prepare(FiberContext& context, FiberStack& stack, void (*entry)()) {
+    stack_reused(context, stack);
     getcontext(&context.context);
     context.context.uc_stack.ss_sp = stack.base();
     context.context.uc_stack.ss_size = stack.size();
@@ -98,9 +160,11 @@ void fiber_prepare(FiberContext& context, FiberStack& stack, void (*entry)()) {
     makecontext(&context.context, entry, 0);
 }
 
-void fiber_switch(FiberContext& from, FiberContext& to) {
+namespace {
+void switch_stacks(FiberContext& from, FiberContext& to) {
     swapcontext(&from.context, &to.context);
 }
+} // namespace
 
 #endif
 

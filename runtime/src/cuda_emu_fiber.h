@@ -6,9 +6,25 @@
 // (callee-saved registers, MXCSR and the x87 control word — what the SysV ABI says survives a
 // call — then the stack pointer), ~10 ns. Elsewhere it falls back to makecontext/swapcontext.
 // The switch is an ordinary call to the compiler, so values in memory are reloaded after it.
+//
+// Under AddressSanitizer every switch is announced to it (__sanitizer_start_switch_fiber /
+// __sanitizer_finish_switch_fiber): ASan keeps per-stack state (the current stack's bounds, a fake
+// stack for use-after-return) and, not told, takes a fiber's frames for an overflow of the
+// thread's stack. A stack is unpoisoned before it is reused: a fiber that never returned (every
+// one ends by switching away, and an abandoned block's threads stop anywhere) leaves its frames'
+// redzones poisoned behind it. Without ASan none of this is compiled in.
 #pragma once
 
 #include <cstddef>
+
+#if defined(__has_feature) // clang; gcc 12 has no __has_feature and defines __SANITIZE_ADDRESS__
+#if __has_feature(address_sanitizer)
+#define BECORE_EMU_ASAN 1
+#endif
+#endif
+#if !defined(BECORE_EMU_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define BECORE_EMU_ASAN 1
+#endif
 
 #if !defined(__x86_64__)
 #include <ucontext.h>
@@ -40,13 +56,27 @@ struct FiberContext {
 #else
     ucontext_t context;
 #endif
+#if defined(BECORE_EMU_ASAN)
+    // The stack this context runs on, as ASan needs it when switching there (a fiber's: set by
+    // fiber_prepare; a thread's own: learnt by fiber_start), and its fake stack while away.
+    const void* stack_bottom = nullptr;
+    size_t stack_size = 0;
+    void* fake_stack = nullptr;
+#endif
 };
 
-// Makes the next fiber_switch to `context` call entry() on `stack`. entry must never return (it
-// switches away for the last time instead); each call starts a fresh activation.
+// Makes the next fiber_switch to `context` call entry() on `stack`. entry must call fiber_start
+// first and must never return (it ends with fiber_exit); each call starts a fresh activation.
 void fiber_prepare(FiberContext& context, FiberStack& stack, void (*entry)());
+
+// The first thing a fiber's entry does: completes the switch from `caller` that started it.
+void fiber_start(FiberContext& caller);
 
 // Saves the running context in `from` and resumes `to`; returns when something switches back.
 void fiber_switch(FiberContext& from, FiberContext& to);
+
+// Leaves the running fiber, whose context is `from`, for good (nothing switches back to it) and
+// resumes `to`.
+[[noreturn]] void fiber_exit(FiberContext& from, FiberContext& to);
 
 } // namespace be::emu
