@@ -13,6 +13,14 @@
 // LLVM is linked statically and privately (runtime/CMakeLists.txt): its inline functions and
 // template instances emitted here must not be exported either, or the libLLVM-16.so that the
 // compiler plugin loads could bind to them.
+// Two classes LLVM marks visible by attribute are forward-declared by earlier LLVM headers; clang
+// (unlike gcc) rejects the hidden forward declaration followed by the visible definition, so they
+// are declared visible first.
+#include <llvm/Support/Compiler.h>
+namespace llvm {
+class LLVM_EXTERNAL_VISIBILITY Function;
+class LLVM_EXTERNAL_VISIBILITY Module;
+} // namespace llvm
 #pragma GCC visibility push(hidden)
 #include <llvm/Demangle/Demangle.h>
 #include <llvm/ExecutionEngine/JITLink/JITLinkMemoryManager.h>
