@@ -151,6 +151,7 @@ if [ "$mode" = cpp ] && [ ${#host_blocks[@]} -gt 0 ]; then
   while read -r kind value; do
     case "$kind" in
     CXX) cxx=$value ;;
+    F) flags+=("$value") ;;
     I) [ -n "$value" ] && [ "$value" != /usr/include ] && flags+=("-I$value") ;;
     L) libs+=("$value") ;;
     R) libs+=("-Wl,-rpath,$value") ;;
