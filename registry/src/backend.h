@@ -78,6 +78,24 @@ struct SourceBuild {
     std::string arch;
 };
 
+// A load up to publishing its targets (Registry::stage_source): parsed, checked against what is
+// loaded, built. Staging is what costs (the compiles) and may run on any thread; Registry::commit
+// publishes, in the order of the loads.
+struct StagedLoad {
+    std::optional<Result<LoadReport>> done; // finished unpublished: an error, or unchanged
+    std::vector<std::shared_ptr<TargetImpl>> impls;
+    LoadReport report; // milliseconds: staging's; commit adds its own
+    std::string prefix;
+    bool replace = false;
+    std::vector<LoggedMessage> messages; // what staging logged (Registry::load_files)
+};
+
+inline StagedLoad staged_done(Result<LoadReport> result) {
+    StagedLoad staged;
+    staged.done = std::move(result);
+    return staged;
+}
+
 class SourceLoader {
   public:
     virtual ~SourceLoader() = default;

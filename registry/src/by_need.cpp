@@ -1,7 +1,7 @@
 // Loading by need (by_need.h) and the lookups that trigger it. A lookup that misses the loaded
-// targets loads the files defining the name, each under its own once_flag: two threads asking
-// for names of different files load them concurrently, two asking for one file load it once,
-// and a file loads in full (all its targets) whatever name asked for it.
+// targets loads the files defining the name, each under its own mutex: two threads asking for
+// names of different files load them concurrently, two asking for one file load it once, and a
+// file loads in full (all its targets) whatever name asked for it.
 #include "by_need.h"
 
 namespace be {
@@ -28,14 +28,13 @@ namespace {
 
 // Runs the file's load unless it ran; true when this call ran it.
 bool load_once(Registry& registry, detail::ByNeed::File& file, LoadReport* report) {
-    bool ran = false;
-    std::call_once(file.once, [&] {
-        ran = true;
-        auto loaded = registry.load_file(file.path, file.options);
-        if (!loaded) file.error = loaded.error();
-        if (report) *report = detail::as_report(file.path, std::move(loaded), file.options);
-    });
-    return ran;
+    std::lock_guard lock(file.mutex);
+    if (file.loaded) return false;
+    auto loaded = registry.load_file(file.path, file.options);
+    file.loaded = true;
+    if (!loaded) file.error = loaded.error();
+    if (report) *report = detail::as_report(file.path, std::move(loaded), file.options);
+    return true;
 }
 
 } // namespace
@@ -47,8 +46,29 @@ std::vector<LoadReport> Registry::load_pending() {
         for (const auto& file : by_need_->files)
             files.push_back(file.get());
     }
-    std::vector<LoadReport> reports;
+    // The files no other thread is loading are claimed (their mutexes held) and loaded together
+    // in parallel (load_files); a lookup of one of them meanwhile waits for its file. The files
+    // being loaded elsewhere are waited for afterwards.
+    std::vector<std::unique_lock<std::mutex>> claims;
+    std::vector<detail::ByNeed::File*> claimed, busy;
+    std::vector<FileLoad> loads;
     for (auto* file : files) {
+        std::unique_lock lock(file->mutex, std::try_to_lock);
+        if (!lock.owns_lock()) {
+            busy.push_back(file);
+        } else if (!file->loaded) {
+            claimed.push_back(file);
+            claims.push_back(std::move(lock));
+            loads.push_back({file->path, file->options});
+        }
+    }
+    std::vector<LoadReport> reports = load_files(loads);
+    for (size_t i = 0; i < claimed.size(); ++i) {
+        claimed[i]->loaded = true;
+        claimed[i]->error = reports[i].error;
+        claims[i].unlock();
+    }
+    for (auto* file : busy) {
         LoadReport report;
         if (load_once(*this, *file, &report)) reports.push_back(std::move(report));
     }
@@ -69,6 +89,7 @@ std::optional<Error> Registry::load_needed(std::string_view name) const {
     std::optional<Error> failure;
     for (auto* file : files) {
         load_once(self, *file, nullptr);
+        std::lock_guard lock(file->mutex);
         if (file->error && !failure) failure = file->error;
     }
     return failure;

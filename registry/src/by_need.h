@@ -41,9 +41,9 @@ struct ByNeed {
     struct File {
         std::filesystem::path path;
         LoadOptions options;
-        std::once_flag once;
-        std::optional<Error> error; // the load's failure, once it ran
-        bool loaded = false;        // guarded by the once_flag: set inside it
+        std::mutex mutex;           // held while the file loads
+        bool loaded = false;        // guarded by mutex
+        std::optional<Error> error; // guarded by mutex: the load's failure, once it ran
     };
     std::mutex mutex; // guards the containers below, not the loads
     std::vector<std::unique_ptr<File>> files;

@@ -171,21 +171,23 @@ Result<std::vector<LoadReport>> Registry::load_kernels_beside(const void* symbol
                           "; give one of the libraries another PREFIX in becore_add_kernels");
 
     cache_->add_read_only_layer(kernel_dir.parent_path() / "becore-cache");
-    LoadOptions per_file = options;
-    per_file.prefix = manifest->prefix;
+    std::vector<FileLoad> loads;
+    for (const auto& file : files) {
+        loads.push_back({file, options});
+        loads.back().options.prefix = manifest->prefix;
+    }
     std::vector<LoadReport> reports;
     std::optional<Error> failed;
-    for (const auto& file : files) {
-        auto report = load_file(file, per_file);
-        if (report) {
-            reports.push_back(std::move(report.value()));
+    for (auto& report : load_files(loads)) {
+        if (!report.error) {
+            reports.push_back(std::move(report));
             continue;
         }
         // The other files still load (DESIGN: a failed file does not stop the rest); the call
         // fails with every failure, each naming its file.
-        const Error& e = report.error();
+        const Error& e = *report.error;
         if (!failed) failed = make_error(op + ": kernel files of " + library_name + " failed:");
-        failed->message += "\n  " + file.string() + ": " + e.message;
+        failed->message += "\n  " + report.file + ": " + e.message;
         if (!e.log.empty()) failed->log += (failed->log.empty() ? "" : "\n") + e.log;
     }
     if (failed) return *failed;

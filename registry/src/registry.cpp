@@ -12,12 +12,14 @@
 #include "by_need.h"
 
 #include <becore/registry/annotation.h>
+#include <becore/runtime/threads.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 namespace be {
@@ -170,10 +172,11 @@ Registry& Registry::global() {
 }
 
 void Registry::load_kernel_path(const std::string& path) {
-    // Every file on the path (or in a directory on it) is loaded under its own stem; a failure
-    // is reported and does not stop the others.
+    // Every file on the path (or in a directory on it) is loaded under its own stem, in parallel
+    // (load_files); a failure is reported, in path order, and does not stop the others.
     std::stringstream entries(path);
     std::string entry;
+    std::vector<FileLoad> loads;
     while (std::getline(entries, entry, ':')) {
         if (entry.empty()) continue;
         std::vector<std::filesystem::path> files;
@@ -185,10 +188,11 @@ void Registry::load_kernel_path(const std::string& path) {
         } else {
             files.push_back(entry);
         }
-        for (const auto& file : files)
-            if (auto report = load_file(file); !report)
-                log_warn("BECORE_KERNEL_PATH: " + report.error().full());
+        for (auto& file : files)
+            loads.push_back({std::move(file), {}});
     }
+    for (const auto& report : load_files(loads))
+        if (report.error) log_warn("BECORE_KERNEL_PATH: " + report.error->full());
 }
 
 Result<LoadReport> Registry::load_file(const std::filesystem::path& file,
@@ -200,13 +204,7 @@ Result<LoadReport> Registry::load_file(const std::filesystem::path& file,
 
 Result<LoadReport> Registry::load_cpp_file(const std::filesystem::path& file,
                                            const LoadOptions& options) {
-    auto source = read_text(file, "load_cpp_file(" + file.string() + ")");
-    if (!source) return source.error();
-    std::error_code ec;
-    auto absolute = std::filesystem::absolute(file, ec);
-    LoadOptions effective = options;
-    if (effective.prefix.empty()) effective.prefix = file.stem().string();
-    return load_source(ec ? file : absolute, *source, effective, false, false);
+    return commit(stage_file(file, options, false));
 }
 
 Result<LoadReport> Registry::load_cpp_inline(const std::string& name, const std::string& source,
@@ -219,13 +217,7 @@ Result<LoadReport> Registry::load_cpp_inline(const std::string& name, const std:
 
 Result<LoadReport> Registry::load_cuda_file(const std::filesystem::path& file,
                                             const LoadOptions& options) {
-    auto source = read_text(file, "load_cuda_file(" + file.string() + ")");
-    if (!source) return source.error();
-    std::error_code ec;
-    auto absolute = std::filesystem::absolute(file, ec);
-    LoadOptions effective = options;
-    if (effective.prefix.empty()) effective.prefix = file.stem().string();
-    return load_source(ec ? file : absolute, *source, effective, true, false);
+    return commit(stage_file(file, options, true));
 }
 
 Result<LoadReport> Registry::load_cuda_inline(const std::string& name, const std::string& source,
@@ -237,18 +229,75 @@ Result<LoadReport> Registry::load_cuda_inline(const std::string& name, const std
                        true);
 }
 
+detail::StagedLoad Registry::stage_file(const std::filesystem::path& file,
+                                        const LoadOptions& options, bool cuda) {
+    auto source = read_text(file, std::string(cuda ? "load_cuda_file(" : "load_cpp_file(") +
+                                      file.string() + ")");
+    if (!source) return detail::staged_done(source.error());
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    LoadOptions effective = options;
+    if (effective.prefix.empty()) effective.prefix = file.stem().string();
+    return stage_source(ec ? file : absolute, *source, effective, cuda, false);
+}
+
+Result<std::vector<FileLoad>> Registry::dir_loads(const std::filesystem::path& dir,
+                                                  const std::string& prefix,
+                                                  const LoadOptions& options) {
+    add_kit_cache_layer(dir);
+    auto index = detail::index_kernel_dir(dir, prefix, "load_dir(" + dir.string() + ")");
+    if (!index) return index.error();
+    std::vector<FileLoad> loads;
+    for (const auto& file : index->files) {
+        loads.push_back({file.path, options});
+        loads.back().options.prefix = prefix;
+    }
+    return loads;
+}
+
 Result<std::vector<LoadReport>> Registry::load_dir(const std::filesystem::path& dir,
                                                    const std::string& prefix,
                                                    const LoadOptions& options) {
-    const std::string op = "load_dir(" + dir.string() + ")";
-    add_kit_cache_layer(dir);
-    auto index = detail::index_kernel_dir(dir, prefix, op);
-    if (!index) return index.error();
+    auto loads = dir_loads(dir, prefix, options);
+    if (!loads) return loads.error();
+    return load_files(*loads);
+}
+
+std::vector<LoadReport> Registry::load_files(const std::vector<FileLoad>& files) {
+    auto stage = [&](const FileLoad& load) {
+        const auto& path = load.path;
+        if (path.extension() != ".cpp" && path.extension() != ".cu")
+            return detail::staged_done(
+                make_error("load_file(" + path.string() + "): not a kernel source (.cpp or .cu)"));
+        return stage_file(path, load.options, path.extension() == ".cu");
+    };
+    // Staged in parallel, largest file first (the long compiles start early); a file given again
+    // is staged at its turn in the commits, so that it sees the first one published.
+    std::vector<std::optional<detail::StagedLoad>> staged(files.size());
+    std::vector<std::pair<std::uintmax_t, size_t>> parallel; // (size, index)
+    std::set<std::filesystem::path> seen;
+    for (size_t i = 0; i < files.size(); ++i) {
+        std::error_code ec;
+        if (!seen.insert(std::filesystem::absolute(files[i].path, ec).lexically_normal()).second)
+            continue;
+        const auto size = std::filesystem::file_size(files[i].path, ec);
+        parallel.emplace_back(ec ? 0 : size, i);
+    }
+    std::stable_sort(parallel.begin(), parallel.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    run_bounded(parallel.size(), [&](size_t k) {
+        const size_t i = parallel[k].second;
+        LogCapture capture;
+        staged[i] = stage(files[i]);
+        staged[i]->messages = capture.take();
+    });
     std::vector<LoadReport> reports;
-    LoadOptions per_file = options;
-    per_file.prefix = prefix;
-    for (const auto& file : index->files)
-        reports.push_back(detail::as_report(file.path, load_file(file.path, per_file), per_file));
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (!staged[i]) staged[i] = stage(files[i]);
+        log_replay(staged[i]->messages);
+        reports.push_back(
+            detail::as_report(files[i].path, commit(std::move(*staged[i])), files[i].options));
+    }
     return reports;
 }
 
@@ -311,6 +360,12 @@ Result<DirIndex> index_kernel_dir(const std::filesystem::path& dir, const std::s
 Result<LoadReport> Registry::load_source(const std::filesystem::path& path,
                                          const std::string& source, const LoadOptions& options,
                                          bool cuda, bool inline_source) {
+    return commit(stage_source(path, source, options, cuda, inline_source));
+}
+
+detail::StagedLoad Registry::stage_source(const std::filesystem::path& path,
+                                          const std::string& source, const LoadOptions& options,
+                                          bool cuda, bool inline_source) {
     const auto start = std::chrono::steady_clock::now();
     detail::SourceUnit unit;
     unit.path = path;
@@ -321,9 +376,8 @@ Result<LoadReport> Registry::load_source(const std::filesystem::path& path,
     unit.options = options;
     auto signatures =
         parse_annotations(source, unit.display, cuda ? SourceKind::cuda : SourceKind::cpp);
-    if (!signatures) return signatures.error();
+    if (!signatures) return detail::staged_done(signatures.error());
     unit.signatures = std::move(*signatures);
-
     // A `.cu` source has two loaders: NVRTC's (device cuda) and the CUDA emulation's (cuda-emu,
     // compiled on first use); emulation_only keeps the second alone and compiles it now. The
     // first loader is the one the report describes.
@@ -366,27 +420,39 @@ Result<LoadReport> Registry::load_source(const std::filesystem::path& path,
             report.unchanged = true;
             report.cache_hit = true;
             report.milliseconds = elapsed_ms(start);
-            return report;
+            return detail::staged_done(std::move(report));
         }
     }
 
-    // Published together, so that a conflict leaves the registry as it was.
-    detail::SourceBuild build;
-    std::vector<std::shared_ptr<TargetImpl>> impls;
+    detail::StagedLoad staged;
     for (size_t i = 0; i < loaders.size(); ++i) {
         detail::SourceBuild built = loaders[i]->build();
-        impls.insert(impls.end(), built.impls.begin(), built.impls.end());
-        if (i == 0) build = std::move(built);
+        staged.impls.insert(staged.impls.end(), built.impls.begin(), built.impls.end());
+        if (i == 0) {
+            report.cache_hit = built.cache_hit;
+            report.arch = built.arch;
+            report.error = built.failure;
+            report.deferred = built.deferred;
+        }
     }
-    if (auto published = publish(std::move(impls), options.prefix, options.replace); !published)
-        return published.error();
-    report.cache_hit = build.cache_hit;
-    report.arch = build.arch;
-    report.error = build.failure;
-    report.deferred = build.deferred;
     report.milliseconds = elapsed_ms(start);
-    if (build.failure) return *build.failure;
-    return report;
+    staged.report = std::move(report);
+    staged.prefix = options.prefix;
+    staged.replace = options.replace;
+    return staged;
+}
+
+Result<LoadReport> Registry::commit(detail::StagedLoad staged) {
+    if (staged.done) return std::move(*staged.done);
+    const auto start = std::chrono::steady_clock::now();
+    // Published together, so that a conflict leaves the registry as it was.
+    if (auto published = publish(std::move(staged.impls), staged.prefix, staged.replace);
+        !published)
+        return published.error();
+    LoadReport& report = staged.report;
+    report.milliseconds += elapsed_ms(start);
+    if (report.error) return *report.error;
+    return std::move(report);
 }
 
 Result<void> Registry::publish(std::vector<std::shared_ptr<TargetImpl>> impls,

@@ -21,13 +21,37 @@ LogLevel log_level() {
     return level;
 }
 
+namespace {
+
+thread_local LogCapture* t_capture = nullptr;
+
+} // namespace
+
 void log_message(LogLevel level, std::string_view message) {
     if (level > log_level()) return;
+    if (t_capture != nullptr) {
+        t_capture->messages_.push_back({level, std::string(message)});
+        return;
+    }
     static std::mutex mutex;
     static const char* const prefixes[] = {"warning", "info", "debug"};
     std::lock_guard lock(mutex);
     std::fprintf(stderr, "becore: %s: %.*s\n", prefixes[static_cast<int>(level)],
                  static_cast<int>(message.size()), message.data());
+}
+
+LogCapture::LogCapture() : outer_(t_capture) {
+    t_capture = this;
+}
+
+LogCapture::~LogCapture() {
+    t_capture = outer_;
+    log_replay(messages_);
+}
+
+void log_replay(const std::vector<LoggedMessage>& messages) {
+    for (const auto& m : messages)
+        log_message(m.level, m.text);
 }
 
 } // namespace be

@@ -2,6 +2,12 @@
 #include <becore/runtime/threads.h>
 
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include <algorithm>
+#include <atomic>
 
 #include <cstdlib>
 #include <memory>
@@ -39,6 +45,32 @@ void apply_thread_limit() {
 int active_thread_limit() {
     return static_cast<int>(
         tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+}
+
+void run_bounded(size_t count, const std::function<void(size_t)>& task) {
+    const int configured = configured_threads();
+    const size_t limit =
+        static_cast<size_t>(configured > 0 ? configured : tbb::info::default_concurrency());
+    const size_t threads = std::min(limit, count);
+    if (threads <= 1) {
+        for (size_t i = 0; i < count; ++i)
+            task(i);
+        return;
+    }
+    // An arena of its own, so the bound holds whatever TBB's global limit or the caller's arena
+    // allows; one long-lived task per thread takes the next index, so the order of starts is the
+    // caller's (it may put its longest tasks first).
+    std::atomic<size_t> next{0};
+    tbb::task_arena arena(static_cast<int>(threads));
+    arena.execute([&] {
+        tbb::task_group group;
+        for (size_t t = 0; t < threads; ++t)
+            group.run([&] {
+                for (size_t i; (i = next.fetch_add(1)) < count;)
+                    tbb::this_task_arena::isolate([&] { task(i); });
+            });
+        group.wait();
+    });
 }
 
 } // namespace be

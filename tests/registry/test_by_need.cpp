@@ -1,6 +1,9 @@
 // Registry::load_dir_by_need: a lookup loads only the file(s) defining the name (both twins of a
 // .cpp/.cu pair), dtype-suffix groups, concurrent first calls, errors that name the file, and
-// load_pending for listing. Each test uses its own temporary cache and kernel directory.
+// load_pending for listing; Registry::load_files, which load_pending (and load_dir,
+// BECORE_KERNEL_PATH, kernelctl build) compile through in parallel. Each test uses its own
+// temporary cache and kernel directory. Thread-count equivalence is tested through kernelctl
+// (tests/tools/test_kernelctl_parallel.cpp): BECORE_THREADS is read once per process.
 #include "test_support.h"
 
 #include <becore/cache/kernel_cache.h>
@@ -171,6 +174,56 @@ TEST_F(ByNeedTest, LoadPendingLoadsTheRestOnce) {
     EXPECT_EQ(reports[1].file, (dir / "c.cpp").string());
     EXPECT_TRUE(reports[1].error);
     EXPECT_EQ(registry.names(), (Names{"lib.one", "lib.three", "lib.two"}));
+    EXPECT_TRUE(registry.load_pending().empty());
+}
+
+TEST_F(ByNeedTest, ReportsInTheOrderGivenAndAFileGivenTwiceIsThenUnchanged) {
+    test::write_file(dir / "a.cpp", constant_kernel("a", 1));
+    test::write_file(dir / "b.cpp", constant_kernel("b", 2));
+    test::write_file(dir / "c.txt", "not a kernel");
+    std::vector<FileLoad> loads{
+        {dir / "b.cpp", {}}, {dir / "a.cpp", {}}, {dir / "c.txt", {}}, {dir / "b.cpp", {}}};
+    auto reports = registry.load_files(loads);
+    ASSERT_EQ(reports.size(), 4u);
+    EXPECT_EQ(reports[0].targets, std::vector<std::string>{"b.b"});
+    EXPECT_FALSE(reports[0].unchanged);
+    EXPECT_FALSE(reports[0].cache_hit);
+    EXPECT_EQ(reports[1].targets, std::vector<std::string>{"a.a"});
+    ASSERT_TRUE(reports[2].error);
+    EXPECT_NE(reports[2].error->message.find("c.txt): not a kernel source"), std::string::npos)
+        << reports[2].error->message;
+    EXPECT_TRUE(reports[3].unchanged); // staged after the first b.cpp was published
+    EXPECT_EQ(registry.cache().stats().compiles, 2u);
+    EXPECT_EQ(call_value("a.a"), 1.0f);
+    EXPECT_EQ(call_value("b.b"), 2.0f);
+}
+
+// load_pending claims the files nobody is loading and compiles them together, while first calls
+// on other threads load (or wait for) the files they need: each file compiles once, and every
+// call sees its target.
+TEST_F(ByNeedTest, LoadPendingBesideConcurrentFirstCallsLoadsEachFileOnce) {
+    constexpr int k_files = 6;
+    for (int i = 0; i < k_files; ++i)
+        test::write_file(dir / ("f" + std::to_string(i) + ".cpp"),
+                         constant_kernel("k" + std::to_string(i), 10 + i));
+    ASSERT_TRUE(registry.load_dir_by_need(dir.path(), "lib"));
+    std::vector<LoadReport> pending;
+    std::vector<float> values(k_files, -1.0f);
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] { pending = registry.load_pending(); });
+    for (int i = k_files - 1; i >= 0; i -= 2)
+        threads.emplace_back([&, i] { values[i] = call_value("lib.k" + std::to_string(i)); });
+    for (auto& thread : threads)
+        thread.join();
+    for (int i = k_files - 1; i >= 0; i -= 2)
+        EXPECT_EQ(values[i], static_cast<float>(10 + i)) << "k" << i;
+    EXPECT_EQ(registry.names().size(), size_t(k_files));
+    EXPECT_EQ(registry.cache().stats().compiles, size_t(k_files));
+    // The files load_pending loaded itself, each once, in file order.
+    for (size_t r = 1; r < pending.size(); ++r)
+        EXPECT_LT(pending[r - 1].file, pending[r].file);
+    for (const auto& report : pending)
+        EXPECT_FALSE(report.error) << report.error->full();
     EXPECT_TRUE(registry.load_pending().empty());
 }
 

@@ -173,7 +173,9 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
                                      ": build takes cuda-emu only (without --device, every file "
                                      "is built for its own device)");
     }
-    std::vector<be::LoadReport> reports;
+    // Every input is checked before anything compiles; then all files compile together, in
+    // parallel (Registry::load_files), reported in the order given.
+    std::vector<be::FileLoad> loads;
     for (const auto& name : inputs) {
         fs::path input(name);
         require_exists(input);
@@ -182,30 +184,20 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
         options.emulation_only = !device.empty();
         options.cpu_target = cpu_target;
         if (fs::is_directory(input)) {
-            auto loaded = registry.load_dir(
+            auto dir = registry.dir_loads(
                 input, prefix.empty() ? input.filename().string() : prefix, options);
-            if (!loaded) fail(k_exit_invalid, loaded.error().full());
-            for (auto& r : *loaded)
-                reports.push_back(std::move(r));
+            if (!dir) fail(k_exit_invalid, dir.error().full());
+            loads.insert(loads.end(), dir->begin(), dir->end());
         } else {
             if (input.extension() != ".cpp" && input.extension() != ".cu")
                 fail(k_exit_invalid, input.string() + ": not a kernel source (.cpp or .cu)");
             options.prefix = prefix;
-            auto loaded = registry.load_file(input, options);
-            if (loaded) {
-                reports.push_back(std::move(loaded.value()));
-            } else {
-                be::LoadReport failed;
-                failed.file = input.string();
-                failed.backend = input.extension() != ".cu" ? "cpu"
-                                 : options.emulation_only   ? "cuda-emu"
-                                                            : "cuda";
-                failed.error = loaded.error();
-                reports.push_back(std::move(failed));
-            }
+            loads.push_back({input, options});
         }
-        std::cerr << "kernelctl: built " << input.string() << "\n";
     }
+    std::vector<be::LoadReport> reports = registry.load_files(loads);
+    for (const auto& name : inputs)
+        std::cerr << "kernelctl: built " << name << "\n";
     json out = json::array();
     bool any_failed = false;
     std::vector<const be::LoadReport*> skipped, cached_only;

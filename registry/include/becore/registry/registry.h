@@ -35,6 +35,7 @@ class Registry;
 namespace detail {
 class TargetImpl;
 struct ByNeed;
+struct StagedLoad;
 struct TargetAccess;
 struct PreparedAccess;
 } // namespace detail
@@ -165,6 +166,12 @@ struct LoadReport {
     std::optional<Error> deferred;
 };
 
+// One file of a batch load (Registry::load_files).
+struct FileLoad {
+    std::filesystem::path path;
+    LoadOptions options;
+};
+
 class Registry {
   public:
     // A registry over the given cache. Most programs use global().
@@ -188,9 +195,21 @@ class Registry {
     // Every .cpp and .cu file in `dir` (not recursive), all under `prefix`. A name defined by two
     // files for the same device is an error naming both; a .cpp and a .cu defining one name
     // form one target with two implementations. A file that fails does not stop the others.
+    // The files compile in parallel, as load_files.
     Result<std::vector<LoadReport>> load_dir(const std::filesystem::path& dir,
                                              const std::string& prefix,
                                              const LoadOptions& = {});
+    // What load_dir(dir, prefix, options) loads, checked as it checks it (an error naming both
+    // files for a name defined twice for one device), its `becore-cache` layer added: for a
+    // batch of several directories and files (kernelctl build).
+    Result<std::vector<FileLoad>> dir_loads(const std::filesystem::path& dir,
+                                            const std::string& prefix, const LoadOptions& = {});
+    // load_file of each of `files`, up to BECORE_THREADS compiling at once (the largest files
+    // start first). Targets are published, messages logged and reports returned in the order
+    // given, as loading them one after another would: the same targets, errors and reports
+    // whatever the thread count (a failed load is a report with error, as for load_dir). A file
+    // given twice loads the second time after the first is published.
+    std::vector<LoadReport> load_files(const std::vector<FileLoad>& files);
 
     // Registers the .cpp and .cu files of `dir` (not recursive) under `prefix` to be loaded by
     // need: each file's `// @BE` lines are scanned for names now (no compile), and the first
@@ -243,6 +262,13 @@ class Registry {
   private:
     Result<LoadReport> load_source(const std::filesystem::path& path, const std::string& source,
                                    const LoadOptions& options, bool cuda, bool inline_source);
+    // A load in two steps: stage (parse, check what is loaded, compile; any thread) and commit
+    // (publish; in the order of the loads).
+    detail::StagedLoad stage_file(const std::filesystem::path& file, const LoadOptions& options,
+                                  bool cuda);
+    detail::StagedLoad stage_source(const std::filesystem::path& path, const std::string& source,
+                                    const LoadOptions& options, bool cuda, bool inline_source);
+    Result<LoadReport> commit(detail::StagedLoad staged);
     // find(), with an error worded "<op>: ..." instead of nullptr: "no such target", or why the
     // by-need file defining the name failed to load.
     Result<std::shared_ptr<const Target>>
