@@ -9,7 +9,9 @@
 //     "x86-64-v3", as a WARM install or an import leaves them): each native-setting load misses
 //     its native key and takes the level's entry (docs/cache.md, "CPU targets");
 //   - `besim kuramoto --n 256 --steps 200` as a fresh process on a warm cache and, once, on an
-//     empty one (it compiles the built-ins the run calls).
+//     empty one (it compiles the built-ins the run calls);
+//   - every CPU built-in (.cpp) compiled by a fresh `kernelctl build` on an empty cache, with
+//     BECORE_THREADS=1 and 2 (issue 17's target: 10 s on 2 cores); not with --quick.
 // Each record of issue 14's targets carries "target_seconds".
 // Usage: bench_startup [--quick] [--json FILE]
 #include "bench_support.h"
@@ -151,7 +153,8 @@ int main(int argc, char** argv) {
     const int cold_reps = quick ? 2 : 5;
     const int process_reps = quick ? 5 : 20;
 
-    be::bench::Report report({"op", "kernel", "entries", "files", "seconds", "ms_per_file"});
+    be::bench::Report report(
+        {"op", "kernel", "entries", "files", "threads", "seconds", "ms_per_file"});
 
     for (const auto& [label, text] : {std::pair{"small", k_small_kernel}, std::pair{"tbb", k_tbb_kernel}}) {
         std::vector<double> times;
@@ -262,8 +265,34 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_startup: NVRTC unavailable, no .cu record\n");
     }
 
+    const fs::path tools_dir = fs::canonical("/proc/self/exe").parent_path();
+    if (!quick) {
+        std::vector<std::string> build{(tools_dir / "kernelctl").string(), "build", "--prefix",
+                                       "be"};
+        for (const auto& entry : fs::directory_iterator(be::builtin_kernel_dir()))
+            if (entry.path().extension() == ".cpp") build.push_back(entry.path().string());
+        const auto cpp_files = static_cast<int>(build.size() - 4);
+        for (int threads : {1, 2}) {
+            setenv("BECORE_CACHE_DIR", (work / ("builtins-" + std::to_string(threads))).c_str(), 1);
+            setenv("BECORE_THREADS", std::to_string(threads).c_str(), 1);
+            const double t = spawn_and_wait(build, true);
+            if (t < 0) {
+                std::fprintf(stderr, "bench_startup: kernelctl build of the built-ins failed\n");
+                return 1;
+            }
+            report.add({{"op", "builtins_empty_cache"},
+                        {"kernel", "builtin"},
+                        {"files", cpp_files},
+                        {"threads", threads},
+                        {"seconds", t},
+                        {"repetitions", 1},
+                        {"target_seconds", 10.0}});
+        }
+        unsetenv("BECORE_THREADS");
+    }
+
     // besim kuramoto, beside this program, on an empty cache (once) and then warm.
-    const std::string besim = (fs::canonical("/proc/self/exe").parent_path() / "besim").string();
+    const std::string besim = (tools_dir / "besim").string();
     auto kuramoto = [&] {
         return spawn_and_wait({besim, "kuramoto", "--n", "256", "--steps", "200", "--dt", "0.01",
                                "--seed", "1", "--out", (work / "kuramoto").string()},

@@ -1,9 +1,9 @@
-// CUDA twin of jitc.cpp (read it for the targets, attrs and semantics). Bitwise equal to it in
-// emulation; on a GPU too for rows, todense and event products (the rows come from the same
-// header, be/jitc.h, whose arithmetic never fuses; scalar-weight event products are the same
-// be_jitc::scaled_count; other event sums are additions only, in the CPU twin's order: ascending
-// input index, one thread per output, no atomics), while matvec / matmat may differ in the last
-// bit (NVRTC contracts acc + x * w to an FMA by default, event_device.h's accumulate).
+// CUDA twin of the CPU JITC targets (jitc_products.h: the targets, attrs and semantics). Bitwise
+// equal to them in emulation; on a GPU too for rows, todense and event products (the rows come from
+// the same header, be/jitc.h, whose arithmetic never fuses; scalar-weight event products are the
+// same be_jitc::scaled_count; other event sums are additions only, in the CPU twin's order:
+// ascending input index, one thread per output, no atomics), while matvec / matmat may differ in
+// the last bit (NVRTC contracts acc + x * w to an FMA by default, event_device.h's accumulate).
 //   products (vector and batched): one thread per output element (launch threads = out.numel();
 //     thread o computes element o % n_out of batch row o / n_out). The gather (transpose)
 //     generates its row and sums the active columns. The scatter with scalar weights and event

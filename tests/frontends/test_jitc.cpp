@@ -1,4 +1,4 @@
-// JITC (frontends/include/becore/frontends/jitc.h, kernels/builtin/jitc.cpp): the Philox
+// JITC (frontends/include/becore/frontends/jitc.h, kernels/builtin/jitc_products.h): the Philox
 // known answers, parameter validation, and that every way of producing the matrix gives the same
 // entries: R vs C vs transposes vs todense vs single-line generation, and todense vs the event
 // and float products (bitwise: the kernels and the dense reference both sum each output from 0

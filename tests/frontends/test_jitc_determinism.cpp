@@ -12,8 +12,8 @@
 namespace be::test {
 namespace {
 
-// 20000 x 70000 at p = 0.01 (~700 entries a row): the scatter of ~2000 active rows runs in
-// three row groups (jitc.cpp, ~750 rows each) over four output chunks; the gather spans several
+// 20000 x 70000 at p = 0.01 (~700 entries a row): the scatter of ~2000 active rows runs in three
+// row groups (jitc_products.h, ~750 rows each) over four output chunks; the gather spans several
 // row chunks.
 TEST(JitcDeterminismChild, LargeProductsMatchSerialReferenceAndWriteDigest) {
     const int64_t rows = 20000, cols = 70000;

@@ -1,6 +1,6 @@
 // Just-in-time connectivity (JITC): the rows of a random matrix R(seed, rows x cols) regenerated
 // from a counter-based RNG inside the kernels, never stored. Shared by the CPU built-ins
-// (kernels/builtin/jitc.cpp, clang), the CUDA emulation and NVRTC, so it is valid C++17, includes
+// (kernels/builtin/jitc_*.cpp, clang), the CUDA emulation and NVRTC, so it is valid C++17, includes
 // no standard header under NVRTC and uses only operations whose IEEE results are fixed: +, -, *,
 // / and sqrt (correctly rounded everywhere), integer ops and conversions of exactly representable
 // integers. No libm call: `log` is implemented here (log_fixed) because host libm, CUDA's log and
