@@ -105,8 +105,10 @@ Result<std::shared_ptr<const Target>> Registry::lookup(std::string_view name,
                                                        std::optional<BE::DType> ret_dtype,
                                                        const std::string& op) const {
     std::optional<Error> failure;
+    // The files defining a name are loaded even when the name is already served: another file
+    // may have published it for one device (jitc.cu serves every jitc target on cuda, while each
+    // weight kind's .cpp serves its own on the CPU). Once loaded this is a flag check per file.
     auto exact = [&](std::string_view candidate) -> std::shared_ptr<const Target> {
-        if (auto target = find_loaded(candidate)) return target;
         auto error = load_needed(candidate);
         if (error && !failure) failure = error;
         return find_loaded(candidate);

@@ -98,6 +98,24 @@ TEST_F(ByNeedTest, TwinsLoadTogether) {
     EXPECT_EQ(registry.names(), Names{"lib.twin"});
 }
 
+// One .cu file twins two .cpp files (as jitc.cu twins jitc_scalar.cpp, jitc_normal.cpp, ...):
+// after the first lookup loaded the .cu file, a name of the other .cpp file is served on cuda
+// already, and its lookup must still load that .cpp file.
+TEST_F(ByNeedTest, TwinOfASecondFileLoadsThoughItsNameIsServedForAnotherDevice) {
+    test::write_file(dir / "both.cu", "// @BE one launch(blocks=o.size(0), block=32)\n"
+                                      "__global__ void one(BE::Tensor o) {}\n"
+                                      "// @BE two launch(blocks=o.size(0), block=32)\n"
+                                      "__global__ void two(BE::Tensor o) {}\n");
+    test::write_file(dir / "one.cpp", constant_kernel("one", 1));
+    test::write_file(dir / "two.cpp", constant_kernel("two", 2));
+    ASSERT_TRUE(registry.load_dir_by_need(dir.path(), "lib"));
+    EXPECT_EQ(call_value("lib.one"), 1.0f);
+    EXPECT_EQ(call_value("lib.two"), 2.0f);
+    auto two = registry.find("lib.two");
+    ASSERT_TRUE(two);
+    EXPECT_EQ(two->devices(), (std::vector<Device>{Device::cpu, Device::cuda, Device::cuda_emu}));
+}
+
 TEST_F(ByNeedTest, ConcurrentFirstCallsOfDifferentAndSameFiles) {
     for (int i = 0; i < 4; ++i)
         test::write_file(dir / ("f" + std::to_string(i) + ".cpp"),
