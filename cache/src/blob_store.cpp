@@ -369,19 +369,15 @@ Result<uint64_t> MemoryBlobStore::put(const std::string& key, const std::vector<
     return k_blob_header_size + payload.size();
 }
 
-BlobRead MemoryBlobStore::get(const std::string& key, uint64_t expected_checksum) const {
+BlobRead parse_blob(std::span<const char> bytes, uint64_t expected_checksum) {
     BlobRead result;
-    std::lock_guard lock(mutex_);
-    auto found = blobs_.find(key);
-    if (found == blobs_.end()) {
-        result.detail = "blob " + key + " not in memory";
-        return result;
-    }
-    const auto& bytes = found->second;
     result.status = BlobStatus::corrupt;
     uint64_t header_checksum = 0;
-    if (bytes.size() < k_blob_header_size ||
-        !check_header(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+    if (bytes.size() < k_blob_header_size) {
+        result.detail = "truncated to " + std::to_string(bytes.size()) + " bytes";
+        return result;
+    }
+    if (!check_header(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
                       header_checksum, result.detail))
         return result;
     result.payload.assign(bytes.begin() + k_blob_header_size, bytes.end());
@@ -391,6 +387,17 @@ BlobRead MemoryBlobStore::get(const std::string& key, uint64_t expected_checksum
     }
     result.status = BlobStatus::ok;
     return result;
+}
+
+BlobRead MemoryBlobStore::get(const std::string& key, uint64_t expected_checksum) const {
+    std::lock_guard lock(mutex_);
+    auto found = blobs_.find(key);
+    if (found == blobs_.end()) {
+        BlobRead result;
+        result.detail = "blob " + key + " not in memory";
+        return result;
+    }
+    return parse_blob(found->second, expected_checksum);
 }
 
 void MemoryBlobStore::remove(const std::string& key) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,11 @@ class MemoryBlobStore final : public BlobStore {
     mutable std::mutex mutex_;
     std::map<std::string, std::vector<char>> blobs_;
 };
+
+// The checks a read applies to a whole blob in memory: magic, version, size, and the payload
+// against both the header's checksum and `expected_checksum` (the index's). The memory store reads
+// through it; the disk store applies the same checks while it reads.
+BlobRead parse_blob(std::span<const char> bytes, uint64_t expected_checksum);
 
 // mkdir with `mode` unless it exists as a directory; `error_out` gets mkdir's errno on failure.
 Result<void> make_directory(const std::filesystem::path& path, unsigned mode,

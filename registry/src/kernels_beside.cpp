@@ -25,6 +25,7 @@
 //
 // The folder `becore-cache` beside `dir` (its parent's) is added as a read-only cache layer: a
 // WARM install puts the compiled files there (DESIGN "Layers" in docs/cache.md).
+#include "kernels_beside.h"
 #include "backend.h"
 
 #include <dlfcn.h>
@@ -40,15 +41,8 @@ namespace be {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-struct KernelManifest {
-    std::string library, prefix;
-    fs::path dir; // as written: relative to the manifest's directory
-    std::vector<std::string> files;
-};
-
-Result<KernelManifest> parse_kernel_manifest(const std::string& text, const std::string& where) {
+Result<detail::KernelManifest> detail::parse_kernel_manifest(const std::string& text,
+                                                             const std::string& where) {
     KernelManifest m;
     bool versioned = false;
     std::istringstream lines(text);
@@ -109,6 +103,8 @@ Result<KernelManifest> parse_kernel_manifest(const std::string& text, const std:
     return m;
 }
 
+namespace {
+
 // The real path of the library or executable holding `symbol`.
 Result<fs::path> file_of_symbol(const void* symbol) {
     Dl_info info{};
@@ -148,7 +144,7 @@ Result<std::vector<LoadReport>> Registry::load_kernels_beside(const void* symbol
                           "beside the library");
     std::ostringstream text;
     text << in.rdbuf();
-    auto manifest = parse_kernel_manifest(text.str(), manifest_path.string());
+    auto manifest = detail::parse_kernel_manifest(text.str(), manifest_path.string());
     if (!manifest) return make_error(op + ": " + manifest.error().message);
     const std::string library_name = "library '" + manifest->library + "'";
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <optional>
+#include <span>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -27,14 +28,21 @@ struct ProgramHeader {
     uint64_t offset, vaddr, filesz;
 };
 
+// The file's bytes: read with pread from a file (libnvrtc is 109 MB; only headers are read), or
+// sliced from a buffer (parse_elf_info).
 class Reader {
   public:
     Reader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+    explicit Reader(std::span<const char> bytes) : bytes_(bytes), size_(bytes.size()) {}
     uint64_t size() const { return size_; }
 
     // `length` bytes at `offset`, or nullopt when they are not all inside the file.
     std::optional<std::vector<unsigned char>> bytes(uint64_t offset, uint64_t length) const {
         if (offset > size_ || length > size_ - offset) return std::nullopt;
+        if (fd_ < 0) {
+            const auto* at = reinterpret_cast<const unsigned char*>(bytes_.data()) + offset;
+            return std::vector<unsigned char>(at, at + length);
+        }
         std::vector<unsigned char> out(length);
         size_t done = 0;
         while (done < length) {
@@ -47,7 +55,8 @@ class Reader {
     }
 
   private:
-    int fd_;
+    int fd_ = -1;
+    std::span<const char> bytes_;
     uint64_t size_;
 };
 
@@ -89,23 +98,7 @@ std::optional<std::string> build_id_in(const std::vector<unsigned char>& notes) 
     return std::nullopt;
 }
 
-} // namespace
-
-Result<ElfInfo> read_elf_info(const std::filesystem::path& file) {
-    const std::string op = "read_elf_info(" + file.string() + ")";
-    int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return make_error(op + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return make_error(op + ": not a regular file");
-    }
-    const Reader reader(fd, static_cast<uint64_t>(st.st_size));
-    struct Closer {
-        int fd;
-        ~Closer() { close(fd); }
-    } closer{fd};
-
+Result<ElfInfo> elf_info_from(const Reader& reader, const std::string& op) {
     static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                   "the reader assumes a little-endian host");
     auto header = reader.bytes(0, 64);
@@ -172,6 +165,25 @@ Result<ElfInfo> read_elf_info(const std::filesystem::path& file) {
         }
     }
     return info;
+}
+
+} // namespace
+
+Result<ElfInfo> read_elf_info(const std::filesystem::path& file) {
+    const std::string op = "read_elf_info(" + file.string() + ")";
+    int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error(op + ": cannot open: " + std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return make_error(op + ": not a regular file");
+    return elf_info_from(Reader(fd, static_cast<uint64_t>(st.st_size)), op);
+}
+
+Result<ElfInfo> parse_elf_info(std::span<const char> bytes, const std::string& name) {
+    return elf_info_from(Reader(bytes), "read_elf_info(" + name + ")");
 }
 
 } // namespace be

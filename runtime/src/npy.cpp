@@ -37,6 +37,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -239,13 +240,38 @@ void byte_swap(void* data, int64_t numel, int64_t size) {
 
 } // namespace
 
-Result<HostArray> read_npy(const std::filesystem::path& path) {
-    const std::string op = "read_npy(" + path.string() + "): ";
-    File file(std::fopen(path.c_str(), "rb"));
-    if (!file) return make_error(op + "cannot open: " + errno_text());
+namespace {
 
+// Where read_npy and parse_npy take their bytes from: a file is read piece by piece (its size
+// known from fstat, so a damaged shape is refused before allocating), a buffer is sliced.
+class NpySource {
+  public:
+    explicit NpySource(std::FILE* file) : file_(file) {}
+    explicit NpySource(std::span<const char> bytes) : bytes_(bytes) {}
+    size_t read(void* out, size_t size) {
+        if (file_ != nullptr) return std::fread(out, 1, size, file_);
+        const size_t n = std::min(size, bytes_.size() - pos_);
+        if (n > 0) std::memcpy(out, bytes_.data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+    // The total size in bytes, when known.
+    std::optional<int64_t> size() const {
+        if (file_ == nullptr) return static_cast<int64_t>(bytes_.size());
+        struct stat info {};
+        if (fstat(fileno(file_), &info) == 0 && S_ISREG(info.st_mode)) return info.st_size;
+        return std::nullopt;
+    }
+
+  private:
+    std::FILE* file_ = nullptr;
+    std::span<const char> bytes_;
+    size_t pos_ = 0;
+};
+
+Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
     unsigned char prefix[12] = {};
-    size_t got = std::fread(prefix, 1, 8, file.get());
+    size_t got = source.read(prefix, 8);
     if (got < 8 || std::memcmp(prefix, k_magic.data(), k_magic.size()) != 0) {
         return make_error(op + "not a .npy file (bad magic; expected \"\\x93NUMPY\")");
     }
@@ -255,15 +281,22 @@ Result<HostArray> read_npy(const std::filesystem::path& path) {
                           std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
     }
     const size_t len_size = major == 1 ? 2 : 4;
-    if (std::fread(prefix + 8, 1, len_size, file.get()) != len_size) {
+    if (source.read(prefix + 8, len_size) != len_size) {
         return make_error(op + "truncated header (file ends inside the header length)");
     }
     uint32_t header_len = 0;
     for (size_t i = 0; i < len_size; ++i)
         header_len |= uint32_t(prefix[8 + i]) << (8 * i);
 
-    std::string text(header_len, '\0');
-    got = std::fread(text.data(), 1, header_len, file.get());
+    // Bounded by the size, so a damaged length does not allocate gigabytes first.
+    const std::optional<int64_t> total = source.size();
+    std::string text;
+    if (total && int64_t(header_len) > *total - int64_t(8 + len_size)) {
+        got = static_cast<size_t>(std::max<int64_t>(0, *total - int64_t(8 + len_size)));
+    } else {
+        text.resize(header_len);
+        got = source.read(text.data(), header_len);
+    }
     if (got != header_len) {
         return make_error(op + "truncated header (expected " + std::to_string(header_len) +
                           " bytes, found " + std::to_string(got) + ")");
@@ -307,24 +340,39 @@ Result<HostArray> read_npy(const std::filesystem::path& path) {
     for (int64_t dim : header->shape) {
         overflow = overflow || __builtin_mul_overflow(expected, dim, &expected);
     }
-    struct stat info {};
-    if (!overflow && fstat(fileno(file.get()), &info) == 0 && S_ISREG(info.st_mode)) {
-        const int64_t available =
-            std::max<int64_t>(0, info.st_size - int64_t(8 + len_size + header_len));
+    if (!overflow && total) {
+        const int64_t available = std::max<int64_t>(0, *total - int64_t(8 + len_size + header_len));
         if (available < expected) return truncated(expected, available);
     }
     auto array = HostArray::create(entry->dtype, header->shape);
     if (!array) return make_error(op + array.error().message);
 
     const auto nbytes = static_cast<size_t>(array->nbytes());
-    got = std::fread(array->data(), 1, nbytes, file.get());
+    got = source.read(array->data(), nbytes);
     if (got != nbytes) return truncated(array->nbytes(), static_cast<int64_t>(got));
     if (descr[0] == '>' && entry->size > 1) byte_swap(array->data(), array->numel(), entry->size);
     return std::move(array).value();
 }
 
-Result<void> write_npy(const std::filesystem::path& path, const BE::Tensor& tensor) {
-    const std::string op = "write_npy(" + path.string() + "): ";
+} // namespace
+
+Result<HostArray> read_npy(const std::filesystem::path& path) {
+    const std::string op = "read_npy(" + path.string() + "): ";
+    File file(std::fopen(path.c_str(), "rb"));
+    if (!file) return make_error(op + "cannot open: " + errno_text());
+    NpySource source(file.get());
+    return decode_npy(source, op);
+}
+
+Result<HostArray> parse_npy(std::span<const char> bytes, const std::string& name) {
+    NpySource source(bytes);
+    return decode_npy(source, "read_npy(" + name + "): ");
+}
+
+namespace {
+
+// The header numpy.save writes before `tensor`'s bytes; errors start with `op`.
+Result<std::string> encode_header(const BE::Tensor& tensor, const std::string& op) {
     if (tensor.device() != Device::cpu) {
         return make_error(op + "tensor is on device " + std::string(device_name(tensor.device())) +
                           "; copy it to cpu first");
@@ -352,9 +400,9 @@ Result<void> write_npy(const std::filesystem::path& path, const BE::Tensor& tens
         return make_error(op + "tensor of shape " + shape_string(shape) +
                           " is not C-contiguous; make a contiguous copy first");
     }
-    const auto nbytes = static_cast<size_t>(tensor.nbytes());
-    if (nbytes > 0 && tensor.data_ptr() == nullptr) {
-        return make_error(op + "tensor has no data but " + std::to_string(nbytes) + " bytes");
+    if (tensor.nbytes() > 0 && tensor.data_ptr() == nullptr) {
+        return make_error(op + "tensor has no data but " + std::to_string(tensor.nbytes()) +
+                          " bytes");
     }
 
     const char order = entry->size == 1 ? '|' : '<';
@@ -383,7 +431,21 @@ Result<void> write_npy(const std::filesystem::path& path, const BE::Tensor& tens
     head += dict;
     head.append(padded - head.size() - 1, ' ');
     head += '\n';
+    return head;
+}
 
+} // namespace
+
+Result<std::string> npy_header(const BE::Tensor& tensor) {
+    return encode_header(tensor, "npy_header: ");
+}
+
+Result<void> write_npy(const std::filesystem::path& path, const BE::Tensor& tensor) {
+    const std::string op = "write_npy(" + path.string() + "): ";
+    auto header = encode_header(tensor, op);
+    if (!header) return header.error();
+    const std::string& head = *header;
+    const auto nbytes = static_cast<size_t>(tensor.nbytes());
     File file(std::fopen(path.c_str(), "wb"));
     if (!file) return make_error(op + "cannot open for writing: " + errno_text());
     bool ok = std::fwrite(head.data(), 1, head.size(), file.get()) == head.size() &&

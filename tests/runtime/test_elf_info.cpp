@@ -104,10 +104,21 @@ class ElfInfoTest : public ::testing::Test {
             .write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
         return path;
     }
-    // The error message for `bytes`, which must not read.
+    // The error message for `bytes`, which must not read. The reader over memory
+    // (parse_elf_info, which the fuzzer calls) must say the same as the reader over the file.
     std::string error_for(const std::vector<unsigned char>& bytes) {
         auto path = write(bytes);
         auto info = read_elf_info(path);
+        auto parsed = parse_elf_info(
+            std::span(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string());
+        EXPECT_EQ(info.ok(), parsed.ok());
+        if (info && parsed) {
+            EXPECT_EQ(info->build_id, parsed->build_id);
+            EXPECT_EQ(info->soname, parsed->soname);
+        }
+        if (!info && !parsed) {
+            EXPECT_EQ(info.error().message, parsed.error().message);
+        }
         if (info) return "read: build-id '" + info->build_id + "' soname '" + info->soname + "'";
         EXPECT_EQ(info.error().message.rfind("read_elf_info(" + path.string() + "): ", 0), 0u)
             << info.error().message;

@@ -288,6 +288,19 @@ TEST(NpyErrors, HugeShapeInShortFile) {
                                                     "bytes for 1000000x1000000 float64, found 8)");
 }
 
+// A damaged header length must not allocate it (up to 4 GiB) before noticing the file is short.
+TEST(NpyErrors, HugeHeaderLengthInShortFile) {
+    be::test::TempDir dir;
+    const fs::path path = dir / "long_header.npy";
+    const std::string bytes("\x93NUMPY\x02\x00\xf0\xff\xff\xff{'d", 15);
+    be::test::write_file(path, bytes);
+    const std::string expected = "truncated header (expected 4294967280 bytes, found 3)";
+    EXPECT_EQ(read_error(path), read_prefix(path) + expected);
+    auto parsed = be::parse_npy(bytes, "mem");
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().message, "read_npy(mem): " + expected);
+}
+
 TEST(NpyErrors, TruncatedHeader) {
     be::test::TempDir dir;
     const std::string good = be::test::read_file(fixture("v2_i32_3x2.npy"));
@@ -383,6 +396,35 @@ TEST(NpyErrors, MissingFile) {
     be::test::TempDir dir;
     const fs::path path = dir / "nope.npy";
     EXPECT_EQ(read_error(path), read_prefix(path) + "cannot open: No such file or directory");
+}
+
+// parse_npy reads what read_npy reads, from memory; npy_header is the head write_npy writes, so
+// header + data of a NumPy-written file is that file again.
+TEST(NpyBytes, ParseMatchesReadAndHeaderMatchesWrite) {
+    for (const auto& entry : fs::directory_iterator(fs::path(BECORE_TEST_FIXTURES) / "npy")) {
+        if (entry.path().extension() != ".npy") continue;
+        SCOPED_TRACE(entry.path().filename().string());
+        const std::string bytes = be::test::read_file(entry.path());
+        auto from_file = be::read_npy(entry.path());
+        auto from_bytes = be::parse_npy(bytes, entry.path().string());
+        ASSERT_EQ(from_file.ok(), from_bytes.ok());
+        if (!from_file.ok()) {
+            EXPECT_EQ(from_file.error().message, from_bytes.error().message);
+            continue;
+        }
+        EXPECT_EQ(from_bytes->dtype(), from_file->dtype());
+        EXPECT_EQ(from_bytes->shape(), from_file->shape());
+        const auto* data = static_cast<const char*>(from_bytes->data());
+        const std::string payload(data, static_cast<size_t>(from_bytes->nbytes()));
+        EXPECT_EQ(payload, std::string(static_cast<const char*>(from_file->data()),
+                                       static_cast<size_t>(from_file->nbytes())));
+        auto header = be::npy_header(from_bytes->view());
+        ASSERT_TRUE(header.ok()) << header.error().message;
+        // NumPy's own layout for version 1.0 little-endian files (RewriteIsByteIdentical).
+        if (bytes[6] == 1 && bytes.find("'>") == std::string::npos) {
+            EXPECT_EQ(*header + payload, bytes);
+        }
+    }
 }
 
 } // namespace

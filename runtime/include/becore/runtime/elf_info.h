@@ -6,6 +6,7 @@
 #include <becore/runtime/error.h>
 
 #include <filesystem>
+#include <span>
 #include <string>
 
 namespace be {
@@ -20,5 +21,8 @@ struct ElfInfo {
 // against the file. A file that is not such an ELF, or whose headers point outside it, is an
 // error worded "read_elf_info(<file>): <what>".
 Result<ElfInfo> read_elf_info(const std::filesystem::path& file);
+
+// read_elf_info over the bytes of a whole file (no I/O); `name` stands for the file in messages.
+Result<ElfInfo> parse_elf_info(std::span<const char> bytes, const std::string& name);
 
 } // namespace be
