@@ -8,7 +8,8 @@ set -euo pipefail
 packages=(
   cmake make g++                            # the build
   llvm-16-dev libclang-16-dev clang-16      # in-process clang, ORC (LLVM pinned to 16)
-  libclang-rt-16-dev                        # liborc_rt-x86_64.a, the ORC runtime (static ctors in JIT code)
+  libclang-rt-16-dev                        # liborc_rt-x86_64.a, the ORC runtime (static ctors in JIT code);
+                                            # libclang_rt.fuzzer, what BECORE_FUZZ's -fsanitize=fuzzer links
   zlib1g-dev                                # LLVM's static libraries link ZLIB::ZLIB; no listed package depends on it
   libtbb-dev libsqlite3-dev libxxhash-dev   # kernels' threads, the cache index, cache keys
   libcli11-dev nlohmann-json3-dev           # kernelctl, besim
