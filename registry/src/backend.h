@@ -76,6 +76,7 @@ struct SourceBuild {
     std::optional<Error> failure;
     std::optional<Error> deferred;
     std::string arch;
+    std::optional<CompilePhases> phases; // compiled now by the CPU backend's clang
 };
 
 // A load up to publishing its targets (Registry::stage_source): parsed, checked against what is
@@ -175,11 +176,13 @@ struct CompiledBlob {
     std::vector<char> blob;
     std::vector<std::filesystem::path> headers_read; // for the cache's manifest
     double seconds = 0;
+    std::optional<CompilePhases> phases; // the CPU backend's; `store` is obtain()'s
 };
 
 template <typename Loaded> struct Obtained {
     Loaded value;
     bool cache_hit = false;
+    std::optional<CompilePhases> phases; // compiled now (CompiledBlob::phases)
 };
 
 // The cache protocol every backend follows: look up; then the `fallbacks` (other inputs whose
@@ -216,13 +219,17 @@ obtain(KernelCache& cache, const CacheKeyInputs& inputs, const std::string& op,
             return Obtained<Loaded>{std::move(*value), true};
     Result<CompiledBlob> compiled = compile();
     if (!compiled) return compiled.error();
+    const auto store_start = std::chrono::steady_clock::now();
     auto stored =
         cache.store(inputs, compiled->headers_read, compiled->blob, compiled->seconds, metadata);
     if (!stored) log_warn(op + ": not cached: " + stored.error().message);
+    if (compiled->phases)
+        compiled->phases->store =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - store_start).count();
     lock.release();
     auto loaded = load(compiled->blob);
     if (!loaded) return make_error(op + ": " + loaded.error().message, loaded.error().log);
-    return Obtained<Loaded>{std::move(loaded.value()), false};
+    return Obtained<Loaded>{std::move(loaded.value()), false, compiled->phases};
 }
 
 // ---- The in-process clang path (host_compile.cpp), shared by cpu_loader and emu_loader ----------

@@ -64,6 +64,7 @@ class CpuLoader : public SourceLoader {
             return build;
         }
         build.cache_hit = module->cache_hit;
+        build.phases = module->phases;
         if (plan_.not_runnable) { // compiled for a level this CPU cannot run: cached, not loaded
             build.deferred = make_error(unit_.op + ": " + plan_.not_runnable->message);
             fail_all(build, *build.deferred);

@@ -56,12 +56,14 @@ class EmuSource {
     // loaded (what was asked, not a failure).
     bool cached_only() const { return cached_only_; }
 
-    // Compiles (or finds in the cache) and loads the object, once. `cache_hit` tells how.
-    Result<void> ensure(bool* cache_hit = nullptr) {
+    // Compiles (or finds in the cache) and loads the object, once. `cache_hit` tells how, and
+    // `phases` where the time went when it compiled.
+    Result<void> ensure(bool* cache_hit = nullptr, std::optional<CompilePhases>* phases = nullptr) {
         std::lock_guard lock(mutex_);
         if (!attempted_) {
             attempted_ = true;
             auto module = obtain_host_module(*cache_, plan_, op_, display_);
+            if (module) phases_ = module->phases;
             if (!module) {
                 error_ = module.error();
             } else if (plan_.not_runnable) { // cached for a level this CPU cannot run
@@ -84,6 +86,7 @@ class EmuSource {
             state_ = error_ ? TargetImpl::State::failed : TargetImpl::State::ready;
         }
         if (cache_hit) *cache_hit = hit_;
+        if (phases) *phases = phases_;
         if (error_) return *error_;
         return {};
     }
@@ -105,6 +108,7 @@ class EmuSource {
     std::mutex mutex_;
     std::atomic<TargetImpl::State> state_{TargetImpl::State::pending};
     bool attempted_ = false, hit_ = false, cached_only_ = false;
+    std::optional<CompilePhases> phases_;
     std::optional<Error> error_;
     std::shared_ptr<JitModule> module_; // keeps the bodies' code loaded
     std::vector<EmuKernelBody> bodies_;
@@ -190,7 +194,7 @@ class EmuLoader : public SourceLoader {
             impl->target = unit_.options.prefix + "." + unit_.signatures[i].name;
         }
         if (!eager_) return build;
-        auto ready = source_->ensure(&build.cache_hit);
+        auto ready = source_->ensure(&build.cache_hit, &build.phases);
         if (ready) return build;
         if (source_->cached_only()) {
             build.deferred = ready.error();

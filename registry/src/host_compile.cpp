@@ -15,14 +15,89 @@
 // first (host_lookup_order), before compiling natively: entries a WARM install or an import made
 // for a portable level serve any CPU that runs the level. A level this CPU cannot run is only
 // compiled and cached (an install on a build machine), never loaded.
+//
+// The prelude (docs/toolchain.md): a compile first obtains the PCH of its prelude text
+// (cpu_prelude_text) like any entry — this process's memory, the cache, or compiled under the
+// prelude key's own lock and stored — backend "prelude", key inputs: the text (which names the
+// absolute header directories, since a PCH records where its headers were) and the kernel's
+// flags, target, toolchain and kernel-headers hash. The kernel's key holds all of these but the
+// directories, so a moved installation keeps its kernel entries and builds a new prelude on its
+// next compile. BECORE_PRELUDE=off compiles without one: the same object, more slowly.
 #include "backend.h"
 #include "kernel_headers.h"
 
 #include <becore/registry/annotation.h>
 #include <becore/registry/trampoline.h>
 
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
 namespace be::detail {
 namespace {
+
+using Pch = std::shared_ptr<const std::vector<char>>;
+
+Result<bool> prelude_enabled() {
+    const char* value = std::getenv("BECORE_PRELUDE");
+    const std::string text = value == nullptr ? "" : value;
+    if (text.empty() || text == "on" || text == "1") return true;
+    if (text == "off" || text == "0") return false;
+    return make_error("BECORE_PRELUDE=" + text + ": expected on or off");
+}
+
+CacheKeyInputs prelude_inputs(const HostCompile& plan, const std::string& text) {
+    CacheKeyInputs inputs = plan.inputs;
+    inputs.backend = "prelude";
+    inputs.source_text = text;
+    inputs.source_display = "prelude for " + plan.inputs.backend + " " + plan.request.cpu_target;
+    inputs.include_roots.assign(plan.request.include_dirs.begin(), plan.request.include_dirs.end());
+    return inputs;
+}
+
+// The PCH of the plan's prelude: from this process's memory, the cache, or compiled and stored.
+// Sets phases.prelude_source and phases.prelude.
+Result<Pch> obtain_prelude(KernelCache& cache, const HostCompile& plan, CompilePhases& phases) {
+    static std::mutex mutex;
+    // By cache directory (what this process read from each cache), text, flags and target.
+    static std::map<std::string, Pch> known;
+    const auto start = std::chrono::steady_clock::now();
+    const std::string text = cpu_prelude_text(plan.request);
+    const CacheKeyInputs inputs = prelude_inputs(plan, text);
+    std::string memo = cache.directory().string() + '\0' + text + '\0' + inputs.target;
+    for (const auto& flag : inputs.flags)
+        memo += '\0' + flag;
+    auto elapsed = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    {
+        std::lock_guard lock(mutex);
+        if (auto found = known.find(memo); found != known.end()) {
+            phases.prelude_source = "memory";
+            phases.prelude = elapsed();
+            return found->second;
+        }
+    }
+    const std::string op = "prelude(" + plan.request.path.string() + ")";
+    auto compile = [&]() -> Result<CompiledBlob> {
+        log_info(op + ": compiling the prelude (" + std::to_string(text.size()) +
+                 " bytes of text)");
+        auto compiled = compile_prelude(plan.request);
+        if (!compiled) return compiled.error();
+        return CompiledBlob{std::move(compiled->object), std::move(compiled->headers_read),
+                            compiled->seconds, std::nullopt};
+    };
+    auto load = [](const std::vector<char>& blob) -> Result<Pch> {
+        return std::make_shared<const std::vector<char>>(blob);
+    };
+    auto obtained = obtain<Pch>(cache, inputs, op, "", compile, load);
+    if (!obtained) return obtained.error();
+    phases.prelude_source = obtained->cache_hit ? "cached" : "built";
+    phases.prelude = elapsed();
+    std::lock_guard lock(mutex);
+    known.emplace(memo, obtained->value);
+    return obtained->value;
+}
 
 // The user flags of a `.cu` load are NVRTC's (e.g. --fmad=false, --use_fast_math); the emulation
 // keeps only the preprocessor's, which mean the same to clang: -D, -U and -I (value attached or
@@ -116,11 +191,26 @@ Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cac
                                                                 const std::string& op,
                                                                 const std::string& display) {
     auto compile = [&]() -> Result<CompiledBlob> {
-        auto compiled = compile_cpp(plan.request);
+        auto enabled = prelude_enabled();
+        if (!enabled) return make_error(op + ": " + enabled.error().message);
+        CompilePhases phases;
+        CpuCompileRequest request = plan.request;
+        if (*enabled) {
+            // A prelude that does not compile leaves the kernel's own compile to report why.
+            auto pch = obtain_prelude(cache, plan, phases);
+            if (pch)
+                request.prelude_pch = *pch;
+            else
+                log_info(op + ": compiling without a prelude: " + pch.error().full());
+        }
+        auto compiled = compile_cpp(request);
         if (!compiled) return make_error(op + ": compilation failed", compiled.error().log);
         if (!compiled->diagnostics.empty()) log_info(op + ": " + compiled->diagnostics);
+        phases.frontend = compiled->phases.frontend;
+        phases.optimise = compiled->phases.optimise;
+        phases.emit = compiled->phases.emit;
         return CompiledBlob{std::move(compiled->object), std::move(compiled->headers_read),
-                            compiled->seconds};
+                            compiled->seconds, phases};
     };
     auto load = [&](const std::vector<char>& object) -> Result<std::shared_ptr<JitModule>> {
         if (plan.not_runnable) return std::shared_ptr<JitModule>();

@@ -430,6 +430,7 @@ detail::StagedLoad Registry::stage_source(const std::filesystem::path& path,
         staged.impls.insert(staged.impls.end(), built.impls.begin(), built.impls.end());
         if (i == 0) {
             report.cache_hit = built.cache_hit;
+            report.phases = built.phases;
             report.arch = built.arch;
             report.error = built.failure;
             report.deferred = built.deferred;

@@ -5,6 +5,11 @@
 // path, so `#include "x.h"` resolves beside the user's file while the text compiled is the
 // source plus becore's generated trampolines. Headers read are collected for the cache's
 // direct mode; system headers are skipped (the toolchain identity covers them).
+//
+// A prelude job compiles the prelude's text to a precompiled header (GeneratePCHAction) without
+// timestamps, so the PCH stays valid while the headers keep their sizes (the cache key covers
+// their contents); a compile with a prelude reads the PCH and its text from the same in-memory
+// file system. Phase times come from clang's own time-trace scopes, totalled per name.
 #include "compiler_plugin_api.h"
 
 #include <clang/Basic/Diagnostic.h>
@@ -12,11 +17,18 @@
 #include <clang/CodeGen/CodeGenAction.h>
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/CompilerInvocation.h>
+#include <clang/Frontend/FrontendActions.h>
+#include <clang/Frontend/MultiplexConsumer.h>
 #include <clang/Frontend/TextDiagnosticPrinter.h>
 #include <clang/Frontend/Utils.h>
+#include <clang/Lex/Preprocessor.h>
+#include <clang/Serialization/ASTWriter.h>
+#include <clang/Serialization/PCHContainerOperations.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/Support/JSON.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/TimeProfiler.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -37,6 +49,32 @@ class HeaderCollector : public clang::DependencyCollector {
     std::string main_file_;
 };
 
+// GeneratePCHAction writes to the output file it names (stdout here); this one writes the PCH to
+// the compiler instance's output stream, in memory, as EmitObjAction does the object.
+class GeneratePchInMemory : public clang::GeneratePCHAction {
+  public:
+    explicit GeneratePchInMemory(std::string pch_path) : pch_path_(std::move(pch_path)) {}
+
+  protected:
+    std::unique_ptr<clang::ASTConsumer> CreateASTConsumer(clang::CompilerInstance& ci,
+                                                          llvm::StringRef in_file) override {
+        std::string sysroot;
+        if (!ComputeASTConsumerArguments(ci, sysroot)) return nullptr;
+        auto buffer = std::make_shared<clang::PCHBuffer>();
+        const auto& options = ci.getFrontendOpts();
+        std::vector<std::unique_ptr<clang::ASTConsumer>> consumers;
+        consumers.push_back(std::make_unique<clang::PCHGenerator>(
+            ci.getPreprocessor(), ci.getModuleCache(), pch_path_, sysroot, buffer,
+            options.ModuleFileExtensions, /*AllowASTWithErrors=*/false, options.IncludeTimestamps));
+        consumers.push_back(ci.getPCHContainerWriter().CreatePCHContainerGenerator(
+            ci, in_file.str(), pch_path_, ci.takeOutputStream(), buffer));
+        return std::make_unique<clang::MultiplexConsumer>(std::move(consumers));
+    }
+
+  private:
+    std::string pch_path_;
+};
+
 void initialise_llvm_once() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -46,13 +84,64 @@ void initialise_llvm_once() {
     });
 }
 
+// Collects the totals of clang's time-trace scopes over one compile on this thread. The scopes
+// cost nothing measurable; the granularity keeps the profiler from storing single events.
+class PhaseTimer {
+  public:
+    PhaseTimer() { llvm::timeTraceProfilerInitialize(k_granularity_us, "becore"); }
+    ~PhaseTimer() { llvm::timeTraceProfilerCleanup(); }
+    PhaseTimer(const PhaseTimer&) = delete;
+    PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+    // "Frontend" (parse, sema, IR generation), "Optimizer" (the LLVM pipeline), "CodeGenPasses"
+    // (instruction selection to the object) are the scopes clang 16 opens around each phase.
+    void read(be::plugin::CompileOutput& out) {
+        llvm::SmallVector<char, 0> text;
+        llvm::raw_svector_ostream stream(text);
+        llvm::timeTraceProfilerWrite(stream);
+        auto json = llvm::json::parse(llvm::StringRef(text.data(), text.size()));
+        if (!json) {
+            llvm::consumeError(json.takeError());
+            return;
+        }
+        const auto* events =
+            json->getAsObject() ? json->getAsObject()->getArray("traceEvents") : nullptr;
+        if (events == nullptr) return;
+        for (const auto& event : *events) {
+            const auto* object = event.getAsObject();
+            if (object == nullptr) continue;
+            auto name = object->getString("name");
+            auto microseconds = object->getNumber("dur");
+            if (!name || !microseconds) continue;
+            const double seconds = *microseconds * 1e-6;
+            if (*name == "Total Frontend") out.frontend_seconds = seconds;
+            if (*name == "Total Optimizer") out.optimise_seconds = seconds;
+            if (*name == "Total CodeGenPasses") out.emit_seconds = seconds;
+        }
+    }
+
+  private:
+    static constexpr unsigned k_granularity_us = 1u << 30;
+};
+
 void compile(const be::plugin::CompileJob& job, be::plugin::CompileOutput& out) {
     initialise_llvm_once();
+    PhaseTimer timer;
     std::string diagnostics;
     llvm::raw_string_ostream diag_stream(diagnostics);
 
     auto memory_fs = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
     memory_fs->addFile(job.path, 0, llvm::MemoryBuffer::getMemBufferCopy(job.source, job.path));
+    const std::string pch_path = (job.generate_prelude ? job.path : job.prelude_path) + ".pch";
+    if (job.prelude_pch != nullptr) {
+        memory_fs->addFile(
+            job.prelude_path, 0,
+            llvm::MemoryBuffer::getMemBufferCopy(job.prelude_source, job.prelude_path));
+        memory_fs->addFile(pch_path, 0,
+                           llvm::MemoryBuffer::getMemBuffer(
+                               llvm::StringRef(job.prelude_pch->data(), job.prelude_pch->size()),
+                               pch_path, /*RequiresNullTerminator=*/false));
+    }
     auto overlay = llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(llvm::vfs::getRealFileSystem());
     overlay->pushOverlay(memory_fs);
 
@@ -63,7 +152,14 @@ void compile(const be::plugin::CompileJob& job, be::plugin::CompileOutput& out) 
     auto diags = clang::CompilerInstance::createDiagnostics(diag_options.get(), printer, true);
 
     std::vector<const char*> argv{BECORE_CLANG_DRIVER};
-    for (const auto& a : job.arguments) argv.push_back(a.c_str());
+    for (const auto& a : job.arguments)
+        argv.push_back(a.c_str());
+    if (job.prelude_pch != nullptr) {
+        argv.push_back("-include-pch");
+        argv.push_back(pch_path.c_str());
+    }
+    // A later -x wins over the `-x c++` of an emulation source.
+    if (job.generate_prelude) argv.insert(argv.end(), {"-x", "c++-header"});
     argv.push_back("-c");
     argv.push_back(job.path.c_str());
 
@@ -81,6 +177,9 @@ void compile(const be::plugin::CompileJob& job, be::plugin::CompileOutput& out) 
     // (LeakSanitizer counted ~1 MB per kernel file).
     invocation->getFrontendOpts().DisableFree = false;
     invocation->getCodeGenOpts().DisableFree = false;
+    // Sizes, not times, are checked when the PCH is read: a header touched without a change (a
+    // package reinstalled) keeps the prelude valid; a changed one changes the cache key.
+    if (job.generate_prelude) invocation->getFrontendOpts().IncludeTimestamps = false;
 
     clang::CompilerInstance instance;
     instance.setInvocation(invocation);
@@ -94,9 +193,13 @@ void compile(const be::plugin::CompileJob& job, be::plugin::CompileOutput& out) 
     llvm::SmallVector<char, 0> object;
     instance.setOutputStream(std::make_unique<llvm::raw_svector_ostream>(object));
     llvm::LLVMContext context;
-    clang::EmitObjAction action(&context);
+    clang::EmitObjAction emit_object(&context);
+    GeneratePchInMemory generate_pch(pch_path);
+    clang::FrontendAction& action =
+        job.generate_prelude ? static_cast<clang::FrontendAction&>(generate_pch) : emit_object;
     bool ok = instance.ExecuteAction(action) && !instance.getDiagnostics().hasErrorOccurred();
     diag_stream.flush();
+    timer.read(out);
 
     out.diagnostics = std::move(diagnostics);
     out.ok = ok && !object.empty();

@@ -11,19 +11,30 @@
 
 namespace be::plugin {
 
-inline constexpr int k_api_version = 1;
+inline constexpr int k_api_version = 2;
 
 struct CompileJob {
-    std::string path;                  // the file's real path (includes resolve beside it)
-    std::string source;                // the exact text to compile (user source + trampolines)
-    std::vector<std::string> arguments; // driver arguments, without the input file
+    std::string path;                   // the file's real path (includes resolve beside it)
+    std::string source;                 // the exact text to compile (user source + trampolines)
+    std::vector<std::string> arguments; // driver arguments, without the input file and -c
+    // True: `source` is a prelude's text (a header at `path`) and the output is its precompiled
+    // header (PCH), not an object.
+    bool generate_prelude = false;
+    // When set, the compile includes this PCH (`-include-pch <prelude_path>.pch`, added by the
+    // plugin) of the prelude text `prelude_source`, which clang validates at `prelude_path`.
+    // Both are served from memory; `arguments` hold no -include of what the PCH covers.
+    const std::vector<char>* prelude_pch = nullptr;
+    std::string prelude_path, prelude_source;
 };
 
 struct CompileOutput {
     bool ok = false;
-    std::vector<char> object;              // ELF relocatable object, when ok
+    std::vector<char> object;              // ELF relocatable object (or the PCH), when ok
     std::vector<std::string> headers_read; // non-system headers opened, absolute paths
     std::string diagnostics;               // everything clang printed, warnings included
+    // Seconds per phase, from clang's time-trace totals: parsing, semantic analysis and IR
+    // generation; the LLVM optimisation pipeline; object emission (the code generator).
+    double frontend_seconds = 0, optimise_seconds = 0, emit_seconds = 0;
 };
 
 } // namespace be::plugin

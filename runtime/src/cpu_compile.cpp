@@ -17,6 +17,7 @@
 #include <chrono>
 #include <dlfcn.h>
 #include <mutex>
+#include <string_view>
 
 namespace be {
 namespace {
@@ -93,45 +94,157 @@ bool compiler_plugin_loaded() {
     return g_plugin_loaded;
 }
 
-Result<CompiledObject> compile_cpp(const CpuCompileRequest& request) {
-    auto compile = load_plugin();
-    if (!compile) return compile.error();
+namespace {
 
+// Where a prelude's text and its PCH (<path>.pch) live in the compile's in-memory file system;
+// nothing real is there, and the name is what clang's messages about a rejected PCH show.
+constexpr const char* k_prelude_dir = "/becore-prelude/";
+constexpr const char* k_prelude_path = "/becore-prelude/prelude.h";
+
+// The `#include <...>` lines a source opens with (cpu_prelude_text).
+std::vector<std::string> leading_system_includes(std::string_view source) {
+    std::vector<std::string> includes;
+    while (!source.empty()) {
+        auto end = source.find('\n');
+        std::string_view line = source.substr(0, end);
+        source = end == std::string_view::npos ? std::string_view{} : source.substr(end + 1);
+        line = line.substr(std::min(line.size(), line.find_first_not_of(" \t\r")));
+        if (line.empty() || line.rfind("//", 0) == 0) continue;
+        if (line.rfind("#include <", 0) != 0) break;
+        auto close = line.find('>');
+        if (close == std::string_view::npos) break;
+        auto rest = line.substr(close + 1);
+        rest = rest.substr(std::min(rest.size(), rest.find_first_not_of(" \t\r")));
+        if (!rest.empty() && rest.rfind("//", 0) != 0) break;
+        includes.emplace_back(line.substr(0, close + 1));
+    }
+    return includes;
+}
+
+// The plugin job of a request: the key's flags with the placeholders made concrete (becore's
+// header directory, the include directories as absolute paths). Without `implicit_includes`
+// the -include flags of be/be.h and the pre-includes are left out (a prelude stands for them).
+plugin::CompileJob make_job(const CpuCompileRequest& request, bool implicit_includes) {
     auto include_dir = kernel_include_dir();
     plugin::CompileJob job;
     job.path = request.path.string();
     job.source = request.source;
-    // The same flags as the key, with the placeholders made concrete: becore's header directory
-    // and the include directories as absolute paths.
     auto base = request.path.parent_path();
-    for (const auto& flag :
-         cpu_compile_flags({request.path, {}, {}, {}, request.pre_includes, request.cpu_target}))
-        job.arguments.push_back(flag == "-I<becore-kernels>" ? "-I" + include_dir.string() : flag);
+    const auto flags =
+        cpu_compile_flags({request.path, {}, {}, {}, request.pre_includes, request.cpu_target});
+    for (size_t i = 0; i < flags.size(); ++i) {
+        if (!implicit_includes && flags[i] == "-include") {
+            ++i;
+            continue;
+        }
+        job.arguments.push_back(flags[i] == "-I<becore-kernels>" ? "-I" + include_dir.string()
+                                                                 : flags[i]);
+    }
     for (const auto& dir : request.include_dirs)
         job.arguments.push_back("-I" + (dir.is_absolute() ? dir : base / dir).string());
     job.arguments.insert(job.arguments.end(), request.extra_flags.begin(),
                          request.extra_flags.end());
-    // __FILE__ names the file alone, so a cached object never depends on where the file was.
-    job.arguments.push_back("-fmacro-prefix-map=" + request.path.parent_path().string() + "/=");
+    return job;
+}
 
+Result<plugin::CompileOutput> run_plugin(const plugin::CompileJob& job) {
+    auto compile = load_plugin();
+    if (!compile) return compile.error();
     plugin::CompileOutput output;
-    auto start = std::chrono::steady_clock::now();
     (*compile)(&job, &output);
-    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    if (!output.ok)
-        return make_error("compile_cpp(" + request.path.string() + "): compilation failed",
-                          output.diagnostics);
+    return output;
+}
 
+// The object (or PCH) of a successful compile, with its times and the headers for the cache's
+// manifest: becore's own are covered by the kernel-headers hash, and the prelude's text and PCH
+// are in memory only (the headers the text includes are reported).
+CompiledObject compiled_object(plugin::CompileOutput& output, double seconds) {
     CompiledObject result;
     result.object = std::move(output.object);
     result.diagnostics = std::move(output.diagnostics);
-    result.seconds = elapsed.count();
-    auto own_headers = include_dir.lexically_normal().string();
+    result.seconds = seconds;
+    result.phases.frontend = output.frontend_seconds;
+    result.phases.optimise = output.optimise_seconds;
+    result.phases.emit = output.emit_seconds;
+    auto own_headers = kernel_include_dir().lexically_normal().string();
     for (const auto& header : output.headers_read) {
         auto normal = std::filesystem::path(header).lexically_normal();
-        if (normal.string().rfind(own_headers, 0) != 0) result.headers_read.push_back(normal);
+        if (normal.string().rfind(own_headers, 0) != 0 &&
+            normal.string().rfind(k_prelude_dir, 0) != 0)
+            result.headers_read.push_back(normal);
     }
     return result;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Whether a failed compile's messages are about the PCH rather than the source.
+bool prelude_rejected(const std::string& diagnostics) {
+    return diagnostics.find(std::string(k_prelude_path) + ".pch") != std::string::npos ||
+           diagnostics.find("precompiled header") != std::string::npos ||
+           diagnostics.find("PCH file") != std::string::npos;
+}
+
+} // namespace
+
+std::string cpu_prelude_text(const CpuCompileRequest& request) {
+    std::string text;
+    const auto flags =
+        cpu_compile_flags({request.path, {}, {}, {}, request.pre_includes, request.cpu_target});
+    for (size_t i = 0; i + 1 < flags.size(); ++i)
+        if (flags[i] == "-include") text += "#include \"" + flags[++i] + "\"\n";
+    for (const auto& include : leading_system_includes(request.source))
+        text += include + "\n";
+    text += "// becore kernel headers: " + kernel_include_dir().string() + "\n";
+    auto base = request.path.parent_path();
+    for (const auto& dir : request.include_dirs)
+        text += "// include directory: " + (dir.is_absolute() ? dir : base / dir).string() + "\n";
+    return text;
+}
+
+Result<CompiledObject> compile_prelude(const CpuCompileRequest& request) {
+    plugin::CompileJob job = make_job(request, /*implicit_includes=*/false);
+    job.path = k_prelude_path;
+    job.source = cpu_prelude_text(request);
+    job.generate_prelude = true;
+    auto start = std::chrono::steady_clock::now();
+    auto output = run_plugin(job);
+    if (!output) return output.error();
+    if (!output->ok)
+        return make_error("compile_prelude(" + request.path.string() +
+                              "): the prelude did not compile",
+                          job.source + output->diagnostics);
+    return compiled_object(*output, seconds_since(start));
+}
+
+Result<CompiledObject> compile_cpp(const CpuCompileRequest& request) {
+    const bool with_prelude = request.prelude_pch != nullptr;
+    plugin::CompileJob job = make_job(request, /*implicit_includes=*/!with_prelude);
+    if (with_prelude) {
+        job.prelude_pch = request.prelude_pch.get();
+        job.prelude_path = k_prelude_path;
+        job.prelude_source = cpu_prelude_text(request);
+    }
+    // __FILE__ names the file alone, so a cached object never depends on where the file was.
+    job.arguments.push_back("-fmacro-prefix-map=" + request.path.parent_path().string() + "/=");
+
+    auto start = std::chrono::steady_clock::now();
+    auto output = run_plugin(job);
+    if (!output) return output.error();
+    if (!output->ok && with_prelude && prelude_rejected(output->diagnostics)) {
+        log_warn("compile_cpp(" + request.path.string() +
+                 "): clang rejected the precompiled prelude; compiling without it: " +
+                 output->diagnostics.substr(0, output->diagnostics.find('\n')));
+        CpuCompileRequest plain = request;
+        plain.prelude_pch.reset();
+        return compile_cpp(plain);
+    }
+    if (!output->ok)
+        return make_error("compile_cpp(" + request.path.string() + "): compilation failed",
+                          output->diagnostics);
+    return compiled_object(*output, seconds_since(start));
 }
 
 } // namespace be

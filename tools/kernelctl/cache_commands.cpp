@@ -404,9 +404,12 @@ std::optional<int> run_cache_command(const CacheCommands& c, be::Registry& regis
             native.cpu_target = be::k_cpu_native;
             auto current = be::cpu_cache_inputs("stale-check.cpp", "", native);
             if (!current) fail(k_exit_failed, current.error().full());
-            return print_evict(registry.cache().evict_stale({{current->backend, current->toolchain,
-                                                              current->kernel_headers_hash}}),
-                               c.as_json);
+            // Preludes (docs/toolchain.md) are keyed by the same toolchain and headers.
+            return print_evict(
+                registry.cache().evict_stale(
+                    {{current->backend, current->toolchain, current->kernel_headers_hash},
+                     {"prelude", current->toolchain, current->kernel_headers_hash}}),
+                c.as_json);
         }
         if (c.older_than.empty())
             fail(k_exit_invalid, "evict: give --older-than DURATION or --stale");

@@ -221,6 +221,13 @@ int cmd_build(be::Registry& registry, const std::vector<std::string>& inputs,
                      {"ms", r.milliseconds},
                      {"backend", r.backend},
                      {"arch", r.arch.empty() ? json(nullptr) : json(r.arch)}};
+        if (r.phases)
+            base["phases"] = {{"prelude", r.phases->prelude_source},
+                              {"prelude_ms", 1e3 * r.phases->prelude},
+                              {"frontend_ms", 1e3 * r.phases->frontend},
+                              {"optimise_ms", 1e3 * r.phases->optimise},
+                              {"emit_ms", 1e3 * r.phases->emit},
+                              {"store_ms", 1e3 * r.phases->store}};
         if (r.error) base["error"] = r.error->full();
         if (deferred) base["reason"] = r.deferred->message;
         if (not_loaded) base["note"] = r.deferred->message;

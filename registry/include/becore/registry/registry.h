@@ -13,6 +13,7 @@
 #pragma once
 
 #include <becore/registry/signature.h>
+#include <becore/runtime/cpu_backend.h>
 #include <becore/runtime/error.h>
 
 #include <be/tensor.h>
@@ -158,6 +159,8 @@ struct LoadReport {
     bool cache_hit = false;
     bool unchanged = false; // the same content was already loaded: nothing was done
     double milliseconds = 0;
+    // Where the time of a compile by the CPU backend (cpu, cuda-emu) went; absent otherwise.
+    std::optional<CompilePhases> phases;
     std::optional<Error> error; // compile failure: the targets are registered and report it
     // Not loaded, and not a failure of the load: the targets are registered and calling them
     // reports this. cuda: nothing was compiled because no CUDA architecture is known (no device,

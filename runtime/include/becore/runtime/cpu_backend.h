@@ -17,19 +17,35 @@ struct CpuCompileRequest {
     std::filesystem::path path; // real or virtual path of the source; its directory is searched
     std::string source;         // exact text to compile
     std::vector<std::filesystem::path> include_dirs; // user include directories (after becore's)
-    std::vector<std::string> extra_flags;             // user flags, appended last
+    std::vector<std::string> extra_flags;            // user flags, appended last
     // Kernel-side headers pre-included after be/be.h, e.g. {"be/cuda_emu.h"} for the CUDA
     // emulation (emulation_pre_includes()); they become `-include` flags, hence part of the key.
     std::vector<std::string> pre_includes;
     // "native" or a level (cpu_target.h), resolved: it becomes -march=<cpu_target>.
     std::string cpu_target = std::string(k_cpu_native);
+    // The precompiled prelude of this request (compile_prelude of cpu_prelude_text), or null:
+    // the implicit includes are then parsed as text. The object is the same either way.
+    std::shared_ptr<const std::vector<char>> prelude_pch;
+};
+
+// Where a compile's time went, in seconds (`kernelctl build --json`, docs/toolchain.md).
+struct CompilePhases {
+    // "none" (no prelude: BECORE_PRELUDE=off), "built" (compiled now), "cached" (read from the
+    // kernel cache) or "memory" (already read by this process); `prelude` is what that took.
+    std::string prelude_source = "none";
+    double prelude = 0;
+    double frontend = 0; // clang: preprocessing, parsing, semantic analysis, IR generation
+    double optimise = 0; // the LLVM optimisation pipeline
+    double emit = 0;     // code generation to the object
+    double store = 0;    // writing the entry to the kernel cache
 };
 
 struct CompiledObject {
-    std::vector<char> object;
+    std::vector<char> object;                        // or, from compile_prelude, the prelude's PCH
     std::vector<std::filesystem::path> headers_read; // non-system, excluding becore's own headers
     std::string diagnostics;                         // warnings of a successful compile
     double seconds = 0;
+    CompilePhases phases; // frontend, optimise, emit
 };
 
 // The flags a request compiles with, in order; they are part of the cache key. A `.cu` path
@@ -39,8 +55,19 @@ std::vector<std::string> cpu_compile_flags(const CpuCompileRequest& request);
 // Compiler and library versions that decide what a compile produces.
 std::string cpu_toolchain_identity();
 
+// The prelude of a request: the text of a header holding its implicit includes (be/be.h, then
+// pre_includes, as `#include "..."`), then the `#include <...>` lines that open the source (only
+// blank lines and // comments between them; anything else ends the run), then a comment naming
+// the absolute include directories, since a PCH records where its headers were. Compiled once
+// (compile_prelude) with the request's flags, it stands for exactly the text a compile without
+// it reads first, so it never changes what a kernel means (docs/toolchain.md, "The prelude").
+std::string cpu_prelude_text(const CpuCompileRequest& request);
+// The precompiled header (PCH) of cpu_prelude_text(request), in memory.
+Result<CompiledObject> compile_prelude(const CpuCompileRequest& request);
+
 // Compiles in-process. A compile error is an Error whose message names the file and whose log
-// holds clang's diagnostics (file:line:col: error: ...).
+// holds clang's diagnostics (file:line:col: error: ...). A prelude clang rejects (its headers
+// changed size since it was built) is logged and the source compiled without it.
 Result<CompiledObject> compile_cpp(const CpuCompileRequest& request);
 // Whether libclang-cpp has been mapped into this process (for tests and `runtime_report`).
 bool compiler_plugin_loaded();
