@@ -1,5 +1,9 @@
 // bench_startup: what a user waits for when kernels are loaded.
-//   - cold compile of a small kernel and of one that uses TBB (fresh cache each repetition);
+//   - cold compile of a small kernel and of one that uses TBB, each without a prelude
+//     (BECORE_PRELUDE=off), on an empty cache (the prelude is built too) and with the prelude
+//     warm (built for another kernel before), with the compile's phases; and the same small
+//     kernel compiled by `g++ -O3 -march=native -shared` and `clang++-16` subprocesses, with
+//     the in-process speed-up over g++ (issue 17's targets);
 //   - a warm load in-process (a new registry over a warm cache), per file;
 //   - indexing the built-ins for loading by need (what builtin_registry() does first);
 //   - the wall time of a fresh process that loads 0, 1 and 20 cached kernel files
@@ -12,7 +16,7 @@
 //     empty one (it compiles the built-ins the run calls);
 //   - every CPU built-in (.cpp) compiled by a fresh `kernelctl build` on an empty cache, with
 //     BECORE_THREADS=1 and 2 (issue 17's target: 10 s on 2 cores); not with --quick.
-// Each record of issue 14's targets carries "target_seconds".
+// Each record of issue 14's and 17's targets carries "target_seconds" (or "target_ratio").
 // Usage: bench_startup [--quick] [--json FILE]
 #include "bench_support.h"
 
@@ -70,11 +74,16 @@ __global__ void shift(BE::Tensor x) {
 }
 )";
 
-// Each file gets its own VARIANT so that every file is a distinct cache entry.
+// Each file gets its own VARIANT so that every file is a distinct cache entry. It is written
+// into the text, not #defined above it, so the TBB kernel still opens with its #include (what
+// its prelude holds: docs/toolchain.md).
 fs::path write_kernel(const fs::path& dir, const std::string& name, const char* text, int variant,
                       const char* extension = ".cpp") {
     auto path = dir / (name + extension);
-    std::ofstream(path) << "#define VARIANT " << variant << "\n" << text;
+    std::string source = text;
+    for (auto at = source.find("VARIANT"); at != std::string::npos; at = source.find("VARIANT"))
+        source.replace(at, 7, std::to_string(variant));
+    std::ofstream(path) << source;
     return path;
 }
 
@@ -153,26 +162,92 @@ int main(int argc, char** argv) {
     const int cold_reps = quick ? 2 : 5;
     const int process_reps = quick ? 5 : 20;
 
-    be::bench::Report report(
-        {"op", "kernel", "entries", "files", "threads", "seconds", "ms_per_file"});
+    be::bench::Report report({"op", "kernel", "prelude", "compiler", "entries", "files", "threads",
+                              "seconds", "ms_per_file", "ratio"});
 
-    for (const auto& [label, text] : {std::pair{"small", k_small_kernel}, std::pair{"tbb", k_tbb_kernel}}) {
-        std::vector<double> times;
-        for (int rep = 0; rep < cold_reps; ++rep) {
-            auto cache_dir = work / ("cold-" + std::string(label) + std::to_string(rep));
-            be::Registry registry(be::KernelCache::open(cache_dir));
-            auto file = write_kernel(sources, std::string("cold_") + label, text, rep);
-            auto start = Clock::now();
-            auto loaded = registry.load_cpp_file(file);
-            if (!loaded || loaded->cache_hit) {
-                std::fprintf(stderr, "bench_startup: cold compile of %s failed\n", label);
-                return 1;
+    // Cold compiles: each repetition compiles a new variant. "off": no prelude; "built": an
+    // empty cache, so the prelude is compiled first; "warm": the prelude was built for another
+    // variant in the same cache before (this process holds it, as when it compiles several).
+    double small_warm = 0;
+    for (const auto& [label, text] :
+         {std::pair{"small", k_small_kernel}, std::pair{"tbb", k_tbb_kernel}}) {
+        for (const char* prelude : {"off", "built", "warm"}) {
+            const std::string mode = prelude;
+            if (mode == "off")
+                setenv("BECORE_PRELUDE", "off", 1);
+            else
+                unsetenv("BECORE_PRELUDE");
+            std::vector<double> times;
+            be::CompilePhases phases;
+            for (int rep = 0; rep < cold_reps; ++rep) {
+                auto cache_dir = work / ("cold-" + std::string(label) + mode + std::to_string(rep));
+                be::Registry registry(be::KernelCache::open(cache_dir));
+                const std::string name = std::string("cold_") + label + "_" + mode;
+                if (mode == "warm" && !registry.load_cpp_file(
+                                          write_kernel(sources, name + "_first", text, 1000 + rep)))
+                    return 1;
+                auto file = write_kernel(sources, name, text, rep);
+                auto start = Clock::now();
+                auto loaded = registry.load_cpp_file(file);
+                if (!loaded || loaded->cache_hit || !loaded->phases) {
+                    std::fprintf(stderr, "bench_startup: cold compile of %s failed\n", label);
+                    return 1;
+                }
+                times.push_back(seconds_since(start));
+                phases = *loaded->phases;
             }
-            times.push_back(seconds_since(start));
+            double t = be::bench::median(times);
+            nlohmann::json record = {{"op", "cold_compile"},
+                                     {"kernel", label},
+                                     {"prelude", mode},
+                                     {"files", 1},
+                                     {"seconds", t},
+                                     {"ms_per_file", 1e3 * t},
+                                     {"repetitions", cold_reps},
+                                     {"last_phases_ms",
+                                      {{"prelude", 1e3 * phases.prelude},
+                                       {"frontend", 1e3 * phases.frontend},
+                                       {"optimise", 1e3 * phases.optimise},
+                                       {"emit", 1e3 * phases.emit},
+                                       {"store", 1e3 * phases.store}}}};
+            if (mode == "warm")
+                record["target_seconds"] = std::string(label) == "small" ? 0.040 : 0.200;
+            if (mode == "warm" && std::string(label) == "small") small_warm = t;
+            report.add(record);
         }
-        double t = be::bench::median(times);
-        report.add({{"op", "cold_compile"}, {"kernel", label}, {"files", 1}, {"seconds", t},
-                    {"ms_per_file", 1e3 * t}, {"repetitions", cold_reps}});
+    }
+    unsetenv("BECORE_PRELUDE");
+
+    // The same small kernel (be/be.h pre-included, as becore compiles it) through compiler
+    // subprocesses, as a library that runs g++ or clang++ per kernel would.
+    for (const char* compiler : {"g++", "clang++-16"}) {
+        const auto file = write_kernel(sources, "subprocess", k_small_kernel, 0);
+        const std::string out = (work / "subprocess.so").string();
+        const double t = median_wall(cold_reps, [&] {
+            return spawn_and_wait({"/usr/bin/env", compiler, "-O3", "-march=native", "-std=c++20",
+                                   "-fPIC", "-shared", "-I" + be::kernel_include_dir().string(),
+                                   "-include", "be/be.h", file.string(), "-o", out},
+                                  true);
+        });
+        if (t < 0) {
+            std::fprintf(stderr, "bench_startup: %s is not usable; no subprocess record\n",
+                         compiler);
+            continue;
+        }
+        report.add({{"op", "subprocess_compile"},
+                    {"kernel", "small"},
+                    {"compiler", compiler},
+                    {"files", 1},
+                    {"seconds", t},
+                    {"ms_per_file", 1e3 * t},
+                    {"repetitions", cold_reps}});
+        if (std::string(compiler) == "g++" && small_warm > 0)
+            report.add({{"op", "speedup_vs_gpp"},
+                        {"kernel", "small"},
+                        {"prelude", "warm"},
+                        {"seconds", small_warm},
+                        {"ratio", t / small_warm},
+                        {"target_ratio", 4.5}});
     }
 
     // Warm caches with 20 distinct files: entries for this CPU (native), and entries for a level.
