@@ -10,6 +10,14 @@
 
 namespace be::test {
 
+namespace {
+// The suites count cache entries and compiles of the kernels they load, so they run without the
+// precompiled prelude, whose own entries would add to those counts: the objects are the same
+// either way (Prelude.SameObject*). The prelude's tests (Prelude*, KernelctlPrelude*) turn it
+// on; a BECORE_PRELUDE set by whoever runs the tests is kept.
+const bool k_prelude_off_by_default = [] { return setenv("BECORE_PRELUDE", "off", 0) == 0; }();
+} // namespace
+
 TempDir::TempDir() {
     const char* base = std::getenv("TMPDIR");
     std::string pattern = std::string(base && *base ? base : "/tmp") + "/becore-test-XXXXXX";

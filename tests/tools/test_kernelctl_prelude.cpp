@@ -31,6 +31,7 @@ class KernelctlPrelude : public test::KernelctlFixture {
         return found;
     }
     std::vector<std::filesystem::path> files_;
+    test::ScopedEnv prelude_on_{"BECORE_PRELUDE", "on"}; // off elsewhere in the suites
 };
 
 TEST_F(KernelctlPrelude, BuiltOnceThenReadFromTheCache) {
