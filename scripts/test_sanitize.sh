@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The test suite under AddressSanitizer + UndefinedBehaviorSanitizer: configures
 # ${SANITIZE_BUILD_DIR:-build-sanitize} with the `sanitize` preset (CMakePresets.json: clang 16,
-# BECORE_SANITIZE=address,undefined, BECORE_FUZZ=ON, no bench programs), builds it and runs every
-# test except those labelled no_sanitize: the fuzzers too (label fuzz, BECORE_FUZZ_SECONDS each).
-# scripts/test.sh (CI) runs it after the normal suite. What is instrumented and what is not:
-# docs/testing.md.
+# BECORE_SANITIZE=address,undefined, no bench programs), builds it and runs every test except those
+# labelled no_sanitize. Not part of scripts/test.sh (CI) yet. What is instrumented and what is
+# not: docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${SANITIZE_BUILD_DIR:-build-sanitize}
