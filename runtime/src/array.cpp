@@ -29,18 +29,21 @@ Result<int64_t> checked_numel(const char* operation, DType dtype,
         }
         has_zero = has_zero || shape[i] == 0;
     }
-    // With a zero dimension the others may be anything: the product is 0, not an overflow.
-    int64_t numel = has_zero ? 0 : 1;
+    // Like numpy, the product of the non-zero dimensions (times the item size) must fit even
+    // when a zero dimension makes the element count 0: BE::Tensor's numel(), is_contiguous() and
+    // C strides multiply the dimensions in their own orders, and (0, 2^40, 2^40) overflowed
+    // there (found by Fuzz.npy).
+    int64_t product = 1;
     bool overflow = false;
-    for (size_t i = 0; i < shape.size() && !has_zero; ++i) {
-        overflow = overflow || __builtin_mul_overflow(numel, shape[i], &numel);
+    for (int64_t dim : shape) {
+        overflow = overflow || (dim != 0 && __builtin_mul_overflow(product, dim, &product));
     }
     int64_t nbytes = 0;
-    if (overflow || __builtin_mul_overflow(numel, dtype_size(dtype), &nbytes)) {
+    if (overflow || __builtin_mul_overflow(product, dtype_size(dtype), &nbytes)) {
         return make_error(std::string(operation) + ": shape " + shape_string(shape) + " of " +
                           std::string(dtype_name(dtype)) + " is too large (byte count overflows)");
     }
-    return numel;
+    return has_zero ? 0 : product;
 }
 
 void fill_c_strides(BE::Tensor& tensor, const std::vector<int64_t>& shape) {
@@ -49,9 +52,7 @@ void fill_c_strides(BE::Tensor& tensor, const std::vector<int64_t>& shape) {
     for (int i = tensor.rank - 1; i >= 0; --i) {
         tensor.shape[i] = shape[i];
         tensor.strides[i] = stride;
-        // Only a shape with a zero dimension can overflow here (checked_numel rejects the
-        // rest); such an array has no element to address, so a wrapped stride is harmless.
-        (void)__builtin_mul_overflow(stride, shape[i], &stride);
+        stride *= shape[i]; // cannot overflow: checked_numel bounds every partial product
     }
 }
 

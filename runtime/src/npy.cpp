@@ -333,14 +333,23 @@ Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
                           std::string(dtype_name(entry->dtype)) + ", found " +
                           std::to_string(found) + ")");
     };
+    // A damaged shape such as (0, 8888888888882, 8888888888882) has no elements yet cannot be a
+    // tensor (numpy refuses it too: "array is too big"): the product of the non-zero dimensions
+    // must fit, as HostArray::create checks, but the error here names the file's shape.
+    int64_t expected = entry->size;
+    bool has_zero = false;
+    for (int64_t dim : header->shape) {
+        has_zero = has_zero || dim == 0;
+        if (dim != 0 && __builtin_mul_overflow(expected, dim, &expected)) {
+            return make_error(op + "shape " + shape_string(header->shape) + " of " +
+                              std::string(dtype_name(entry->dtype)) +
+                              " is too large (its byte count overflows int64)");
+        }
+    }
+    if (has_zero) expected = 0;
     // A corrupt shape must not make us allocate (and zero) gigabytes before noticing that the
     // file is short, so compare with the file size first where there is one.
-    int64_t expected = entry->size;
-    bool overflow = false;
-    for (int64_t dim : header->shape) {
-        overflow = overflow || __builtin_mul_overflow(expected, dim, &expected);
-    }
-    if (!overflow && total) {
+    if (total) {
         const int64_t available = std::max<int64_t>(0, *total - int64_t(8 + len_size + header_len));
         if (available < expected) return truncated(expected, available);
     }

@@ -136,8 +136,16 @@ TEST(HostArrayCreate, RejectsBadShapes) {
     ASSERT_FALSE(huge.ok());
     EXPECT_NE(huge.error().message.find("too large"), std::string::npos) << huge.error().message;
 
-    // A zero dimension makes the product 0 whatever the others are.
-    EXPECT_TRUE(HostArray::create(DType::float64, {int64_t(1) << 40, 0, int64_t(1) << 40}).ok());
+    // A zero dimension makes the element count 0, but the other dimensions must still multiply
+    // without overflow (as in numpy): BE::Tensor's strides and is_contiguous() multiply them.
+    auto empty = HostArray::create(DType::float64, {int64_t(1) << 20, 0, int64_t(1) << 20});
+    ASSERT_TRUE(empty.ok()) << empty.error().message;
+    EXPECT_EQ(empty->numel(), 0);
+    EXPECT_TRUE(empty->view().is_contiguous());
+    auto empty_huge = HostArray::create(DType::int8, {0, int64_t(1) << 40, int64_t(1) << 40});
+    ASSERT_FALSE(empty_huge.ok());
+    EXPECT_EQ(empty_huge.error().message, "HostArray::create: shape 0x1099511627776x1099511627776 "
+                                          "of int8 is too large (byte count overflows)");
 }
 
 TEST(HostArrayMove, MoveOnlyAndTransfersOwnership) {

@@ -288,6 +288,30 @@ TEST(NpyErrors, HugeShapeInShortFile) {
                                                     "bytes for 1000000x1000000 float64, found 8)");
 }
 
+// Found by Fuzz.npy (tests/fuzz/crashes/npy/overflow-shape-with-zero): a shape with no elements
+// whose other dimensions multiply past int64 overflowed BE::Tensor's arithmetic; numpy refuses such
+// a shape too. The byte count's overflow is refused the same way.
+TEST(NpyErrors, ShapeWhoseByteCountOverflows) {
+    be::test::TempDir dir;
+    const fs::path path = dir / "overflow.npy";
+    be::test::write_file(path, make_npy("{'descr': '|i1', 'fortran_order': False, "
+                                        "'shape': (0, 8888888888882, 8888888888882, 3)}"));
+    EXPECT_EQ(read_error(path), read_prefix(path) +
+                                    "shape 0x8888888888882x8888888888882x3 of int8 "
+                                    "is too large (its byte count overflows int64)");
+    be::test::write_file(path, make_npy("{'descr': '<f8', 'fortran_order': False, "
+                                        "'shape': (2, 1152921504606846976)}"));
+    EXPECT_EQ(read_error(path), read_prefix(path) + "shape 2x1152921504606846976 of float64 is "
+                                                    "too large (its byte count overflows int64)");
+    // Small non-zero dimensions beside a zero one are an empty array, as in numpy.
+    be::test::write_file(path, make_npy("{'descr': '<f8', 'fortran_order': False, "
+                                        "'shape': (0, 1000000, 1000000)}"));
+    auto empty = be::read_npy(path);
+    ASSERT_TRUE(empty.ok()) << empty.error().message;
+    EXPECT_EQ(empty->numel(), 0);
+    EXPECT_EQ(empty->shape(), (std::vector<int64_t>{0, 1000000, 1000000}));
+}
+
 // A damaged header length must not allocate it (up to 4 GiB) before noticing the file is short.
 TEST(NpyErrors, HugeHeaderLengthInShortFile) {
     be::test::TempDir dir;
