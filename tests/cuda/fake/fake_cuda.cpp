@@ -24,6 +24,13 @@
 //                            the counts restart when the spec changes). A refused CUBIN returns
 //                            CUDA_ERROR_NO_BINARY_FOR_GPU (209), a refused PTX
 //                            CUDA_ERROR_INVALID_PTX.
+//
+// The entry points are declared with the runtime's own ABI types (cuda_symbols.h), so that each
+// has exactly the type the runtime calls it through: UBSan's -fsanitize=function checks that at
+// every call in the sanitized build (a `void**` where the runtime passes a `CUcontext*` fails
+// it). The handles stay opaque: they point at this file's Context, Module and Function.
+#include "cuda_symbols.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -33,9 +40,15 @@
 #include <string>
 #include <vector>
 
-namespace {
+using be::cuda_abi::CUcontext;
+using be::cuda_abi::CUdevice;
+using be::cuda_abi::CUdeviceptr;
+using be::cuda_abi::CUfunction;
+using be::cuda_abi::CUmodule;
+using be::cuda_abi::CUresult;
+using be::cuda_abi::CUstream;
 
-using CUresult = int;
+namespace {
 
 struct Param {
     uint32_t offset = 0, size = 0;
@@ -211,9 +224,6 @@ bool rejected(const std::string& kind) {
 
 extern "C" {
 
-using CUdevice = int;
-using CUdeviceptr = unsigned long long;
-
 CUresult cuInit(unsigned int) {
     const CUresult result = std::atoi(env("FAKE_CUDA_INIT_RESULT", "0").c_str());
     log_line("{\"call\":\"cuInit\",\"result\":" + std::to_string(result) + "}");
@@ -272,18 +282,18 @@ CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice) {
     return 0;
 }
 
-CUresult cuDevicePrimaryCtxRetain(void** context, CUdevice device) {
+CUresult cuDevicePrimaryCtxRetain(CUcontext* context, CUdevice device) {
     g_contexts[device].device = device;
-    *context = &g_contexts[device];
+    *context = reinterpret_cast<CUcontext>(&g_contexts[device]);
     return 0;
 }
 
-CUresult cuCtxSetCurrent(void* context) {
-    g_current = static_cast<Context*>(context);
+CUresult cuCtxSetCurrent(CUcontext context) {
+    g_current = reinterpret_cast<Context*>(context);
     return 0;
 }
 
-CUresult cuModuleLoadData(void** module, const void* image) {
+CUresult cuModuleLoadData(CUmodule* module, const void* image) {
     const auto* bytes = static_cast<const unsigned char*>(image);
     static const unsigned char elf_magic[4] = {0x7f, 'E', 'L', 'F'};
     const bool cubin = std::memcmp(bytes, elf_magic, 4) == 0;
@@ -298,7 +308,7 @@ CUresult cuModuleLoadData(void** module, const void* image) {
             new Module(cubin ? parse_cubin(bytes) : parse_ptx(static_cast<const char*>(image)));
         for (const auto& [name, f] : m->functions)
             functions += (functions.empty() ? "" : ",") + quoted(name);
-        *module = m;
+        *module = reinterpret_cast<CUmodule>(m);
     }
     log_line("{\"call\":\"cuModuleLoadData\",\"kind\":\"" + kind +
              "\",\"bytes\":" + std::to_string(size) + ",\"result\":" + std::to_string(result) +
@@ -307,32 +317,32 @@ CUresult cuModuleLoadData(void** module, const void* image) {
     return result;
 }
 
-CUresult cuModuleUnload(void* module) {
-    delete static_cast<Module*>(module);
+CUresult cuModuleUnload(CUmodule module) {
+    delete reinterpret_cast<Module*>(module);
     log_line("{\"call\":\"cuModuleUnload\"}");
     return 0;
 }
 
-CUresult cuModuleGetFunction(void** function, void* module, const char* name) {
-    auto& functions = static_cast<Module*>(module)->functions;
+CUresult cuModuleGetFunction(CUfunction* function, CUmodule module, const char* name) {
+    auto& functions = reinterpret_cast<Module*>(module)->functions;
     auto it = functions.find(name);
     const CUresult result = it == functions.end() ? 500 : 0;
-    if (result == 0) *function = &it->second;
+    if (result == 0) *function = reinterpret_cast<CUfunction>(&it->second);
     log_line("{\"call\":\"cuModuleGetFunction\",\"name\":" + quoted(name) +
              ",\"result\":" + std::to_string(result) + "}");
     return result;
 }
 
-CUresult cuFuncSetAttribute(void*, int attribute, int value) {
+CUresult cuFuncSetAttribute(CUfunction, int attribute, int value) {
     log_line("{\"call\":\"cuFuncSetAttribute\",\"attribute\":" + std::to_string(attribute) +
              ",\"value\":" + std::to_string(value) + "}");
     return 0;
 }
 
-CUresult cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
-                        unsigned by, unsigned bz, unsigned smem, void* stream, void** params,
+CUresult cuLaunchKernel(CUfunction function, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                        unsigned by, unsigned bz, unsigned smem, CUstream stream, void** params,
                         void** extra) {
-    const auto* f = static_cast<const Function*>(function);
+    const auto* f = reinterpret_cast<const Function*>(function);
     std::vector<unsigned char> buffer;
     std::string sizes, offsets;
     for (size_t i = 0; i < f->params.size(); ++i) {
@@ -384,7 +394,7 @@ CUresult cuMemcpyDtoH_v2(void* destination, CUdeviceptr source, size_t bytes) {
     return 0;
 }
 
-CUresult cuStreamSynchronize(void* stream) {
+CUresult cuStreamSynchronize(CUstream stream) {
     log_line("{\"call\":\"cuStreamSynchronize\",\"stream\":" +
              std::to_string(reinterpret_cast<uintptr_t>(stream)) + "}");
     return 0;
