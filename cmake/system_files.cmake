@@ -15,12 +15,14 @@
 #    variable names (BECORE_HEADER_PROBES below);
 #  - the CMake programs themselves (cmake, ctest).
 # Tools that CTest and CMake's own modules look for without needing them are "optional": the
-# test lists them but does not require their package.
+# test lists them but does not require their package. CMAKE_LINKER among them: CMake records a
+# linker (with clang it prefers ld.lld, which Debian's `lld` package provides) but links through
+# the compiler driver, which uses its default linker, binutils' ld.
 
 set(BECORE_OPTIONAL_SYSTEM_FILES
     COVERAGE_COMMAND MEMORYCHECK_COMMAND GITCOMMAND LIBXML2_XMLLINT_EXECUTABLE
     PKG_CONFIG_EXECUTABLE CMAKE_ADDR2LINE CMAKE_DLLTOOL CMAKE_OBJCOPY CMAKE_OBJDUMP CMAKE_READELF
-    CMAKE_STRIP CMAKE_NM CMAKE_TAPI)
+    CMAKE_STRIP CMAKE_NM CMAKE_TAPI CMAKE_LINKER)
 
 # find_path results -> a file inside that identifies what was found.
 set(BECORE_FIND_PATH_PROBES
