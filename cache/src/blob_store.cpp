@@ -116,13 +116,13 @@ ssize_t read_fully(int fd, void* data, size_t size) {
 
 Result<void> fsync_directory(const fs::path& dir) {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return make_error("open " + dir.string() + ": " + errno_text(errno));
+    if (fd < 0) return make_error(ErrorCode::io, "open " + dir.string() + ": " + errno_text(errno));
     int rc = ::fsync(fd);
     int error = errno;
     ::close(fd);
     // Some file systems cannot sync a directory and say so with EINVAL; nothing to be done.
     if (rc != 0 && error != EINVAL)
-        return make_error("fsync " + dir.string() + ": " + errno_text(error));
+        return make_error(ErrorCode::io, "fsync " + dir.string() + ": " + errno_text(error));
     return {};
 }
 
@@ -140,9 +140,9 @@ Result<void> make_directory(const fs::path& path, unsigned mode, int* error_out)
     struct stat info {};
     if (error == EEXIST && ::stat(path.c_str(), &info) == 0) {
         if (S_ISDIR(info.st_mode)) return {};
-        return make_error(path.string() + " exists and is not a directory");
+        return make_error(ErrorCode::io, path.string() + " exists and is not a directory");
     }
-    return make_error("mkdir " + path.string() + ": " + errno_text(error));
+    return make_error(ErrorCode::io, "mkdir " + path.string() + ": " + errno_text(error));
 }
 
 Result<TempFile> TempFile::create(const fs::path& dir, const std::string& stem, int* error) {
@@ -152,14 +152,14 @@ Result<TempFile> TempFile::create(const fs::path& dir, const std::string& stem, 
         if (fd >= 0) return TempFile(fd, std::move(path));
         if (errno != EEXIST || attempt == 8) {
             if (error != nullptr) *error = errno;
-            return make_error("create " + path.string() + ": " + errno_text(errno));
+            return make_error(ErrorCode::io, "create " + path.string() + ": " + errno_text(errno));
         }
     }
 }
 
 Error TempFile::failed(const std::string& what) {
     errno_ = errno;
-    return make_error(what + ": " + errno_text(errno_));
+    return make_error(ErrorCode::io, what + ": " + errno_text(errno_));
 }
 
 TempFile::TempFile(TempFile&& other) noexcept
@@ -316,11 +316,11 @@ Result<uint64_t> DiskBlobStore::remove_all(bool dry_run) {
         ec.clear();
     }
     if (ec && ec != std::errc::no_such_file_or_directory)
-        return make_error("list " + blobs_.string() + ": " + ec.message());
+        return make_error(ErrorCode::io, "list " + blobs_.string() + ": " + ec.message());
     if (dry_run) return bytes;
     for (const auto& file : files) {
         if (::unlink(file.c_str()) != 0 && errno != ENOENT)
-            return make_error("remove " + file.string() + ": " + errno_text(errno));
+            return make_error(ErrorCode::io, "remove " + file.string() + ": " + errno_text(errno));
     }
     return bytes;
 }

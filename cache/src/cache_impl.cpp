@@ -285,12 +285,12 @@ Result<std::string> CacheImpl::store(const CacheKeyInputs& inputs,
         ++pending_.compiles;
     }
     std::string what = "KernelCache::store(" + inputs.source_display + "): ";
-    if (!user_->index) return make_error(what + "no index: " + warning_);
+    if (!user_->index) return make_error(ErrorCode::io, what + "no index: " + warning_);
     NewEntry entry;
     entry.fields = describe_key_fields(inputs);
     entry.direct_key = direct_key(entry.fields);
     auto manifest = make_manifest(inputs.include_roots, headers_read);
-    if (!manifest) return make_error(what + manifest.error().message);
+    if (!manifest) return make_error(manifest.error().code(), what + manifest.error().message);
     entry.key = full_key(entry.direct_key, *manifest);
     entry.headers = manifest_to_text(*manifest);
     entry.source_display = inputs.source_display;
@@ -314,11 +314,11 @@ Result<std::string> CacheImpl::store(const CacheKeyInputs& inputs,
         else if (problem == Problem::corrupt)
             repair_user_index(stored.error().message);
         else
-            return make_error(what + stored.error().message);
+            return make_error(stored.error().code(), what + stored.error().message);
     }
     Layer& memory = user_->dir.empty() ? *user_ : overlay();
     auto stored = store_in(memory, entry, blob, nullptr);
-    if (!stored) return make_error(what + stored.error().message);
+    if (!stored) return make_error(stored.error().code(), what + stored.error().message);
     return stored;
 }
 
@@ -376,27 +376,31 @@ CacheStats CacheImpl::stats() {
 }
 
 Result<uint64_t> CacheImpl::clear(bool dry_run) {
-    if (!user_->index) return make_error("KernelCache::clear: no index: " + warning_);
+    if (!user_->index)
+        return make_error(ErrorCode::io, "KernelCache::clear: no index: " + warning_);
     if (!dry_run && !user_writable())
-        return make_error("KernelCache::clear: the cache directory cannot be written");
+        return make_error(ErrorCode::io,
+                          "KernelCache::clear: the cache directory cannot be written");
     std::lock_guard lock(stats_mutex_);
     if (dry_run) return user_->blobs->remove_all(true);
     // Rows first: once they are gone no reader can reach a blob, so removing the files cannot
     // be observed as corruption (except by a reader already past the index; it then recompiles).
     if (auto ok = user_->index->remove_all(); !ok)
-        return make_error("KernelCache::clear: " + ok.error().message);
+        return make_error(ok.error().code(), "KernelCache::clear: " + ok.error().message);
     pending_.uses.clear();
     auto freed = user_->blobs->remove_all(false);
-    if (!freed) return make_error("KernelCache::clear: " + freed.error().message);
+    if (!freed)
+        return make_error(freed.error().code(), "KernelCache::clear: " + freed.error().message);
     return freed;
 }
 
 Result<void> CacheImpl::zero_stats() {
     if (!user_writable())
-        return make_error("KernelCache::zero_stats: the cache directory cannot be written");
+        return make_error(ErrorCode::io,
+                          "KernelCache::zero_stats: the cache directory cannot be written");
     std::lock_guard lock(stats_mutex_);
     if (auto ok = user_->index->zero_stats(); !ok)
-        return make_error("KernelCache::zero_stats: " + ok.error().message);
+        return make_error(ok.error().code(), "KernelCache::zero_stats: " + ok.error().message);
     auto uses = std::move(pending_.uses);
     pending_ = PendingStats{};
     pending_.uses = std::move(uses); // per-entry use still decides eviction order

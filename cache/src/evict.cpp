@@ -130,7 +130,8 @@ void CacheImpl::sweep_files(EvictReport& report) {
 
 Result<EvictReport> CacheImpl::trim(uint64_t max_bytes, bool wait_for_lock) {
     if (!user_writable())
-        return make_error("KernelCache::trim: the cache directory cannot be written");
+        return make_error(ErrorCode::io,
+                          "KernelCache::trim: the cache directory cannot be written");
     FileLock trim_lock;
     if (!user_->dir.empty()) {
         bool ok = false;
@@ -141,11 +142,11 @@ Result<EvictReport> CacheImpl::trim(uint64_t max_bytes, bool wait_for_lock) {
                                       true, ok, why);
         if (!ok) {
             if (!wait_for_lock) return EvictReport{}; // another process is trimming
-            return make_error("KernelCache::trim: " + why);
+            return make_error(ErrorCode::io, "KernelCache::trim: " + why);
         }
     }
     auto rows = user_->index->rows();
-    if (!rows) return make_error("KernelCache::trim: " + rows.error().message);
+    if (!rows) return make_error(rows.error().code(), "KernelCache::trim: " + rows.error().message);
     // This process's hits are not flushed yet (they are written once, at exit) but count as
     // use: an entry it is using is not the least recently used one.
     auto pending = pending_last_used();
@@ -189,9 +190,12 @@ void CacheImpl::maybe_trim() {
 
 Result<EvictReport> CacheImpl::evict_older_than(std::chrono::seconds age) {
     if (!user_writable())
-        return make_error("KernelCache::evict_older_than: the cache directory cannot be written");
+        return make_error(ErrorCode::io,
+                          "KernelCache::evict_older_than: the cache directory cannot be written");
     auto rows = user_->index->rows();
-    if (!rows) return make_error("KernelCache::evict_older_than: " + rows.error().message);
+    if (!rows)
+        return make_error(rows.error().code(),
+                          "KernelCache::evict_older_than: " + rows.error().message);
     const int64_t cutoff = unix_now() - age.count();
     auto pending = pending_last_used();
     std::vector<FullRow> victims;
@@ -210,9 +214,11 @@ Result<EvictReport> CacheImpl::evict_older_than(std::chrono::seconds age) {
 
 Result<EvictReport> CacheImpl::evict_stale(const std::vector<StaleCriteria>& current) {
     if (!user_writable())
-        return make_error("KernelCache::evict_stale: the cache directory cannot be written");
+        return make_error(ErrorCode::io,
+                          "KernelCache::evict_stale: the cache directory cannot be written");
     auto rows = user_->index->rows();
-    if (!rows) return make_error("KernelCache::evict_stale: " + rows.error().message);
+    if (!rows)
+        return make_error(rows.error().code(), "KernelCache::evict_stale: " + rows.error().message);
     std::vector<FullRow> victims;
     for (auto& row : *rows) {
         bool stale = field_of(row, "format") != std::to_string(k_cache_format_version) ||

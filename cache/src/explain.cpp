@@ -100,7 +100,8 @@ Result<CacheEntryDetail> CacheImpl::show(const std::string& key_prefix) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (prefix.empty() || prefix.size() > 32 ||
         prefix.find_first_not_of("0123456789abcdef") != std::string::npos)
-        return make_error("show(" + key_prefix + "): a key is 1 to 32 hex digits");
+        return make_error(ErrorCode::invalid_argument,
+                          "show(" + key_prefix + "): a key is 1 to 32 hex digits");
     std::vector<Layer*> search;
     if (user_readable()) search.push_back(user_.get());
     for (Layer* layer : read_layers())
@@ -108,18 +109,22 @@ Result<CacheEntryDetail> CacheImpl::show(const std::string& key_prefix) {
     std::vector<std::pair<FullRow, Layer*>> matches;
     for (Layer* layer : search) {
         auto rows = layer->index->with_prefix(prefix, 10);
-        if (!rows) return make_error("show(" + key_prefix + "): " + rows.error().message);
+        if (!rows)
+            return make_error(rows.error().code(),
+                              "show(" + key_prefix + "): " + rows.error().message);
         for (auto& row : *rows)
             matches.emplace_back(std::move(row), layer);
     }
     if (matches.empty())
-        return make_error("show(" + key_prefix + "): no cache entry has a key starting with " +
-                          prefix);
+        return make_error(ErrorCode::not_found, "show(" + key_prefix +
+                                                    "): no cache entry has a key starting with " +
+                                                    prefix);
     if (matches.size() > 1) {
         std::string which;
         for (const auto& [row, layer] : matches)
             which += "\n  " + row.key + "  " + row.source_display;
-        return make_error("show(" + key_prefix + "): the prefix matches several entries:" + which);
+        return make_error(ErrorCode::invalid_argument,
+                          "show(" + key_prefix + "): the prefix matches several entries:" + which);
     }
     auto detail = detail_of(matches[0].first, *matches[0].second);
     if (matches[0].second == user_.get()) {

@@ -172,16 +172,18 @@ Result<ExportedEntry> parse_entry(Cursor& in, uint64_t index, uint64_t count) {
     // Pure truncation and a damaged size field look the same from here.
     auto truncated = [&] {
         return make_error(
+            ErrorCode::invalid_argument,
             "truncated inside " + where + ": " + part + " runs past the end of the file (byte " +
-            std::to_string(in.position() + in.remaining()) + "), or a size in it is damaged");
+                std::to_string(in.position() + in.remaining()) + "), or a size in it is damaged");
     };
     std::string_view tag;
     uint64_t field_count = 0;
     if (!in.take(k_entry_tag.size(), tag)) return truncated();
     if (tag != k_entry_tag)
-        return make_error(where + " does not start with an entry marker (found \"" +
-                          printable(tag) + "\" at byte " +
-                          std::to_string(in.position() - tag.size()) + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          where + " does not start with an entry marker (found \"" +
+                              printable(tag) + "\" at byte " +
+                              std::to_string(in.position() - tag.size()) + ")");
     part = "its field count";
     if (!in.take_u32(field_count)) return truncated();
     std::vector<std::pair<std::string, std::string>> fields;
@@ -201,19 +203,21 @@ Result<ExportedEntry> parse_entry(Cursor& in, uint64_t index, uint64_t count) {
 
     ExportedEntry entry;
     if (fields.empty() || fields[0].first != "key" || fields.size() < 1 + k_tail_count)
-        return make_error(where + ": malformed (" + std::to_string(fields.size()) +
-                          " fields, the first '" +
-                          (fields.empty() ? std::string() : printable(fields[0].first)) + "')");
+        return make_error(ErrorCode::invalid_argument,
+                          where + ": malformed (" + std::to_string(fields.size()) +
+                              " fields, the first '" +
+                              (fields.empty() ? std::string() : printable(fields[0].first)) + "')");
     entry.key = fields[0].second;
     const std::string named = where + " (key " + printable(entry.key) + ")";
     const size_t tail_at = fields.size() - k_tail_count;
     for (size_t i = 0; i < k_tail_count; ++i)
         if (fields[tail_at + i].first != k_tail_fields[i])
-            return make_error(named + ": field '" + printable(fields[tail_at + i].first) +
-                              "' where '" + k_tail_fields[i] + "' belongs");
+            return make_error(ErrorCode::invalid_argument,
+                              named + ": field '" + printable(fields[tail_at + i].first) +
+                                  "' where '" + k_tail_fields[i] + "' belongs");
     entry.fields.assign(fields.begin() + 1, fields.begin() + static_cast<ptrdiff_t>(tail_at));
     if (auto problem = key_fields_problem(entry.fields); !problem.empty())
-        return make_error(named + ": " + problem);
+        return make_error(ErrorCode::invalid_argument, named + ": " + problem);
     entry.headers = fields[tail_at].second;
     entry.source_display = fields[tail_at + 1].second;
     entry.metadata = fields[tail_at + 2].second;
@@ -221,27 +225,33 @@ Result<ExportedEntry> parse_entry(Cursor& in, uint64_t index, uint64_t count) {
     const std::string& seconds = fields[tail_at + 4].second;
 
     auto manifest = cache_detail::manifest_from_text(entry.headers);
-    if (!manifest) return make_error(named + ": the header manifest is malformed");
+    if (!manifest)
+        return make_error(ErrorCode::invalid_argument,
+                          named + ": the header manifest is malformed");
     std::string derived = cache_detail::full_key(cache_detail::direct_key(entry.fields), *manifest);
     if (derived != entry.key)
-        return make_error(named +
-                          ": the key does not follow from the entry's key fields and "
-                          "headers (they give " +
-                          derived + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          named +
+                              ": the key does not follow from the entry's key fields and "
+                              "headers (they give " +
+                              derived + ")");
     entry.checksum = cache_detail::parse_hex64(checksum);
     if (checksum.size() != 16 || hex64(entry.checksum) != checksum)
-        return make_error(named + ": checksum '" + printable(checksum) + "' is not 16 hex digits");
+        return make_error(ErrorCode::invalid_argument,
+                          named + ": checksum '" + printable(checksum) + "' is not 16 hex digits");
     if (uint64_t actual = cache_detail::hash64(payload.data(), payload.size());
         actual != entry.checksum)
-        return make_error(named + ": payload checksum mismatch (the entry says " + checksum +
-                          ", its " + std::to_string(payload.size()) + " bytes hash to " +
-                          hex64(actual) + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          named + ": payload checksum mismatch (the entry says " + checksum +
+                              ", its " + std::to_string(payload.size()) + " bytes hash to " +
+                              hex64(actual) + ")");
     auto parsed =
         std::from_chars(seconds.data(), seconds.data() + seconds.size(), entry.compile_seconds);
     if (parsed.ec != std::errc() || parsed.ptr != seconds.data() + seconds.size() ||
         !std::isfinite(entry.compile_seconds) || entry.compile_seconds < 0)
-        return make_error(named + ": compile_seconds '" + printable(seconds) +
-                          "' is not a number of seconds");
+        return make_error(ErrorCode::invalid_argument, named + ": compile_seconds '" +
+                                                           printable(seconds) +
+                                                           "' is not a number of seconds");
     entry.payload.assign(payload.begin(), payload.end());
     return entry;
 }
@@ -271,99 +281,119 @@ const std::string& ExportedEntry::field(const std::string& name) const {
 Result<std::vector<ExportedEntry>> parse_export_file(std::span<const char> bytes) {
     Cursor in(bytes);
     std::string_view magic;
-    if (bytes.empty()) return make_error("empty file, not a becore export file");
+    if (bytes.empty())
+        return make_error(ErrorCode::invalid_argument, "empty file, not a becore export file");
     if (bytes.size() < k_magic.size() &&
         k_magic.substr(0, bytes.size()) == std::string_view(bytes.data(), bytes.size()))
-        return make_error("truncated in the header (" + std::to_string(bytes.size()) + " bytes)");
+        return make_error(ErrorCode::invalid_argument,
+                          "truncated in the header (" + std::to_string(bytes.size()) + " bytes)");
     if (!in.take(k_magic.size(), magic) || magic != k_magic)
-        return make_error("not a becore export file (it starts with \"" +
-                          printable(std::string_view(bytes.data(), bytes.size())) +
-                          "\", an export file with \"" + std::string(k_magic) + "\")");
+        return make_error(ErrorCode::invalid_argument,
+                          "not a becore export file (it starts with \"" +
+                              printable(std::string_view(bytes.data(), bytes.size())) +
+                              "\", an export file with \"" + std::string(k_magic) + "\")");
     uint64_t version = 0, reserved = 0, count = 0;
     if (!in.take_u32(version) || !in.take_u32(reserved) || !in.take_u64(count))
-        return make_error("truncated in the header (" + std::to_string(bytes.size()) +
-                          " bytes; the header alone takes " + std::to_string(k_header_size) + ")");
+        return make_error(ErrorCode::invalid_argument, "truncated in the header (" +
+                                                           std::to_string(bytes.size()) +
+                                                           " bytes; the header alone takes " +
+                                                           std::to_string(k_header_size) + ")");
     if (version != k_export_format_version)
-        return make_error("export format version " + std::to_string(version) +
-                          ", this becore reads version " + std::to_string(k_export_format_version));
+        return make_error(ErrorCode::invalid_argument, "export format version " +
+                                                           std::to_string(version) +
+                                                           ", this becore reads version " +
+                                                           std::to_string(k_export_format_version));
     if (reserved != 0)
-        return make_error("damaged header (reserved field " + std::to_string(reserved) + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          "damaged header (reserved field " + std::to_string(reserved) + ")");
 
     std::vector<ExportedEntry> entries;
     std::set<std::string> keys;
     for (uint64_t i = 1; i <= count; ++i) {
         if (in.remaining() == 0)
-            return make_error("truncated after entry " + std::to_string(i - 1) + " of " +
-                              std::to_string(count));
+            return make_error(ErrorCode::invalid_argument, "truncated after entry " +
+                                                               std::to_string(i - 1) + " of " +
+                                                               std::to_string(count));
         // A trailer where an entry belongs: the header's count is wrong (a damaged header).
         if (in.remaining() == k_trailer_size && in.rest().substr(0, 8) == k_trailer_tag)
-            return make_error("the header says " + std::to_string(count) +
-                              " entries, the file ends after " + std::to_string(i - 1) +
-                              " (a damaged header)");
+            return make_error(ErrorCode::invalid_argument,
+                              "the header says " + std::to_string(count) +
+                                  " entries, the file ends after " + std::to_string(i - 1) +
+                                  " (a damaged header)");
         auto entry = parse_entry(in, i, count);
         if (!entry) return entry.error();
         if (!keys.insert(entry->key).second)
-            return make_error("entry " + std::to_string(i) + " of " + std::to_string(count) +
-                              " (key " + entry->key + ") repeats an earlier entry's key");
+            return make_error(ErrorCode::invalid_argument,
+                              "entry " + std::to_string(i) + " of " + std::to_string(count) +
+                                  " (key " + entry->key + ") repeats an earlier entry's key");
         entries.push_back(std::move(entry.value()));
     }
     const size_t trailer_at = in.position();
     std::string_view tag;
     uint64_t trailer_count = 0, checksum = 0;
     if (in.remaining() == 0)
-        return make_error("truncated after entry " + std::to_string(count) + " of " +
-                          std::to_string(count) + " (no trailer)");
+        return make_error(ErrorCode::invalid_argument, "truncated after entry " +
+                                                           std::to_string(count) + " of " +
+                                                           std::to_string(count) + " (no trailer)");
     if (!in.take(k_trailer_tag.size(), tag) || tag != k_trailer_tag)
-        return make_error(tag.size() < k_trailer_tag.size()
+        return make_error(ErrorCode::invalid_argument,
+                          tag.size() < k_trailer_tag.size()
                               ? "truncated in the trailer"
                               : "no trailer after entry " + std::to_string(count) + " (found \"" +
                                     printable(tag) + "\" at byte " + std::to_string(trailer_at) +
                                     "; more entries than the header's " + std::to_string(count) +
                                     "?)");
-    if (!in.take_u64(trailer_count)) return make_error("truncated in the trailer");
+    if (!in.take_u64(trailer_count))
+        return make_error(ErrorCode::invalid_argument, "truncated in the trailer");
     const size_t checksum_at = in.position();
-    if (!in.take_u64(checksum)) return make_error("truncated in the trailer");
+    if (!in.take_u64(checksum))
+        return make_error(ErrorCode::invalid_argument, "truncated in the trailer");
     if (trailer_count != count)
-        return make_error("the header says " + std::to_string(count) + " entries, the trailer " +
-                          std::to_string(trailer_count));
+        return make_error(ErrorCode::invalid_argument, "the header says " + std::to_string(count) +
+                                                           " entries, the trailer " +
+                                                           std::to_string(trailer_count));
     if (in.remaining() != 0)
-        return make_error(std::to_string(in.remaining()) + " bytes after the trailer");
+        return make_error(ErrorCode::invalid_argument,
+                          std::to_string(in.remaining()) + " bytes after the trailer");
     Hasher hasher;
     hasher.add(in.before(checksum_at));
     if (uint64_t actual = hasher.digest(); actual != checksum)
-        return make_error("file checksum mismatch (the trailer says " + hex64(checksum) +
-                          ", the file hashes to " + hex64(actual) +
-                          "): damaged outside the parts each entry's own checks cover");
+        return make_error(ErrorCode::invalid_argument,
+                          "file checksum mismatch (the trailer says " + hex64(checksum) +
+                              ", the file hashes to " + hex64(actual) +
+                              "): damaged outside the parts each entry's own checks cover");
     return entries;
 }
 
 Result<std::vector<ExportedEntry>> read_export_file(const fs::path& file, bool trust) {
     const std::string what = file.string() + ": ";
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return make_error(what + std::strerror(errno));
+    if (fd < 0) return make_error(ErrorCode::io, what + std::strerror(errno));
     std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
     struct stat info {};
-    if (::fstat(fd, &info) != 0) return make_error(what + std::strerror(errno));
-    if (!S_ISREG(info.st_mode)) return make_error(what + "not a regular file");
+    if (::fstat(fd, &info) != 0) return make_error(ErrorCode::io, what + std::strerror(errno));
+    if (!S_ISREG(info.st_mode))
+        return make_error(ErrorCode::invalid_argument, what + "not a regular file");
     // Checked on the open file, so the file judged is the file read.
     if (!trust)
         if (auto why = untrusted_open_file_reason(fd, true))
-            return make_error(what + *why +
-                              "; a cache holds executable code: import a file you did not "
-                              "make only if you trust where it came from, with --trust");
+            return make_error(ErrorCode::invalid_argument,
+                              what + *why +
+                                  "; a cache holds executable code: import a file you did not "
+                                  "make only if you trust where it came from, with --trust");
     std::vector<char> bytes(static_cast<size_t>(info.st_size));
     size_t done = 0;
     for (;;) {
         if (done == bytes.size()) bytes.resize(bytes.size() + 65536); // it grew meanwhile
         ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return make_error(what + "read: " + std::strerror(errno));
+        if (n < 0) return make_error(ErrorCode::io, what + "read: " + std::strerror(errno));
         if (n == 0) break;
         done += static_cast<size_t>(n);
     }
     bytes.resize(done);
     auto entries = parse_export_file(bytes);
-    if (!entries) return make_error(what + entries.error().message);
+    if (!entries) return make_error(entries.error().code(), what + entries.error().message);
     return entries;
 }
 
@@ -374,10 +404,10 @@ Result<uint64_t> write_export_file(const fs::path& file, uint64_t count,
     // Absolute, so that the directory fsync'ed after the rename is named even for "x.becache".
     std::error_code ec;
     const fs::path target = fs::absolute(file, ec);
-    if (ec) return make_error(what + ec.message());
+    if (ec) return make_error(ErrorCode::io, what + ec.message());
     auto temp =
         cache_detail::TempFile::create(target.parent_path(), "." + target.filename().string());
-    if (!temp) return make_error(what + temp.error().message);
+    if (!temp) return make_error(temp.error().code(), what + temp.error().message);
     Hasher hasher;
     uint64_t size = 0;
     auto write = [&](const std::string& bytes) -> Result<void> {
@@ -389,16 +419,18 @@ Result<uint64_t> write_export_file(const fs::path& file, uint64_t count,
     put_u32(header, k_export_format_version);
     put_u32(header, 0);
     put_u64(header, count);
-    if (auto ok = write(header); !ok) return make_error(what + ok.error().message);
+    if (auto ok = write(header); !ok)
+        return make_error(ok.error().code(), what + ok.error().message);
     for (uint64_t i = 0; i < count; ++i) {
         auto entry = entry_at(i);
-        if (!entry) return make_error(what + entry.error().message);
+        if (!entry) return make_error(entry.error().code(), what + entry.error().message);
         std::string bytes(k_entry_tag);
         auto fields = file_fields(*entry);
         put_u32(bytes, static_cast<uint32_t>(fields.size()));
         for (const auto& [name, value] : fields) {
             if (value.size() > UINT32_MAX)
-                return make_error(what + "entry " + entry->key + ": field " + name + " too long");
+                return make_error(ErrorCode::invalid_argument,
+                                  what + "entry " + entry->key + ": field " + name + " too long");
             put_u32(bytes, static_cast<uint32_t>(name.size()));
             bytes += name;
             put_u32(bytes, static_cast<uint32_t>(value.size()));
@@ -406,17 +438,20 @@ Result<uint64_t> write_export_file(const fs::path& file, uint64_t count,
         }
         put_u64(bytes, entry->payload.size());
         bytes.append(entry->payload.data(), entry->payload.size());
-        if (auto ok = write(bytes); !ok) return make_error(what + ok.error().message);
+        if (auto ok = write(bytes); !ok)
+            return make_error(ok.error().code(), what + ok.error().message);
         if (progress) progress(i + 1, count);
     }
     std::string trailer(k_trailer_tag);
     put_u64(trailer, count);
-    if (auto ok = write(trailer); !ok) return make_error(what + ok.error().message);
+    if (auto ok = write(trailer); !ok)
+        return make_error(ok.error().code(), what + ok.error().message);
     std::string checksum;
     put_u64(checksum, hasher.digest());
     if (auto ok = temp->write(checksum.data(), checksum.size()); !ok)
-        return make_error(what + ok.error().message);
-    if (auto ok = temp->commit(target); !ok) return make_error(what + ok.error().message);
+        return make_error(ok.error().code(), what + ok.error().message);
+    if (auto ok = temp->commit(target); !ok)
+        return make_error(ok.error().code(), what + ok.error().message);
     return size + checksum.size();
 }
 

@@ -149,7 +149,7 @@ Problem problem_from_errno(int error) {
 Error Index::failure(const std::string& what, const std::string& message) {
     last_problem_ = problem_from_sqlite(db_.error_code());
     if (last_problem_ == Problem::none) last_problem_ = Problem::other;
-    return make_error("cache index: " + what + ": " + message);
+    return make_error(ErrorCode::io, "cache index: " + what + ": " + message);
 }
 
 void PendingStats::merge(const PendingStats& other) {
@@ -215,14 +215,15 @@ Result<void> Index::initialize(const IndexOptions& options) {
     if (version->failed()) return failure("schema", version->error());
     if (found > k_index_schema_version) {
         last_problem_ = Problem::other; // another becore's index: never "repaired"
-        return make_error("cache index: schema version " + std::to_string(found) +
-                          " is newer than this becore understands (" +
-                          std::to_string(k_index_schema_version) + ")");
+        return make_error(ErrorCode::unavailable, "cache index: schema version " +
+                                                      std::to_string(found) +
+                                                      " is newer than this becore understands (" +
+                                                      std::to_string(k_index_schema_version) + ")");
     }
     if (found < k_index_schema_version) {
         if (!writable) {
             last_problem_ = Problem::other;
-            return make_error("cache index: no schema (an empty index)");
+            return make_error(ErrorCode::io, "cache index: no schema (an empty index)");
         }
         if (auto ok = db_.exec(k_schema); !ok) return failure("schema", ok.error());
         auto set = db_.exec("PRAGMA user_version=" + std::to_string(k_index_schema_version));

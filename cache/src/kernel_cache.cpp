@@ -64,7 +64,8 @@ Result<void> create_cache_directory(const fs::path& dir) {
     if (dir.has_parent_path() && dir.parent_path() != dir) {
         fs::create_directories(dir.parent_path(), ec);
         if (ec)
-            return make_error("cannot create " + dir.parent_path().string() + ": " + ec.message());
+            return make_error(ErrorCode::io,
+                              "cannot create " + dir.parent_path().string() + ": " + ec.message());
     }
     return make_directory(dir, 0700);
 }
@@ -124,8 +125,9 @@ Result<std::unique_ptr<Index>> open_writable_index(const fs::path& versioned, bo
     fs::path aside = path.string() + ".corrupt";
     if (::rename(path.c_str(), aside.c_str()) != 0) {
         problem = Problem::other;
-        return make_error("cache index " + path.string() + " is corrupt (" + damage +
-                          ") and cannot be moved aside: " + std::strerror(errno));
+        return make_error(ErrorCode::io,
+                          "cache index " + path.string() + " is corrupt (" + damage +
+                              ") and cannot be moved aside: " + std::strerror(errno));
     }
     remove_journal_files(path);
     warnings.push_back("cache index " + path.string() + " was corrupt (" + damage + "); moved to " +
@@ -234,7 +236,8 @@ std::shared_ptr<KernelCache> KernelCache::open(const fs::path& dir,
         ro.mode = cache_detail::OpenMode::immutable;
         const fs::path wal_file = layer->index_path.string() + "-wal";
         const fs::path shm_file = layer->index_path.string() + "-shm";
-        auto index = Result<std::unique_ptr<cache_detail::Index>>(make_error("not opened"));
+        auto index =
+            Result<std::unique_ptr<cache_detail::Index>>(make_error(ErrorCode::io, "not opened"));
         std::error_code wal_error;
         const auto wal_size = fs::file_size(wal_file, wal_error);
         if (!wal_error && wal_size > 0 && fs::exists(shm_file, ec)) {

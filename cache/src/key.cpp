@@ -158,10 +158,11 @@ Result<Manifest> make_manifest(const std::vector<fs::path>& roots,
     for (const auto& header : headers_read) {
         auto digest = place_header(roots, header);
         if (digest->path.find_first_of("\t\n") != std::string::npos)
-            return make_error("cannot cache a kernel that reads " + header.string() +
-                              ": tab or newline in the path");
+            return make_error(ErrorCode::invalid_argument, "cannot cache a kernel that reads " +
+                                                               header.string() +
+                                                               ": tab or newline in the path");
         auto hash = hash_file(header);
-        if (!hash) return make_error("cannot read header " + header.string());
+        if (!hash) return make_error(ErrorCode::io, "cannot read header " + header.string());
         digest->hash = *hash;
         manifest.push_back(std::move(*digest));
     }

@@ -55,7 +55,7 @@ bool Statement::step() {
 Result<void> Statement::run(const std::string& what) {
     while (step()) {
     }
-    if (failed()) return make_error(what + ": " + error_);
+    if (failed()) return make_error(ErrorCode::io, what + ": " + error_);
     return {};
 }
 
@@ -117,7 +117,7 @@ Result<Database> Database::open(const std::string& path, OpenMode mode) {
     if (rc != SQLITE_OK) {
         std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close(db);
-        return make_error("cannot open " + path + ": " + message);
+        return make_error(ErrorCode::io, "cannot open " + path + ": " + message);
     }
     sqlite3_extended_result_codes(db, 1);
     return Database(db);
@@ -145,13 +145,14 @@ Result<void> Database::exec(const std::string& sql) {
     if (rc == SQLITE_OK) return {};
     std::string text = message != nullptr ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
-    return make_error(text);
+    return make_error(ErrorCode::io, text);
 }
 
 Result<Statement> Database::prepare(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) return make_error(std::string(sqlite3_errmsg(db_)) + " in: " + sql);
+    if (rc != SQLITE_OK)
+        return make_error(ErrorCode::io, std::string(sqlite3_errmsg(db_)) + " in: " + sql);
     return Statement(db_, stmt);
 }
 
@@ -173,7 +174,7 @@ Transaction::~Transaction() {
 }
 
 Result<void> Transaction::commit() {
-    if (db_ == nullptr) return make_error("commit: no transaction");
+    if (db_ == nullptr) return make_error(ErrorCode::io, "commit: no transaction");
     auto ok = db_->exec("COMMIT");
     // A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; the destructor rolls it
     // back so the connection is usable again.

@@ -46,9 +46,10 @@ bool native_cpu_entry(const KeyFields& fields) {
 
 Result<ExportReport> CacheImpl::export_to(const fs::path& file, const ExportOptions& options) {
     const std::string op = "export to " + file.string() + ": ";
-    if (!user_readable()) return make_error(op + "the cache has no usable index: " + warning_);
+    if (!user_readable())
+        return make_error(ErrorCode::io, op + "the cache has no usable index: " + warning_);
     auto rows = user_->index->rows();
-    if (!rows) return make_error(op + rows.error().message);
+    if (!rows) return make_error(rows.error().code(), op + rows.error().message);
     ExportReport report;
     std::vector<FullRow> chosen;
     for (auto& row : *rows) {
@@ -69,14 +70,16 @@ Result<ExportReport> CacheImpl::export_to(const fs::path& file, const ExportOpti
         auto manifest = manifest_from_text(row.headers);
         if (direct_key(row.fields) != row.direct_key || !manifest ||
             full_key(row.direct_key, *manifest) != row.key)
-            return make_error(which + ": the key does not follow from the row's fields" + repair);
+            return make_error(ErrorCode::io,
+                              which + ": the key does not follow from the row's fields" + repair);
         BlobRead read = user_->blobs->get(row.key, row.checksum);
         if (read.status != BlobStatus::ok)
-            return make_error(which + ": its blob " +
-                              (read.status == BlobStatus::missing    ? "is missing"
-                               : read.status == BlobStatus::io_error ? "cannot be read"
-                                                                     : "is corrupt") +
-                              " (" + read.detail + ")" + repair);
+            return make_error(ErrorCode::io,
+                              which + ": its blob " +
+                                  (read.status == BlobStatus::missing    ? "is missing"
+                                   : read.status == BlobStatus::io_error ? "cannot be read"
+                                                                         : "is corrupt") +
+                                  " (" + read.detail + ")" + repair);
         report.payload_bytes += read.payload.size();
         return ExportedEntry{
             row.key,      row.fields,   row.headers,         row.source_display,
@@ -93,12 +96,14 @@ Result<ImportReport> CacheImpl::import_entries(const std::vector<ExportedEntry>&
                                                const ImportOptions& options) {
     const std::string op = "import: ";
     if (user_->dir.empty())
-        return make_error(op + "the cache is in memory (" +
-                          (warning_.empty() ? std::string("BECORE_CACHE=off") : warning_) +
-                          "): there is no cache directory to import into");
+        return make_error(ErrorCode::unavailable,
+                          op + "the cache is in memory (" +
+                              (warning_.empty() ? std::string("BECORE_CACHE=off") : warning_) +
+                              "): there is no cache directory to import into");
     if (!user_writable())
-        return make_error(op + "the cache directory " + user_->configured.string() +
-                          " cannot be written" + (warning_.empty() ? "" : " (" + warning_ + ")"));
+        return make_error(ErrorCode::io, op + "the cache directory " + user_->configured.string() +
+                                             " cannot be written" +
+                                             (warning_.empty() ? "" : " (" + warning_ + ")"));
     ImportReport report;
     report.entries = entries.size();
     std::vector<NewEntry> rows;
@@ -107,15 +112,18 @@ Result<ImportReport> CacheImpl::import_entries(const std::vector<ExportedEntry>&
     for (const ExportedEntry& entry : entries) {
         if (options.usable_here && options.usable_here(entry.fields)) ++report.matching;
         auto existing = user_->index->find(entry.key);
-        if (!existing) return make_error(op + existing.error().message + "; nothing imported");
+        if (!existing)
+            return make_error(existing.error().code(),
+                              op + existing.error().message + "; nothing imported");
         if (existing->has_value() &&
             user_->blobs->get(entry.key, (*existing)->checksum).status == BlobStatus::ok) {
             ++report.already_present;
         } else {
             auto size = user_->blobs->put(entry.key, entry.payload, entry.checksum);
             if (!size)
-                return make_error(op + "entry " + entry.key + " (" + entry.source_display +
-                                  "): " + size.error().message + "; nothing imported");
+                return make_error(size.error().code(),
+                                  op + "entry " + entry.key + " (" + entry.source_display +
+                                      "): " + size.error().message + "; nothing imported");
             NewEntry row;
             row.key = entry.key;
             row.fields = entry.fields;
@@ -134,7 +142,7 @@ Result<ImportReport> CacheImpl::import_entries(const std::vector<ExportedEntry>&
     }
     if (!rows.empty())
         if (auto ok = user_->index->insert_all(rows); !ok)
-            return make_error(op + ok.error().message + "; nothing imported");
+            return make_error(ok.error().code(), op + ok.error().message + "; nothing imported");
     report.imported = rows.size();
     maybe_trim();
     return report;

@@ -52,8 +52,10 @@ std::optional<std::pair<double, std::string>> split_number(std::string_view text
 
 Result<uint64_t> parse_size(std::string_view text) {
     auto error = [&] {
-        return make_error("size '" + std::string(text) +
-                          "': expected a number with an optional K, M, G or T suffix (e.g. 2G)");
+        return make_error(
+            ErrorCode::invalid_argument,
+            "size '" + std::string(text) +
+                "': expected a number with an optional K, M, G or T suffix (e.g. 2G)");
     };
     auto parts = split_number(text);
     if (!parts) return error();
@@ -70,7 +72,8 @@ Result<uint64_t> parse_size(std::string_view text) {
     if (scale == 0) return error();
     double bytes = std::floor(number * scale);
     if (bytes >= static_cast<double>(std::numeric_limits<uint64_t>::max()))
-        return make_error("size '" + std::string(text) + "': too large");
+        return make_error(ErrorCode::invalid_argument,
+                          "size '" + std::string(text) + "': too large");
     return static_cast<uint64_t>(bytes);
 }
 
@@ -85,10 +88,14 @@ Result<std::chrono::seconds> parse_duration(std::string_view text) {
         if (suffix == "d") scale = 86400;
     }
     if (scale == 0)
-        return make_error("duration '" + std::string(text) +
-                          "': expected a number with an optional s, m, h or d suffix (e.g. 30d)");
+        return make_error(
+            ErrorCode::invalid_argument,
+            "duration '" + std::string(text) +
+                "': expected a number with an optional s, m, h or d suffix (e.g. 30d)");
     double seconds = std::floor(parts->first * scale);
-    if (seconds >= 1e15) return make_error("duration '" + std::string(text) + "': too long");
+    if (seconds >= 1e15)
+        return make_error(ErrorCode::invalid_argument,
+                          "duration '" + std::string(text) + "': too long");
     return std::chrono::seconds(static_cast<int64_t>(seconds));
 }
 

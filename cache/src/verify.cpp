@@ -31,9 +31,9 @@ struct Progress {
 Result<VerifyReport> CacheImpl::verify(const VerifyOptions& options) {
     VerifyReport report;
     const std::string op = "KernelCache::verify";
-    if (!user_->index) return make_error(op + ": no index: " + warning_);
+    if (!user_->index) return make_error(ErrorCode::io, op + ": no index: " + warning_);
     if (options.fix && !user_writable())
-        return make_error(op + ": --fix needs a writable cache directory");
+        return make_error(ErrorCode::io, op + ": --fix needs a writable cache directory");
     auto finding = [&](std::string kind, std::string key, std::filesystem::path path,
                        std::string detail) -> VerifyFinding& {
         report.findings.push_back(
@@ -41,8 +41,10 @@ Result<VerifyReport> CacheImpl::verify(const VerifyOptions& options) {
         return report.findings.back();
     };
 
-    auto check = user_broken_ ? Result<std::string>(make_error("corrupt earlier in this process"))
-                              : user_->index->quick_check();
+    auto check =
+        user_broken_
+            ? Result<std::string>(make_error(ErrorCode::io, "corrupt earlier in this process"))
+            : user_->index->quick_check();
     if (!check || *check != "ok") {
         auto& found =
             finding("index_corrupt", "", user_->index_path, check ? *check : check.error().message);
@@ -54,7 +56,7 @@ Result<VerifyReport> CacheImpl::verify(const VerifyOptions& options) {
     }
 
     auto rows = user_->index->rows();
-    if (!rows) return make_error(op + ": " + rows.error().message);
+    if (!rows) return make_error(rows.error().code(), op + ": " + rows.error().message);
     std::vector<StoredFile> blob_files, temp_files;
     std::error_code ec;
     if (user_->disk != nullptr) {
@@ -108,7 +110,8 @@ Result<VerifyReport> CacheImpl::verify(const VerifyOptions& options) {
         for (const auto& r : to_remove)
             rows_to_remove.emplace_back(r.key, r.checksum);
         auto removed = user_->index->remove_rows(rows_to_remove);
-        if (!removed) return make_error(op + ": " + removed.error().message);
+        if (!removed)
+            return make_error(removed.error().code(), op + ": " + removed.error().message);
         std::set<std::string> gone(removed->begin(), removed->end());
         std::lock_guard lock(stats_mutex_);
         for (const auto& r : to_remove) {

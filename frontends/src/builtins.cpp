@@ -13,7 +13,9 @@ Registry& builtin_registry() {
         if (auto indexed = registry.load_dir_by_need(builtin_kernel_dir(), "be"); !indexed)
             failure = indexed.error();
     });
-    if (failure) throw Exception(make_error("builtin_registry: " + failure->message, failure->log));
+    if (failure)
+        throw Exception(
+            make_error(failure->code(), "builtin_registry: " + failure->message, failure->log));
     return registry;
 }
 

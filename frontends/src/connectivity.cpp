@@ -11,7 +11,7 @@ namespace be {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
-    throw Exception(make_error(message));
+    throw Exception(make_error(ErrorCode::invalid_argument, message));
 }
 
 HostArray make_array(DType dtype, std::vector<int64_t> shape) {

@@ -16,7 +16,7 @@ namespace be {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
-    throw Exception(make_error(message));
+    throw Exception(make_error(ErrorCode::invalid_argument, message));
 }
 
 // The kernel's view of a connectivity: the stored matrix S [rows, cols], the tensors that

@@ -17,7 +17,8 @@ struct EventPlanAccess {
     static EventMatvecPlan make(ProductCall call, DType spike_dtype, Device device) {
         EventMatvecPlan plan;
         if (call.conn_args.size() > EventMatvecPlan::k_max_conn_args)
-            throw Exception(make_error(call.where + ": too many connectivity tensors for a plan"));
+            throw Exception(make_error(ErrorCode::invalid_argument,
+                                       call.where + ": too many connectivity tensors for a plan"));
         std::vector<DType> arg_dtypes;
         for (const BE::Tensor& t : call.conn_args)
             arg_dtypes.push_back(t.dtype());
@@ -58,12 +59,15 @@ std::string describe(const BE::Tensor& t) {
 } // namespace
 
 void EventMatvecPlan::run(const BE::Tensor& spikes, BE::Tensor& out) const {
-    if (!call_) throw Exception(make_error("be::EventMatvecPlan::run: the plan is empty"));
+    if (!call_)
+        throw Exception(
+            make_error(ErrorCode::invalid_argument, "be::EventMatvecPlan::run: the plan is empty"));
     if (!is_vector(spikes, n_in_) || !is_vector(out, n_out_)) [[unlikely]]
-        throw Exception(make_error(where_ + ": spikes must be a contiguous [" +
-                                   std::to_string(n_in_) + "] and out a contiguous [" +
-                                   std::to_string(n_out_) + "], not " + describe(spikes) + " and " +
-                                   describe(out)));
+        throw Exception(make_error(ErrorCode::invalid_argument,
+                                   where_ + ": spikes must be a contiguous [" +
+                                       std::to_string(n_in_) + "] and out a contiguous [" +
+                                       std::to_string(n_out_) + "], not " + describe(spikes) +
+                                       " and " + describe(out)));
     // The connectivity's views and the spikes side by side; copied, not zero-filled first.
     union Args {
         Args() {}

@@ -14,7 +14,7 @@ namespace be {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
-    throw Exception(make_error(message));
+    throw Exception(make_error(ErrorCode::invalid_argument, message));
 }
 
 std::string dtype_suffix(DType d) {

@@ -12,7 +12,7 @@ namespace be::kuramoto {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& message) {
-    throw Exception(make_error("kuramoto::" + what + ": " + message));
+    throw Exception(make_error(ErrorCode::invalid_argument, "kuramoto::" + what + ": " + message));
 }
 
 HostArray make(const std::string& what, std::vector<int64_t> shape) {

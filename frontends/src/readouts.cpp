@@ -13,7 +13,7 @@ namespace be {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
-    throw Exception(make_error(message));
+    throw Exception(make_error(ErrorCode::invalid_argument, message));
 }
 
 std::string number(double value) {

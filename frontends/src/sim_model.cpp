@@ -22,7 +22,7 @@ constexpr uint32_t k_stream_pathway_seed = 96; // derived_seed: one per pathway
 constexpr uint32_t k_stream_pathway_draw = 97; // csr / fixed-pre / fixed-post draws, per row
 
 [[noreturn]] void invalid(const std::string& field, const std::string& why) {
-    throw Exception(make_error("construct: " + field + ": " + why));
+    throw Exception(make_error(ErrorCode::invalid_argument, "construct: " + field + ": " + why));
 }
 
 std::string fmt(double v) {

@@ -209,8 +209,8 @@ Configuration Configuration::preset(const std::string& name) {
     std::string list;
     for (const auto& known : preset_names())
         list += (list.empty() ? "" : ", ") + known;
-    throw Exception(
-        make_error("Configuration::preset: unknown preset '" + name + "' (known: " + list + ")"));
+    throw Exception(make_error(ErrorCode::not_found, "Configuration::preset: unknown preset '" +
+                                                         name + "' (known: " + list + ")"));
 }
 
 } // namespace be

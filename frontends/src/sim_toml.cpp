@@ -47,8 +47,9 @@ struct Reader {
 
     [[noreturn]] void fail(const std::string& path, const std::string& what,
                            const toml::source_region& source, const std::string& extra = "") const {
-        throw Exception(make_error("from_toml: " + path + ": " + what + " (" +
-                                   where(origin, source) + extra + ")"));
+        throw Exception(make_error(ErrorCode::invalid_argument, "from_toml: " + path + ": " + what +
+                                                                    " (" + where(origin, source) +
+                                                                    extra + ")"));
     }
 
     static std::string type_of(const toml::node& node) {
@@ -237,8 +238,9 @@ Configuration Configuration::from_toml_string(const std::string& text, const std
         doc = toml::parse(text, origin);
     } catch (const toml::parse_error& e) {
         throw Exception(make_error(
+            ErrorCode::invalid_argument,
             "from_toml: " + origin + ":" + std::to_string(e.source().begin.line) + ":" +
-            std::to_string(e.source().begin.column) + ": " + std::string(e.description())));
+                std::to_string(e.source().begin.column) + ": " + std::string(e.description())));
     }
 
     // Which top-level keys are there (every unknown one is an error), then applied in a fixed
@@ -438,10 +440,11 @@ Configuration Configuration::from_toml_string(const std::string& text, const std
 
 Configuration Configuration::from_toml_file(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
-    if (!file) throw Exception(make_error("from_toml_file: cannot read " + path));
+    if (!file) throw Exception(make_error(ErrorCode::io, "from_toml_file: cannot read " + path));
     std::ostringstream text;
     text << file.rdbuf();
-    if (file.bad()) throw Exception(make_error("from_toml_file: cannot read " + path));
+    if (file.bad())
+        throw Exception(make_error(ErrorCode::io, "from_toml_file: cannot read " + path));
     return from_toml_string(text.str(), path);
 }
 

@@ -29,7 +29,7 @@ namespace be {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
-    throw Exception(make_error("simulate: " + message));
+    throw Exception(make_error(ErrorCode::invalid_argument, "simulate: " + message));
 }
 
 HostArray make_array(DType dtype, std::vector<int64_t> shape) {

@@ -9,7 +9,7 @@ namespace be {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
-    throw Exception(make_error("trace_to_signals: " + message));
+    throw Exception(make_error(ErrorCode::invalid_argument, "trace_to_signals: " + message));
 }
 
 std::string number(double value) {
@@ -44,8 +44,9 @@ TraceLayout parse_trace_layout(std::string_view text) {
     if (text == "time_by_unit") return TraceLayout::time_by_unit;
     if (text == "unit_by_time") return TraceLayout::unit_by_time;
     if (text == "recording_by_time") return TraceLayout::recording_by_time;
-    throw Exception(make_error("parse_trace_layout: unknown layout '" + std::string(text) +
-                               "' (expected time_by_unit, unit_by_time or recording_by_time)"));
+    throw Exception(make_error(ErrorCode::invalid_argument,
+                               "parse_trace_layout: unknown layout '" + std::string(text) +
+                                   "' (expected time_by_unit, unit_by_time or recording_by_time)"));
 }
 
 std::string_view trace_layout_name(TraceLayout layout) {

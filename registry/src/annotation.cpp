@@ -107,7 +107,8 @@ struct Context {
     int line;
 
     Error error(const std::string& what) const {
-        return make_error("parse_annotations(" + file + ":" + std::to_string(line) + "): " + what);
+        return make_error(ErrorCode::invalid_argument,
+                          "parse_annotations(" + file + ":" + std::to_string(line) + "): " + what);
     }
 };
 

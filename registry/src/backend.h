@@ -45,11 +45,11 @@ class TargetImpl {
 
     // What BE::cuda_launch needs of a `.cu` kernel; an error for any other implementation.
     virtual Result<CudaKernelRef> cuda_kernel(const std::string& target) const {
-        return make_error("'" + target + "' is not a .cu kernel");
+        return make_error(ErrorCode::invalid_argument, "'" + target + "' is not a .cu kernel");
     }
     // The same for a launch on cuda-emu tensors (the CUDA emulation); compiles it if needed.
     virtual Result<EmuKernelRef> emu_kernel(const std::string& target) const {
-        return make_error("'" + target + "' has no CUDA emulation");
+        return make_error(ErrorCode::not_found, "'" + target + "' has no CUDA emulation");
     }
 
     // ready: callable now; pending: compiled on its first use (the CUDA emulation); failed: the
@@ -152,11 +152,12 @@ std::shared_ptr<Impl> add_impl(SourceBuild& build, Device device, const char* ba
 inline Result<LaunchGeometry> call_geometry(const std::string& op, const Signature& signature,
                                             void* const* params) {
     if (!signature.launch)
-        return make_error(op + ": '" + signature.name +
-                          "' has no launch clause; launch it with BE::cuda_launch from a .cpp "
-                          "entry, or annotate it with launch(...)");
+        return make_error(ErrorCode::invalid_argument,
+                          op + ": '" + signature.name +
+                              "' has no launch clause; launch it with BE::cuda_launch from a .cpp "
+                              "entry, or annotate it with launch(...)");
     auto geometry = evaluate_launch(*signature.launch, signature.params, params);
-    if (!geometry) return make_error(op + ": " + geometry.error().message);
+    if (!geometry) return make_error(geometry.error().code(), op + ": " + geometry.error().message);
     return *geometry;
 }
 
@@ -228,7 +229,9 @@ obtain(KernelCache& cache, const CacheKeyInputs& inputs, const std::string& op,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - store_start).count();
     lock.release();
     auto loaded = load(compiled->blob);
-    if (!loaded) return make_error(op + ": " + loaded.error().message, loaded.error().log);
+    if (!loaded)
+        return make_error(loaded.error().code(), op + ": " + loaded.error().message,
+                          loaded.error().log);
     return Obtained<Loaded>{std::move(loaded.value()), false, compiled->phases};
 }
 

@@ -122,8 +122,8 @@ Result<std::shared_ptr<const Target>> Registry::lookup(std::string_view name,
         for (const auto& [dtype, suffix] : suffixes)
             if (dtype == *ret_dtype)
                 if (auto target = exact(std::string(name) + suffix)) return target;
-    if (failure) return make_error(op + ": " + failure->message, failure->log);
-    return make_error(op + ": no such target");
+    if (failure) return make_error(failure->code(), op + ": " + failure->message, failure->log);
+    return make_error(ErrorCode::not_found, op + ": no such target");
 }
 
 std::shared_ptr<const Target> Registry::find(std::string_view name) const {

@@ -184,10 +184,11 @@ Result<std::pair<Device, int>> call_device(const Signature& s, std::span<const B
             const size_t i = arg ? j : j - args.size();
             return tensor_what(kind, i, tensor_name(s, kind, i));
         };
-        return make_error(what(k) + " is on device " + place_name(here.first, here.second) +
-                          " but " + what(0) + " is on device " +
-                          place_name(first.first, first.second) +
-                          " (all tensors of a call must be on one device)");
+        return make_error(ErrorCode::invalid_argument,
+                          what(k) + " is on device " + place_name(here.first, here.second) +
+                              " but " + what(0) + " is on device " +
+                              place_name(first.first, first.second) +
+                              " (all tensors of a call must be on one device)");
     }
     return first;
 }
@@ -261,7 +262,8 @@ struct PreparedAccess {
                               const AttrMap& attrs, int64_t stream) {
         s.op = "call(" + target.name() + ")";
         auto fail = [&](const std::string& why) {
-            return make_error((preparing ? "prepare(" + target.name() + ")" : s.op) + ": " + why);
+            return make_error(ErrorCode::invalid_argument,
+                              (preparing ? "prepare(" + target.name() + ")" : s.op) + ": " + why);
         };
         std::shared_ptr<const TargetImpl> impl;
         for (const auto& i : TargetAccess::impls(target))
@@ -275,7 +277,8 @@ struct PreparedAccess {
                         ", but the target has implementations for " + have + " only");
         }
         if (impl->load_error)
-            return make_error(fail("the target is unavailable because its source failed to load: " +
+            return make_error(impl->load_error->code(),
+                              fail("the target is unavailable because its source failed to load: " +
                                    impl->load_error->message)
                                   .message,
                               impl->load_error->log);
@@ -362,15 +365,17 @@ struct PreparedAccess {
                   " (all tensors of a call must be on one device)";
         else
             why = " has no data";
-        return make_error(s.op + ": " + tensor_what(slot.kind, index, p.name) + why);
+        return make_error(ErrorCode::invalid_argument,
+                          s.op + ": " + tensor_what(slot.kind, index, p.name) + why);
     }
 
     // invoke: integer checks, marshalling, the implementation.
     static Result<void> run(const State& s, std::span<const BE::Tensor> args,
                             std::span<BE::Tensor> rets) {
         if (args.size() != s.n_args || rets.size() != s.n_rets) [[unlikely]]
-            return make_error(s.op + ": " +
-                              count_message(s.n_args, s.n_rets, args.size(), rets.size()));
+            return make_error(ErrorCode::invalid_argument,
+                              s.op + ": " +
+                                  count_message(s.n_args, s.n_rets, args.size(), rets.size()));
         void* inline_params[32];
         std::vector<void*> many; // a target with more parameters than that: one allocation
         void** params = inline_params;
@@ -414,7 +419,9 @@ struct PreparedAccess {
     static Result<void> call(const Target& target, std::span<const BE::Tensor> args,
                              std::span<BE::Tensor> rets, const AttrMap& attrs, int64_t stream) {
         auto device = call_device(target.signature(), args, rets);
-        if (!device) return make_error("call(" + target.name() + "): " + device.error().message);
+        if (!device)
+            return make_error(device.error().code(),
+                              "call(" + target.name() + "): " + device.error().message);
         const DTypeList arg_dtypes(args), ret_dtypes(rets);
         State s;
         if (auto built = build(s, target, false, device->first, arg_dtypes.span(),
@@ -441,7 +448,9 @@ struct PreparedAccess {
                                         std::span<const BE::Tensor> rets, const AttrMap& attrs,
                                         int64_t stream) {
         auto device = call_device(target.signature(), args, rets);
-        if (!device) return make_error("prepare(" + target.name() + "): " + device.error().message);
+        if (!device)
+            return make_error(device.error().code(),
+                              "prepare(" + target.name() + "): " + device.error().message);
         const DTypeList arg_dtypes(args), ret_dtypes(rets);
         auto prepared =
             prepare(target, device->first, arg_dtypes.span(), ret_dtypes.span(), attrs, stream);
@@ -459,7 +468,7 @@ struct PreparedAccess {
         Scalar converted{};
         if (std::string problem = convert_attr(s.impl->signature.params[param], value, converted);
             !problem.empty())
-            return make_error("set_attr(" + s.name + "): " + problem);
+            return make_error(ErrorCode::invalid_argument, "set_attr(" + s.name + "): " + problem);
         s.slots[param].value = converted;
         return {};
     }
@@ -474,7 +483,8 @@ Result<AttrValue> parse_attr_value(const Param& param, std::string_view text) {
     if (type == DType::bool_) {
         if (value == "true" || value == "1") return AttrValue(true);
         if (value == "false" || value == "0") return AttrValue(false);
-        return make_error(op + ": expected true, false, 1 or 0 for a bool attr");
+        return make_error(ErrorCode::invalid_argument,
+                          op + ": expected true, false, 1 or 0 for a bool attr");
     }
     size_t used = 0;
     try {
@@ -492,10 +502,12 @@ Result<AttrValue> parse_attr_value(const Param& param, std::string_view text) {
             if (used == value.size()) return AttrValue(static_cast<int64_t>(i));
         }
     } catch (const std::out_of_range&) {
-        return make_error(op + ": out of range for " + std::string(dtype_name(type)));
+        return make_error(ErrorCode::invalid_argument,
+                          op + ": out of range for " + std::string(dtype_name(type)));
     } catch (const std::invalid_argument&) {
     }
-    return make_error(op + ": not a valid " + std::string(dtype_name(type)));
+    return make_error(ErrorCode::invalid_argument,
+                      op + ": not a valid " + std::string(dtype_name(type)));
 }
 
 // ---- PreparedCall -----------------------------------------------------------------------------
@@ -518,39 +530,49 @@ PreparedCall& PreparedCall::operator=(const PreparedCall& other) {
 Result<void> PreparedCall::invoke(std::span<const BE::Tensor> args,
                                   std::span<BE::Tensor> rets) const {
     if (!state_) [[unlikely]]
-        return make_error(std::string("PreparedCall::invoke: ") + k_empty_call);
+        return make_error(ErrorCode::invalid_argument,
+                          std::string("PreparedCall::invoke: ") + k_empty_call);
     return detail::PreparedAccess::run(*state_, args, rets);
 }
 
 Result<size_t> PreparedCall::attr_index(std::string_view name) const {
-    if (!state_) return make_error(std::string("PreparedCall::attr_index: ") + k_empty_call);
+    if (!state_)
+        return make_error(ErrorCode::invalid_argument,
+                          std::string("PreparedCall::attr_index: ") + k_empty_call);
     size_t index = 0;
     for (const auto& p : state_->impl->signature.params) {
         if (p.kind != ParamKind::attr) continue;
         if (p.name == name) return index;
         ++index;
     }
-    return make_error("attr_index(" + state_->name + "): unknown attr '" + std::string(name) + "'");
+    return make_error(ErrorCode::invalid_argument,
+                      "attr_index(" + state_->name + "): unknown attr '" + std::string(name) + "'");
 }
 
 Result<void> PreparedCall::set_attr(std::string_view name, const AttrValue& value) {
-    if (!state_) return make_error(std::string("PreparedCall::set_attr: ") + k_empty_call);
+    if (!state_)
+        return make_error(ErrorCode::invalid_argument,
+                          std::string("PreparedCall::set_attr: ") + k_empty_call);
     const auto& params = state_->impl->signature.params;
     for (size_t i = 0; i < params.size(); ++i)
         if (params[i].kind == ParamKind::attr && params[i].name == name)
             return detail::PreparedAccess::assign(*state_, i, value);
-    return make_error("set_attr(" + state_->name + "): unknown attr '" + std::string(name) + "'");
+    return make_error(ErrorCode::invalid_argument,
+                      "set_attr(" + state_->name + "): unknown attr '" + std::string(name) + "'");
 }
 
 Result<void> PreparedCall::set_attr(size_t attr_index, const AttrValue& value) {
-    if (!state_) return make_error(std::string("PreparedCall::set_attr: ") + k_empty_call);
+    if (!state_)
+        return make_error(ErrorCode::invalid_argument,
+                          std::string("PreparedCall::set_attr: ") + k_empty_call);
     const auto& params = state_->impl->signature.params;
     size_t seen = 0;
     for (size_t i = 0; i < params.size(); ++i)
         if (params[i].kind == ParamKind::attr && seen++ == attr_index)
             return detail::PreparedAccess::assign(*state_, i, value);
-    return make_error("set_attr(" + state_->name + "): attr index " + std::to_string(attr_index) +
-                      " is out of range (the target has " + std::to_string(seen) + " attrs)");
+    return make_error(ErrorCode::invalid_argument,
+                      "set_attr(" + state_->name + "): attr index " + std::to_string(attr_index) +
+                          " is out of range (the target has " + std::to_string(seen) + " attrs)");
 }
 
 const std::string& PreparedCall::target_name() const {

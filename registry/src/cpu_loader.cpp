@@ -21,7 +21,8 @@ class CpuImpl : public TargetImpl {
         char message[4096]; // written only on failure: no 4 KiB clear per call
         message[0] = '\0';
         BE::detail::ErrorSink sink{message, sizeof message};
-        if (entry(params, &sink) != 0) return make_error(op + ": " + message);
+        if (entry(params, &sink) != 0)
+            return make_error(ErrorCode::kernel_failed, op + ": " + message);
         return {};
     }
 };
@@ -34,7 +35,7 @@ class CpuLoader : public SourceLoader {
         auto plan = plan_host_compile(unit.path, unit.source, unit.options,
                                       HostCompile::Flavor::cpp);
         if (!plan) {
-            setup_error_ = make_error(unit.op + ": " + plan.error().message);
+            setup_error_ = make_error(plan.error().code(), unit.op + ": " + plan.error().message);
             plan_.inputs.backend = "cpu";
             plan_.inputs.source_text = unit.source;
         } else {
@@ -66,7 +67,8 @@ class CpuLoader : public SourceLoader {
         build.cache_hit = module->cache_hit;
         build.phases = module->phases;
         if (plan_.not_runnable) { // compiled for a level this CPU cannot run: cached, not loaded
-            build.deferred = make_error(unit_.op + ": " + plan_.not_runnable->message);
+            build.deferred = make_error(plan_.not_runnable->code(),
+                                        unit_.op + ": " + plan_.not_runnable->message);
             fail_all(build, *build.deferred);
             return build;
         }
@@ -74,7 +76,8 @@ class CpuLoader : public SourceLoader {
             auto symbol = module->value->symbol(
                 entry_symbol(unit_.signatures[i % unit_.signatures.size()]));
             if (!symbol) {
-                fail_build(build, make_error(unit_.op + ": " + symbol.error().message));
+                fail_build(build, make_error(symbol.error().code(),
+                                             unit_.op + ": " + symbol.error().message));
                 return build;
             }
             auto& impl = static_cast<CpuImpl&>(*build.impls[i]);

@@ -31,10 +31,12 @@ class CudaImpl : public TargetImpl {
                         int device_index) const override {
         auto geometry = call_geometry(op, signature, params);
         if (!geometry) return geometry.error();
-        if (auto ready = usable(); !ready) return make_error(op + ": " + ready.error().message);
+        if (auto ready = usable(); !ready)
+            return make_error(ready.error().code(), op + ": " + ready.error().message);
         auto function = module->function(lowered_name, device_index);
         if (!function)
-            return make_error(op + ": " + function.error().message, function.error().log);
+            return make_error(function.error().code(), op + ": " + function.error().message,
+                              function.error().log);
         // CUDA rejects an empty grid; a launch with nothing to do is skipped, after the checks
         // above so that a call on empty tensors fails exactly where a full one would.
         if (geometry->blocks == 0) return {};
@@ -45,7 +47,8 @@ class CudaImpl : public TargetImpl {
         config.stream = stream;
         config.device = device_index;
         auto launched = cuda_launch_function(*function, config, const_cast<void**>(params));
-        if (!launched) return make_error(op + ": " + launched.error().message);
+        if (!launched)
+            return make_error(launched.error().code(), op + ": " + launched.error().message);
         return {};
     }
 
@@ -67,8 +70,9 @@ class CudaImpl : public TargetImpl {
     Result<void> usable() const {
         if (module) return {};
         const CudaStatus& status = cuda_status();
-        return make_error(status.available ? "the kernel's module is not loaded"
-                                           : "no CUDA device: " + status.reason);
+        return make_error(ErrorCode::unavailable, status.available
+                                                      ? "the kernel's module is not loaded"
+                                                      : "no CUDA device: " + status.reason);
     }
 };
 
@@ -86,10 +90,11 @@ class CudaLoader : public SourceLoader {
         inputs_.source_display = unit.display;
         auto arch = resolve_cuda_arch(unit.options.cuda_arch);
         if (!arch) {
-            setup_error_ = make_error(unit.op + ": " + arch.error().message);
+            setup_error_ = make_error(arch.error().code(), unit.op + ": " + arch.error().message);
         } else if (!*arch) {
             // The reason there is no device is said once elsewhere (runtime_report, kernelctl).
-            deferred_ = make_error(unit.op + ": no CUDA architecture: there is no CUDA device to "
+            deferred_ = make_error(ErrorCode::unavailable,
+                                   unit.op + ": no CUDA architecture: there is no CUDA device to "
                                              "take it from; set BECORE_CUDA_ARCH or pass --arch "
                                              "(e.g. kernelctl build --arch sm_90)");
         } else {
@@ -155,13 +160,15 @@ class CudaLoader : public SourceLoader {
         request_.arch = arch;
         auto program = prepare_cuda_program(request_);
         if (!program) {
-            setup_error_ = make_error(unit_.op + ": " + program.error().message);
+            setup_error_ =
+                make_error(program.error().code(), unit_.op + ": " + program.error().message);
             return;
         }
         program_ = std::move(*program);
         auto identity = cuda_toolchain_identity();
         if (!identity) {
-            setup_error_ = make_error(unit_.op + ": " + identity.error().message);
+            setup_error_ =
+                make_error(identity.error().code(), unit_.op + ": " + identity.error().message);
             return;
         }
         inputs_.source_text = program_.text;
@@ -180,7 +187,8 @@ class CudaLoader : public SourceLoader {
         auto binary = std::make_shared<const CudaBinary>(std::move(*unpacked));
         for (const auto& expression : request_.name_expressions)
             if (!binary->lowered_names.count(expression))
-                return make_error("the binary has no entry for '" + expression + "'");
+                return make_error(ErrorCode::not_found,
+                                  "the binary has no entry for '" + expression + "'");
         LoadedBinary loaded{binary, nullptr};
         if (!cuda_status().available) return loaded;
         auto module = load_cuda_module(binary, unit_.display, 0);
@@ -196,11 +204,13 @@ class CudaLoader : public SourceLoader {
         const std::string prefix = "compile_cuda(";
         const size_t close = error.message.find("): ");
         if (error.message.rfind(prefix, 0) == 0 && close != std::string::npos)
-            return make_error(verb + "(" +
+            return make_error(ErrorCode::compile_failed,
+                              verb + "(" +
                                   error.message.substr(prefix.size(), close - prefix.size()) +
                                   "): compilation failed: " + error.message.substr(close + 3),
                               error.log);
-        return make_error(unit_.op + ": compilation failed: " + error.message, error.log);
+        return make_error(ErrorCode::compile_failed,
+                          unit_.op + ": compilation failed: " + error.message, error.log);
     }
 
     KernelCache& cache_;

@@ -38,7 +38,7 @@ class EmuSource {
         if (!plan) {
             // A construct the emulation rejects is this backend's failure alone: the source
             // still loads for cuda. It is reported when the emulation is used.
-            error_ = make_error(op_ + ": " + plan.error().message);
+            error_ = make_error(plan.error().code(), op_ + ": " + plan.error().message);
             plan_.inputs.backend = "cuda-emu";
             plan_.inputs.source_text = unit.source;
             plan_.inputs.flags = unit.options.flags;
@@ -69,13 +69,15 @@ class EmuSource {
             } else if (plan_.not_runnable) { // cached for a level this CPU cannot run
                 hit_ = module->cache_hit;
                 cached_only_ = true;
-                error_ = make_error(op_ + ": " + plan_.not_runnable->message);
+                error_ = make_error(plan_.not_runnable->code(),
+                                    op_ + ": " + plan_.not_runnable->message);
             } else {
                 hit_ = module->cache_hit;
                 for (const auto& s : plan_.signatures) {
                     auto symbol = module->value->symbol(emu_entry_symbol(s));
                     if (!symbol) {
-                        error_ = make_error(op_ + ": " + symbol.error().message);
+                        error_ =
+                            make_error(symbol.error().code(), op_ + ": " + symbol.error().message);
                         bodies_.clear();
                         break;
                     }
@@ -133,7 +135,7 @@ class EmuImpl : public TargetImpl {
         launch.block = {geometry->block, 1, 1};
         launch.dynamic_shared_bytes = geometry->shared_bytes;
         auto ran = emulate_launch(launch, target, *body, params);
-        if (!ran) return make_error(op + ": " + ran.error().message);
+        if (!ran) return make_error(ran.error().code(), op + ": " + ran.error().message);
         return {};
     }
 
@@ -158,14 +160,16 @@ class EmuImpl : public TargetImpl {
         // Formatted on failure only: a prepared call's invoke allocates nothing.
         auto prefix = [&op] { return op.empty() ? std::string() : op + ": "; };
         if (load_error)
-            return make_error(prefix() +
+            return make_error(load_error->code(),
+                              prefix() +
                                   "the target is unavailable on cuda-emu because its source "
                                   "failed to load: " +
                                   load_error->message,
                               load_error->log);
         auto body = source->body(index);
         if (!body)
-            return make_error(prefix() +
+            return make_error(body.error().code(),
+                              prefix() +
                                   "the target is unavailable on cuda-emu because its CUDA "
                                   "emulation failed to build: " +
                                   body.error().message,

@@ -43,7 +43,8 @@ Result<bool> prelude_enabled() {
     const std::string text = value == nullptr ? "" : value;
     if (text.empty() || text == "on" || text == "1") return true;
     if (text == "off" || text == "0") return false;
-    return make_error("BECORE_PRELUDE=" + text + ": expected on or off");
+    return make_error(ErrorCode::invalid_argument,
+                      "BECORE_PRELUDE=" + text + ": expected on or off");
 }
 
 CacheKeyInputs prelude_inputs(const HostCompile& plan, const std::string& text) {
@@ -154,9 +155,10 @@ Result<HostCompile> plan_host_compile(const std::filesystem::path& file, const s
         for (const auto& level : host_cpu_levels())
             levels += (levels.empty() ? "" : ", ") + level;
         plan.not_runnable =
-            make_error("compiled for " + *cpu_target + ", which this CPU cannot run (it runs " +
-                       (levels.empty() ? std::string("no x86-64 level") : levels) +
-                       "); the object is cached for machines that can, and not loaded here");
+            make_error(ErrorCode::unavailable,
+                       "compiled for " + *cpu_target + ", which this CPU cannot run (it runs " +
+                           (levels.empty() ? std::string("no x86-64 level") : levels) +
+                           "); the object is cached for machines that can, and not loaded here");
     }
     CacheKeyInputs& inputs = plan.inputs;
     inputs.backend = emu ? "cuda-emu" : "cpu";
@@ -192,7 +194,8 @@ Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cac
                                                                 const std::string& display) {
     auto compile = [&]() -> Result<CompiledBlob> {
         auto enabled = prelude_enabled();
-        if (!enabled) return make_error(op + ": " + enabled.error().message);
+        if (!enabled)
+            return make_error(enabled.error().code(), op + ": " + enabled.error().message);
         CompilePhases phases;
         CpuCompileRequest request = plan.request;
         if (*enabled) {
@@ -204,7 +207,9 @@ Result<Obtained<std::shared_ptr<JitModule>>> obtain_host_module(KernelCache& cac
                 log_info(op + ": compiling without a prelude: " + pch.error().full());
         }
         auto compiled = compile_cpp(request);
-        if (!compiled) return make_error(op + ": compilation failed", compiled.error().log);
+        if (!compiled)
+            return make_error(compiled.error().code(), op + ": compilation failed",
+                              compiled.error().log);
         if (!compiled->diagnostics.empty()) log_info(op + ": " + compiled->diagnostics);
         phases.frontend = compiled->phases.frontend;
         phases.optimise = compiled->phases.optimise;

@@ -52,8 +52,9 @@ Result<detail::KernelManifest> detail::parse_kernel_manifest(const std::string& 
         if (line.empty() || line[0] == '#') continue;
         if (!versioned) {
             if (line != "becore-kernels 1")
-                return make_error(at + "expected the format line 'becore-kernels 1', got '" + line +
-                                  "'");
+                return make_error(ErrorCode::invalid_argument,
+                                  at + "expected the format line 'becore-kernels 1', got '" + line +
+                                      "'");
             versioned = true;
             continue;
         }
@@ -61,10 +62,13 @@ Result<detail::KernelManifest> detail::parse_kernel_manifest(const std::string& 
         const std::string key = line.substr(0, space);
         const std::string value = space == std::string::npos ? "" : line.substr(space + 1);
         if (key != "library" && key != "prefix" && key != "dir" && key != "file")
-            return make_error(at + "unknown key '" + key + "' (library, prefix, dir, file)");
-        if (value.empty()) return make_error(at + "'" + key + "' has no value");
+            return make_error(ErrorCode::invalid_argument,
+                              at + "unknown key '" + key + "' (library, prefix, dir, file)");
+        if (value.empty())
+            return make_error(ErrorCode::invalid_argument, at + "'" + key + "' has no value");
         auto once = [&](std::string& field) -> std::optional<Error> {
-            if (!field.empty()) return make_error(at + "a second '" + key + "' line");
+            if (!field.empty())
+                return make_error(ErrorCode::invalid_argument, at + "a second '" + key + "' line");
             field = value;
             return std::nullopt;
         };
@@ -74,32 +78,43 @@ Result<detail::KernelManifest> detail::parse_kernel_manifest(const std::string& 
             if (auto e = once(m.prefix)) return *e;
             static const std::regex identifier("[A-Za-z_][A-Za-z0-9_]*");
             if (!std::regex_match(value, identifier))
-                return make_error(at + "prefix '" + value + "' is not an identifier");
+                return make_error(ErrorCode::invalid_argument,
+                                  at + "prefix '" + value + "' is not an identifier");
             if (value == "be")
-                return make_error(at + "prefix 'be' is reserved for becore's built-in kernels");
+                return make_error(ErrorCode::invalid_argument,
+                                  at + "prefix 'be' is reserved for becore's built-in kernels");
         } else if (key == "dir") {
-            if (!m.dir.empty()) return make_error(at + "a second 'dir' line");
+            if (!m.dir.empty())
+                return make_error(ErrorCode::invalid_argument, at + "a second 'dir' line");
             m.dir = value;
             if (m.dir.is_absolute())
-                return make_error(at + "dir '" + value +
-                                  "' is absolute; it must be relative to the manifest's directory");
+                return make_error(
+                    ErrorCode::invalid_argument,
+                    at + "dir '" + value +
+                        "' is absolute; it must be relative to the manifest's directory");
         } else {
             const fs::path name(value);
             if (name.has_parent_path() || (name.extension() != ".cpp" && name.extension() != ".cu"))
-                return make_error(at + "file '" + value +
-                                  "' is not a plain file name ending in .cpp or .cu");
+                return make_error(ErrorCode::invalid_argument,
+                                  at + "file '" + value +
+                                      "' is not a plain file name ending in .cpp or .cu");
             if (std::find(m.files.begin(), m.files.end(), value) != m.files.end())
-                return make_error(at + "file '" + value + "' is listed twice");
+                return make_error(ErrorCode::invalid_argument,
+                                  at + "file '" + value + "' is listed twice");
             m.files.push_back(value);
         }
     }
-    if (!versioned) return make_error(where + ": empty (no 'becore-kernels 1' line)");
+    if (!versioned)
+        return make_error(ErrorCode::invalid_argument,
+                          where + ": empty (no 'becore-kernels 1' line)");
     const std::pair<const char*, bool> required[] = {{"library", m.library.empty()},
                                                      {"prefix", m.prefix.empty()},
                                                      {"dir", m.dir.empty()},
                                                      {"file", m.files.empty()}};
     for (const auto& [key, missing] : required)
-        if (missing) return make_error(where + ": no '" + std::string(key) + "' line");
+        if (missing)
+            return make_error(ErrorCode::invalid_argument,
+                              where + ": no '" + std::string(key) + "' line");
     return m;
 }
 
@@ -111,15 +126,17 @@ Result<fs::path> file_of_symbol(const void* symbol) {
     link_map* map = nullptr;
     if (!symbol || !dladdr1(symbol, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) ||
         !info.dli_fname)
-        return make_error("load_kernels_beside: the address is in no loaded library or executable "
+        return make_error(ErrorCode::invalid_argument,
+                          "load_kernels_beside: the address is in no loaded library or executable "
                           "(pass the address of a function or variable the library defines)");
     const fs::path file =
         map && map->l_name[0] == '\0' ? fs::path("/proc/self/exe") : fs::path(info.dli_fname);
     std::error_code ec;
     auto real = fs::canonical(file, ec);
     if (ec)
-        return make_error("load_kernels_beside(" + file.string() +
-                          "): cannot resolve the library's path: " + ec.message());
+        return make_error(ErrorCode::io,
+                          "load_kernels_beside(" + file.string() +
+                              "): cannot resolve the library's path: " + ec.message());
     return real;
 }
 
@@ -131,21 +148,24 @@ Result<std::vector<LoadReport>> Registry::load_kernels_beside(const void* symbol
     if (!library) return library.error();
     const std::string op = "load_kernels_beside(" + library->string() + ")";
     if (!options.prefix.empty())
-        return make_error(op + ": LoadOptions::prefix must be empty: the kernels' prefix is the "
+        return make_error(ErrorCode::invalid_argument,
+                          op + ": LoadOptions::prefix must be empty: the kernels' prefix is the "
                                "one their manifest names (becore_add_kernels PREFIX)");
 
     fs::path manifest_path = *library;
     manifest_path += ".becore-kernels";
     std::ifstream in(manifest_path, std::ios::binary);
     if (!in)
-        return make_error(op + ": no kernel manifest " + manifest_path.string() +
-                          " beside the library; becore_add_kernels(<target> FILES ...) in the "
-                          "library's CMake project writes it into the build tree and installs it "
-                          "beside the library");
+        return make_error(
+            ErrorCode::not_found,
+            op + ": no kernel manifest " + manifest_path.string() +
+                " beside the library; becore_add_kernels(<target> FILES ...) in the "
+                "library's CMake project writes it into the build tree and installs it "
+                "beside the library");
     std::ostringstream text;
     text << in.rdbuf();
     auto manifest = detail::parse_kernel_manifest(text.str(), manifest_path.string());
-    if (!manifest) return make_error(op + ": " + manifest.error().message);
+    if (!manifest) return make_error(manifest.error().code(), op + ": " + manifest.error().message);
     const std::string library_name = "library '" + manifest->library + "'";
 
     const fs::path kernel_dir = (manifest_path.parent_path() / manifest->dir).lexically_normal();
@@ -154,17 +174,19 @@ Result<std::vector<LoadReport>> Registry::load_kernels_beside(const void* symbol
         files.push_back(kernel_dir / name);
         std::error_code ec;
         if (!fs::is_regular_file(files.back(), ec))
-            return make_error(op + ": kernel file " + files.back().string() + " of " +
-                              library_name + " is missing (listed in " + manifest_path.string() +
-                              "; is the install complete?)");
+            return make_error(ErrorCode::not_found,
+                              op + ": kernel file " + files.back().string() + " of " +
+                                  library_name + " is missing (listed in " +
+                                  manifest_path.string() + "; is the install complete?)");
     }
 
     std::lock_guard claim_lock(claims_mutex_);
     auto [claim, inserted] = prefix_claims_.emplace(manifest->prefix, *library);
     if (!inserted && claim->second != *library)
-        return make_error(op + ": prefix '" + manifest->prefix + "' of " + library_name +
-                          " is already claimed by the kernels of " + claim->second.string() +
-                          "; give one of the libraries another PREFIX in becore_add_kernels");
+        return make_error(ErrorCode::invalid_argument,
+                          op + ": prefix '" + manifest->prefix + "' of " + library_name +
+                              " is already claimed by the kernels of " + claim->second.string() +
+                              "; give one of the libraries another PREFIX in becore_add_kernels");
 
     cache_->add_read_only_layer(kernel_dir.parent_path() / "becore-cache");
     std::vector<FileLoad> loads;
@@ -182,7 +204,8 @@ Result<std::vector<LoadReport>> Registry::load_kernels_beside(const void* symbol
         // The other files still load (DESIGN: a failed file does not stop the rest); the call
         // fails with every failure, each naming its file.
         const Error& e = *report.error;
-        if (!failed) failed = make_error(op + ": kernel files of " + library_name + " failed:");
+        if (!failed)
+            failed = make_error(e.code(), op + ": kernel files of " + library_name + " failed:");
         failed->message += "\n  " + report.file + ": " + e.message;
         if (!e.log.empty()) failed->log += (failed->log.empty() ? "" : "\n") + e.log;
     }

@@ -42,15 +42,17 @@ Result<std::vector<Token>> tokenize(std::string_view text) {
             const std::string_view word = text.substr(i, end - i);
             for (char d : word)
                 if (!std::isdigit(static_cast<unsigned char>(d)))
-                    return make_error(q(word) + " is not a decimal integer");
+                    return make_error(ErrorCode::invalid_argument,
+                                      q(word) + " is not a decimal integer");
             tokens.push_back({Token::Kind::integer, std::string(word)});
             i = end;
         } else if (std::strchr("=,.()", c) != nullptr) {
             tokens.push_back({Token::Kind::punct, std::string(1, text[i])});
             ++i;
         } else {
-            return make_error("unexpected character " + q(text.substr(i, 1)) +
-                              " (expressions are an integer, an attr, x.numel() or x.size(d))");
+            return make_error(ErrorCode::invalid_argument,
+                              "unexpected character " + q(text.substr(i, 1)) +
+                                  " (expressions are an integer, an attr, x.numel() or x.size(d))");
         }
     }
     tokens.push_back({Token::Kind::end, ""});
@@ -61,8 +63,9 @@ Result<int64_t> integer_value(const Token& t, const char* what, int64_t lo, int6
     int64_t value = 0;
     auto [ptr, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), value);
     if (ec != std::errc() || value < lo || value > hi)
-        return make_error(std::string(what) + " " + q(t.text) + " is out of range (" +
-                          std::to_string(lo) + ".." + std::to_string(hi) + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          std::string(what) + " " + q(t.text) + " is out of range (" +
+                              std::to_string(lo) + ".." + std::to_string(hi) + ")");
     return value;
 }
 
@@ -77,14 +80,17 @@ class Parser {
         for (;;) {
             const Token key = next();
             if (key.kind != Token::Kind::ident)
-                return make_error("expected threads=, blocks=, block= or smem=, found " +
-                                  found(key));
-            if (!accept("=")) return make_error("expected '=' after " + q(key.text));
+                return make_error(ErrorCode::invalid_argument,
+                                  "expected threads=, blocks=, block= or smem=, found " +
+                                      found(key));
+            if (!accept("="))
+                return make_error(ErrorCode::invalid_argument, "expected '=' after " + q(key.text));
             if (key.text == "threads" || key.text == "blocks") {
                 if (seen_count)
-                    return make_error(q(key.text) + " after " +
-                                      q(c.per_thread ? "threads" : "blocks") +
-                                      " (give exactly one of threads= and blocks=)");
+                    return make_error(ErrorCode::invalid_argument,
+                                      q(key.text) + " after " +
+                                          q(c.per_thread ? "threads" : "blocks") +
+                                          " (give exactly one of threads= and blocks=)");
                 seen_count = true;
                 c.per_thread = key.text == "threads";
                 auto e = expression();
@@ -92,25 +98,31 @@ class Parser {
                 c.count = *e;
             } else if (key.text == "block" || key.text == "smem") {
                 bool& seen = key.text == "block" ? seen_block : seen_smem;
-                if (seen) return make_error(q(key.text) + " given twice");
+                if (seen)
+                    return make_error(ErrorCode::invalid_argument, q(key.text) + " given twice");
                 seen = true;
                 const Token value = next();
                 if (value.kind != Token::Kind::integer)
-                    return make_error(q(key.text) + " takes an integer, found " + found(value));
+                    return make_error(ErrorCode::invalid_argument,
+                                      q(key.text) + " takes an integer, found " + found(value));
                 auto n = key.text == "block"
                              ? integer_value(value, "block", 1, 1024)
                              : integer_value(value, "smem", 0, std::numeric_limits<int32_t>::max());
                 if (!n) return n.error();
                 (key.text == "block" ? c.block : c.shared_bytes) = static_cast<int>(*n);
             } else {
-                return make_error("unknown key " + q(key.text) +
-                                  " (expected threads, blocks, block or smem)");
+                return make_error(ErrorCode::invalid_argument,
+                                  "unknown key " + q(key.text) +
+                                      " (expected threads, blocks, block or smem)");
             }
             if (peek().kind == Token::Kind::end) break;
             if (!accept(","))
-                return make_error("expected ',' or the end of the clause, found " + found(peek()));
+                return make_error(ErrorCode::invalid_argument,
+                                  "expected ',' or the end of the clause, found " + found(peek()));
         }
-        if (!seen_count) return make_error("no threads= or blocks= (one of them is required)");
+        if (!seen_count)
+            return make_error(ErrorCode::invalid_argument,
+                              "no threads= or blocks= (one of them is required)");
         return c;
     }
 
@@ -146,52 +158,62 @@ class Parser {
             return e;
         }
         if (first.kind != Token::Kind::ident)
-            return make_error("expected an integer, an attr or a tensor expression, found " +
-                              found(first));
+            return make_error(ErrorCode::invalid_argument,
+                              "expected an integer, an attr or a tensor expression, found " +
+                                  found(first));
         const Param* p = param(first.text, e.param);
         e.name = first.text;
         if (p == nullptr)
-            return make_error(q(first.text) + " is not a parameter of the target (expected an "
+            return make_error(ErrorCode::invalid_argument,
+                              q(first.text) + " is not a parameter of the target (expected an "
                                               "integer attr or a tensor parameter)");
         const bool tensor = p->kind == ParamKind::arg || p->kind == ParamKind::ret;
         if (!accept(".")) {
             if (tensor)
-                return make_error(q(first.text) + " is a tensor; write " +
-                                  q(first.text + ".numel()") + " or " + q(first.text + ".size(d)"));
+                return make_error(ErrorCode::invalid_argument,
+                                  q(first.text) + " is a tensor; write " +
+                                      q(first.text + ".numel()") + " or " +
+                                      q(first.text + ".size(d)"));
             const DType t = p->dtype.value_or(DType::float64);
             if (p->kind != ParamKind::attr || t == DType::bool_ || t == DType::float16 ||
                 t == DType::bfloat16 || t == DType::float32 || t == DType::float64)
-                return make_error("attr " + q(first.text) + " is " + std::string(dtype_name(t)) +
-                                  "; a launch expression needs an "
-                                  "integer attr");
+                return make_error(ErrorCode::invalid_argument, "attr " + q(first.text) + " is " +
+                                                                   std::string(dtype_name(t)) +
+                                                                   "; a launch expression needs an "
+                                                                   "integer attr");
             e.kind = LaunchExpr::Kind::attr;
             return e;
         }
         if (!tensor)
-            return make_error(q(first.text) + " is an attr, not a tensor; only tensors have "
+            return make_error(ErrorCode::invalid_argument,
+                              q(first.text) + " is an attr, not a tensor; only tensors have "
                                               ".numel() and .size(d)");
         const Token method = next();
         if (method.kind != Token::Kind::ident || (method.text != "numel" && method.text != "size"))
-            return make_error("expected numel() or size(d) after " + q(first.text + "."));
+            return make_error(ErrorCode::invalid_argument,
+                              "expected numel() or size(d) after " + q(first.text + "."));
         if (!accept("("))
-            return make_error("expected '(' after " + q(first.text + "." + method.text));
+            return make_error(ErrorCode::invalid_argument,
+                              "expected '(' after " + q(first.text + "." + method.text));
         if (method.text == "numel") {
             e.kind = LaunchExpr::Kind::numel;
         } else {
             e.kind = LaunchExpr::Kind::size;
             const Token d = next();
             if (d.kind != Token::Kind::integer)
-                return make_error(q(first.text + ".size") + " takes a dimension 0.." +
-                                  std::to_string(BE::k_max_rank - 1) + ", found " + found(d));
+                return make_error(ErrorCode::invalid_argument,
+                                  q(first.text + ".size") + " takes a dimension 0.." +
+                                      std::to_string(BE::k_max_rank - 1) + ", found " + found(d));
             auto n = integer_value(d, "dimension", 0, BE::k_max_rank - 1);
             if (!n) return n.error();
             e.value = *n;
         }
         if (!accept(")"))
-            return make_error(
-                "expected ')' after " +
-                q(first.text + "." + method.text + "(" +
-                  (e.kind == LaunchExpr::Kind::size ? std::to_string(e.value) : std::string())));
+            return make_error(ErrorCode::invalid_argument,
+                              "expected ')' after " +
+                                  q(first.text + "." + method.text + "(" +
+                                    (e.kind == LaunchExpr::Kind::size ? std::to_string(e.value)
+                                                                      : std::string())));
         return e;
     }
 
@@ -234,13 +256,14 @@ Result<int64_t> attr_value(const Param& p, const void* value) {
     case DType::uint64: {
         const uint64_t u = *static_cast<const uint64_t*>(value);
         if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-            return make_error("attr '" + p.name + "' = " + std::to_string(u) + " is too large");
+            return make_error(ErrorCode::invalid_argument,
+                              "attr '" + p.name + "' = " + std::to_string(u) + " is too large");
         return static_cast<int64_t>(u);
     }
     default:
         break;
     }
-    return make_error("attr '" + p.name + "' is not an integer");
+    return make_error(ErrorCode::invalid_argument, "attr '" + p.name + "' is not an integer");
 }
 
 } // namespace
@@ -248,7 +271,7 @@ Result<int64_t> attr_value(const Param& p, const void* value) {
 Result<LaunchClause> parse_launch_clause(std::string_view text, const std::vector<Param>& params) {
     auto tokens = tokenize(text);
     if (!tokens) return tokens.error();
-    if (tokens->size() == 1) return make_error("empty");
+    if (tokens->size() == 1) return make_error(ErrorCode::invalid_argument, "empty");
     Parser parser(std::move(*tokens), params);
     auto clause = parser.clause();
     if (!clause) return clause.error();
@@ -263,22 +286,28 @@ Result<LaunchGeometry> evaluate_launch(const LaunchClause& clause, const std::ve
     int64_t count = e.value;
     if (e.kind == LaunchExpr::Kind::attr) {
         auto v = attr_value(params[e.param], values[e.param]);
-        if (!v) return make_error("launch(" + clause.text + "): " + v.error().message);
-        if (*v < 0) return make_error(what + " is negative (" + std::to_string(*v) + ")");
+        if (!v)
+            return make_error(v.error().code(),
+                              "launch(" + clause.text + "): " + v.error().message);
+        if (*v < 0)
+            return make_error(ErrorCode::invalid_argument,
+                              what + " is negative (" + std::to_string(*v) + ")");
         count = *v;
     } else if (e.kind != LaunchExpr::Kind::constant) {
         const auto* t = static_cast<const BE::Tensor*>(values[e.param]);
         if (e.kind == LaunchExpr::Kind::size && e.value >= t->ndim())
-            return make_error(what + ": '" + e.name + "' has rank " + std::to_string(t->ndim()));
+            return make_error(ErrorCode::invalid_argument,
+                              what + ": '" + e.name + "' has rank " + std::to_string(t->ndim()));
         count = e.kind == LaunchExpr::Kind::numel ? t->numel() : t->size(static_cast<int>(e.value));
     }
     const int64_t blocks =
         clause.per_thread ? count / clause.block + (count % clause.block != 0) : count;
     constexpr int64_t k_max_blocks = std::numeric_limits<int32_t>::max(); // gridDim.x limit
     if (blocks > k_max_blocks)
-        return make_error(what + " = " + std::to_string(count) + " gives " +
-                          std::to_string(blocks) + " blocks, beyond CUDA's limit of " +
-                          std::to_string(k_max_blocks));
+        return make_error(ErrorCode::invalid_argument, what + " = " + std::to_string(count) +
+                                                           " gives " + std::to_string(blocks) +
+                                                           " blocks, beyond CUDA's limit of " +
+                                                           std::to_string(k_max_blocks));
     return LaunchGeometry{static_cast<uint32_t>(blocks), static_cast<uint32_t>(clause.block),
                           static_cast<uint32_t>(clause.shared_bytes)};
 }

@@ -30,10 +30,10 @@ namespace {
 
 Result<std::string> read_text(const std::filesystem::path& file, const std::string& op) {
     std::ifstream in(file, std::ios::binary);
-    if (!in) return make_error(op + ": cannot read the file");
+    if (!in) return make_error(ErrorCode::not_found, op + ": cannot read the file");
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) return make_error(op + ": I/O error while reading the file");
+    if (in.bad()) return make_error(ErrorCode::io, op + ": I/O error while reading the file");
     return text.str();
 }
 
@@ -106,7 +106,7 @@ const TargetImpl* impl_for(const Target& target, Device device) {
 
 Result<CudaKernelRef> resolve_cuda_kernel(std::string_view name) {
     auto target = find_launched(name);
-    if (!target) return make_error("no such target");
+    if (!target) return make_error(ErrorCode::not_found, "no such target");
     if (const TargetImpl* impl = impl_for(*target, Device::cuda))
         return impl->cuda_kernel(target->name());
     if (const TargetImpl* impl = impl_for(*target, Device::cuda_emu)) {
@@ -118,16 +118,17 @@ Result<CudaKernelRef> resolve_cuda_kernel(std::string_view name) {
         ref.unavailable = "'" + target->name() + "' was loaded for cuda-emu only";
         return ref;
     }
-    return make_error("'" + target->name() + "' has no CUDA implementation");
+    return make_error(ErrorCode::not_found, "'" + target->name() + "' has no CUDA implementation");
 }
 
 // Launches on cuda-emu tensors (runtime/src/cuda_launch.cpp); compiles the emulation if needed.
 Result<EmuKernelRef> resolve_emu_kernel(std::string_view name) {
     auto target = find_launched(name);
-    if (!target) return make_error("no such target");
+    if (!target) return make_error(ErrorCode::not_found, "no such target");
     if (const TargetImpl* impl = impl_for(*target, Device::cuda_emu))
         return impl->emu_kernel(target->name());
-    return make_error("'" + target->name() + "' has no CUDA emulation (cuda-emu implementation)");
+    return make_error(ErrorCode::not_found,
+                      "'" + target->name() + "' has no CUDA emulation (cuda-emu implementation)");
 }
 
 // The device a source's targets serve (the first of devices_of).
@@ -199,7 +200,8 @@ Result<LoadReport> Registry::load_file(const std::filesystem::path& file,
                                        const LoadOptions& options) {
     if (file.extension() == ".cu") return load_cuda_file(file, options);
     if (file.extension() == ".cpp") return load_cpp_file(file, options);
-    return make_error("load_file(" + file.string() + "): not a kernel source (.cpp or .cu)");
+    return make_error(ErrorCode::invalid_argument,
+                      "load_file(" + file.string() + "): not a kernel source (.cpp or .cu)");
 }
 
 Result<LoadReport> Registry::load_cpp_file(const std::filesystem::path& file,
@@ -268,7 +270,8 @@ std::vector<LoadReport> Registry::load_files(const std::vector<FileLoad>& files)
         const auto& path = load.path;
         if (path.extension() != ".cpp" && path.extension() != ".cu")
             return detail::staged_done(
-                make_error("load_file(" + path.string() + "): not a kernel source (.cpp or .cu)"));
+                make_error(ErrorCode::invalid_argument,
+                           "load_file(" + path.string() + "): not a kernel source (.cpp or .cu)"));
         return stage_file(path, load.options, path.extension() == ".cu");
     };
     // Staged in parallel, largest file first (the long compiles start early); a file given again
@@ -331,7 +334,7 @@ Result<DirIndex> index_kernel_dir(const std::filesystem::path& dir, const std::s
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
         if (entry.is_regular_file() && is_kernel_file(entry.path()))
             index.files.push_back({entry.path(), {}});
-    if (ec) return make_error(op + ": " + ec.message());
+    if (ec) return make_error(ErrorCode::io, op + ": " + ec.message());
     std::sort(index.files.begin(), index.files.end(),
               [](const auto& a, const auto& b) { return a.path < b.path; });
 
@@ -347,8 +350,9 @@ Result<DirIndex> index_kernel_dir(const std::filesystem::path& dir, const std::s
             auto where = file.path.string() + ":" + std::to_string(line);
             auto [it, inserted] = defined_by.emplace(std::pair(name, device), where);
             if (!inserted)
-                return make_error(op + ": target '" + prefix + "." + name +
-                                  "' is defined by both " + it->second + " and " + where);
+                return make_error(ErrorCode::invalid_argument, op + ": target '" + prefix + "." +
+                                                                   name + "' is defined by both " +
+                                                                   it->second + " and " + where);
             file.names.push_back(prefix + "." + name);
         }
     }
@@ -468,18 +472,20 @@ Result<void> Registry::publish(std::vector<std::shared_ptr<TargetImpl>> impls,
                 if (replace || old->state() == TargetImpl::State::failed ||
                     old->content_key == impl->content_key)
                     continue;
-                return make_error("load(" + location(impl->signature) + "): target '" + name +
-                                  "' is already defined by " + location(old->signature) +
-                                  " with different content (load with replace to redefine it)");
+                return make_error(ErrorCode::invalid_argument,
+                                  "load(" + location(impl->signature) + "): target '" + name +
+                                      "' is already defined by " + location(old->signature) +
+                                      " with different content (load with replace to redefine it)");
             }
             if (replace) continue;
             if (auto why = signature_mismatch(old->signature, impl->signature))
-                return make_error("load(" + location(impl->signature) + "): target '" + name +
-                                  "' is also defined for " + std::string(device_name(old->device)) +
-                                  " by " + location(old->signature) + " with another signature " +
-                                  *why +
-                                  "; twins must agree on parameter kinds, dtypes and attr "
-                                  "names");
+                return make_error(ErrorCode::invalid_argument,
+                                  "load(" + location(impl->signature) + "): target '" + name +
+                                      "' is also defined for " +
+                                      std::string(device_name(old->device)) + " by " +
+                                      location(old->signature) + " with another signature " + *why +
+                                      "; twins must agree on parameter kinds, dtypes and attr "
+                                      "names");
         }
     }
     // Callers holding the previous targets keep them (and their code) alive until they drop them.

@@ -16,16 +16,18 @@ namespace {
 Result<int64_t> checked_numel(const char* operation, DType dtype,
                               const std::vector<int64_t>& shape) {
     if (shape.size() > static_cast<size_t>(BE::k_max_rank)) {
-        return make_error(std::string(operation) + ": rank " + std::to_string(shape.size()) +
-                          " exceeds the maximum of " + std::to_string(BE::k_max_rank) + " (shape " +
-                          shape_string(shape) + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          std::string(operation) + ": rank " + std::to_string(shape.size()) +
+                              " exceeds the maximum of " + std::to_string(BE::k_max_rank) +
+                              " (shape " + shape_string(shape) + ")");
     }
     bool has_zero = false;
     for (size_t i = 0; i < shape.size(); ++i) {
         if (shape[i] < 0) {
-            return make_error(std::string(operation) + ": dimension " + std::to_string(i) +
-                              " is negative (" + std::to_string(shape[i]) + ") in shape " +
-                              shape_string(shape));
+            return make_error(ErrorCode::invalid_argument,
+                              std::string(operation) + ": dimension " + std::to_string(i) +
+                                  " is negative (" + std::to_string(shape[i]) + ") in shape " +
+                                  shape_string(shape));
         }
         has_zero = has_zero || shape[i] == 0;
     }
@@ -40,8 +42,10 @@ Result<int64_t> checked_numel(const char* operation, DType dtype,
     }
     int64_t nbytes = 0;
     if (overflow || __builtin_mul_overflow(product, dtype_size(dtype), &nbytes)) {
-        return make_error(std::string(operation) + ": shape " + shape_string(shape) + " of " +
-                          std::string(dtype_name(dtype)) + " is too large (byte count overflows)");
+        return make_error(ErrorCode::invalid_argument, std::string(operation) + ": shape " +
+                                                           shape_string(shape) + " of " +
+                                                           std::string(dtype_name(dtype)) +
+                                                           " is too large (byte count overflows)");
     }
     return has_zero ? 0 : product;
 }
@@ -72,9 +76,10 @@ Result<HostArray> HostArray::create(DType dtype, std::vector<int64_t> shape) {
     const size_t alloc = padded == 0 ? k_alignment : padded;
     auto* raw = static_cast<std::byte*>(std::aligned_alloc(k_alignment, alloc));
     if (raw == nullptr) {
-        return make_error("HostArray::create: out of memory allocating " + std::to_string(alloc) +
-                          " bytes for " + shape_string(shape) + " " +
-                          std::string(dtype_name(dtype)));
+        return make_error(ErrorCode::unavailable, "HostArray::create: out of memory allocating " +
+                                                      std::to_string(alloc) + " bytes for " +
+                                                      shape_string(shape) + " " +
+                                                      std::string(dtype_name(dtype)));
     }
     std::memset(raw, 0, alloc);
     HostArray array;
@@ -139,8 +144,9 @@ Result<DeviceArray> DeviceArray::create(DType dtype, std::vector<int64_t> shape,
     if (!numel) return numel.error();
     auto memory = cuda_malloc(static_cast<size_t>(*numel * dtype_size(dtype)), device);
     if (!memory)
-        return make_error("DeviceArray::create(" + shape_string(shape) + " " +
-                          std::string(dtype_name(dtype)) + "): " + memory.error().message);
+        return make_error(memory.error().code(), "DeviceArray::create(" + shape_string(shape) +
+                                                     " " + std::string(dtype_name(dtype)) +
+                                                     "): " + memory.error().message);
     DeviceArray array;
     array.dtype_ = dtype;
     array.shape_ = std::move(shape);
@@ -186,23 +192,28 @@ void DeviceArray::release() noexcept {
 namespace {
 Result<void> same_layout(const char* op, const DeviceArray& device, const HostArray& host) {
     if (device.dtype() == host.dtype() && device.shape() == host.shape()) return {};
-    return make_error(std::string(op) + ": the device array is " + shape_string(device.shape()) +
-                      " " + std::string(dtype_name(device.dtype())) + " but the host array is " +
-                      shape_string(host.shape()) + " " + std::string(dtype_name(host.dtype())));
+    return make_error(ErrorCode::invalid_argument,
+                      std::string(op) + ": the device array is " + shape_string(device.shape()) +
+                          " " + std::string(dtype_name(device.dtype())) +
+                          " but the host array is " + shape_string(host.shape()) + " " +
+                          std::string(dtype_name(host.dtype())));
 }
 } // namespace
 
 Result<void> DeviceArray::copy_from(const HostArray& host) {
     if (auto ok = same_layout("DeviceArray::copy_from", *this, host); !ok) return ok;
     auto copied = cuda_copy_to_device(data_, host.data(), static_cast<size_t>(nbytes()), device_);
-    if (!copied) return make_error("DeviceArray::copy_from: " + copied.error().message);
+    if (!copied)
+        return make_error(copied.error().code(),
+                          "DeviceArray::copy_from: " + copied.error().message);
     return {};
 }
 
 Result<void> DeviceArray::copy_to(HostArray& host) const {
     if (auto ok = same_layout("DeviceArray::copy_to", *this, host); !ok) return ok;
     auto copied = cuda_copy_to_host(host.data(), data_, static_cast<size_t>(nbytes()), device_);
-    if (!copied) return make_error("DeviceArray::copy_to: " + copied.error().message);
+    if (!copied)
+        return make_error(copied.error().code(), "DeviceArray::copy_to: " + copied.error().message);
     return {};
 }
 
@@ -235,8 +246,9 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 
 Result<std::vector<int64_t>> parse_shape(std::string_view text) {
     const auto fail = [&](const std::string& why) {
-        return make_error("parse_shape: invalid shape '" + std::string(text) + "': " + why +
-                          " (expected dimensions separated by 'x', e.g. 8, 4x8 or 2x3x4)");
+        return make_error(ErrorCode::invalid_argument,
+                          "parse_shape: invalid shape '" + std::string(text) + "': " + why +
+                              " (expected dimensions separated by 'x', e.g. 8, 4x8 or 2x3x4)");
     };
     if (text == "scalar") return std::vector<int64_t>{};
     if (text.empty()) return fail("empty");

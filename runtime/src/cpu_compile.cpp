@@ -32,19 +32,19 @@ Result<CompileFunction> load_plugin() {
     static std::string failure;
     std::lock_guard lock(mutex);
     if (compile != nullptr) return compile;
-    if (!failure.empty()) return make_error(failure);
+    if (!failure.empty()) return make_error(ErrorCode::unavailable, failure);
     auto path = private_library_dir() / "libbecore_clang_plugin.so";
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
         failure = "compile_cpp: cannot load the compiler plugin " + path.string() + ": " +
                   dlerror() + " (set BECORE_HOME to becore's install prefix)";
-        return make_error(failure);
+        return make_error(ErrorCode::unavailable, failure);
     }
     auto version = reinterpret_cast<int (*)()>(dlsym(handle, "becore_plugin_api_version"));
     auto function = reinterpret_cast<CompileFunction>(dlsym(handle, "becore_plugin_compile"));
     if (version == nullptr || function == nullptr || version() != plugin::k_api_version) {
         failure = "compile_cpp: " + path.string() + " is not a compatible becore compiler plugin";
-        return make_error(failure);
+        return make_error(ErrorCode::unavailable, failure);
     }
     g_plugin_loaded = true;
     log_debug("loaded the compiler plugin " + path.string());
@@ -213,7 +213,8 @@ Result<CompiledObject> compile_prelude(const CpuCompileRequest& request) {
     auto output = run_plugin(job);
     if (!output) return output.error();
     if (!output->ok)
-        return make_error("compile_prelude(" + request.path.string() +
+        return make_error(ErrorCode::compile_failed,
+                          "compile_prelude(" + request.path.string() +
                               "): the prelude did not compile",
                           job.source + output->diagnostics);
     return compiled_object(*output, seconds_since(start));
@@ -242,7 +243,8 @@ Result<CompiledObject> compile_cpp(const CpuCompileRequest& request) {
         return compile_cpp(plain);
     }
     if (!output->ok)
-        return make_error("compile_cpp(" + request.path.string() + "): compilation failed",
+        return make_error(ErrorCode::compile_failed,
+                          "compile_cpp(" + request.path.string() + "): compilation failed",
                           output->diagnostics);
     return compiled_object(*output, seconds_since(start));
 }

@@ -165,7 +165,7 @@ class CpuJit {
         static std::string failure;
         std::lock_guard lock(mutex);
         if (jit) return jit;
-        if (!failure.empty()) return make_error(failure);
+        if (!failure.empty()) return make_error(ErrorCode::unavailable, failure);
         auto created = create();
         if (!created) {
             failure = created.error().message;
@@ -183,28 +183,35 @@ class CpuJit {
     Result<JITDylib*> link(const std::vector<char>& object, const std::string& name) {
         std::lock_guard lock(mutex_);
         auto library = jit_->createJITDylib(name + "#" + std::to_string(++counter_));
-        if (!library) return make_error("load_cpu_object(" + name + "): " + to_text(library.takeError()));
+        if (!library)
+            return make_error(ErrorCode::unavailable,
+                              "load_cpu_object(" + name + "): " + to_text(library.takeError()));
         JITDylib& dylib = *library;
         dylib.addToLinkOrder(jit_->getMainJITDylib());
         auto buffer = MemoryBuffer::getMemBufferCopy(StringRef(object.data(), object.size()), name);
         if (auto error = jit_->addObjectFile(dylib, std::move(buffer))) {
             discard(dylib);
-            return make_error("load_cpu_object(" + name + "): " +
-                              with_link_failure(std::move(error)));
+            return make_error(ErrorCode::compile_failed, "load_cpu_object(" + name + "): " +
+                                                             with_link_failure(std::move(error)));
         }
         if (auto error = jit_->initialize(dylib)) {
             discard(dylib);
-            return make_error("load_cpu_object(" + name + "): linking or running static "
-                              "constructors failed: " + with_link_failure(std::move(error)));
+            return make_error(ErrorCode::compile_failed, "load_cpu_object(" + name +
+                                                             "): linking or running static "
+                                                             "constructors failed: " +
+                                                             with_link_failure(std::move(error)));
         }
         return &dylib;
     }
 
     Result<void*> lookup(JITDylib& dylib, std::string_view symbol) {
         auto address = jit_->lookup(dylib, StringRef(symbol.data(), symbol.size()));
-        if (!address)
-            return make_error("symbol '" + std::string(symbol) + "': " +
-                              with_link_failure(address.takeError()));
+        if (!address) {
+            // Linking the object (on its first lookup) failed, or the object lacks the symbol.
+            auto code = t_link_failure.empty() ? ErrorCode::not_found : ErrorCode::compile_failed;
+            return make_error(code, "symbol '" + std::string(symbol) +
+                                        "': " + with_link_failure(address.takeError()));
+        }
         return address->toPtr<void*>();
     }
 
@@ -223,8 +230,9 @@ class CpuJit {
         if (!symbols) return symbols.error();
         auto orc_runtime = private_library_dir() / "liborc_rt.a";
         if (!std::filesystem::exists(orc_runtime))
-            return make_error("cpu backend: the ORC runtime " + orc_runtime.string() +
-                              " is missing (set BECORE_HOME to becore's install prefix)");
+            return make_error(ErrorCode::unavailable,
+                              "cpu backend: the ORC runtime " + orc_runtime.string() +
+                                  " is missing (set BECORE_HOME to becore's install prefix)");
         bool perf_map = [] {
             const char* value = std::getenv("BECORE_PERF_MAP");
             return value != nullptr && std::string(value) == "1";
@@ -260,11 +268,14 @@ class CpuJit {
                     return setUpOrcPlatform(jit);
                 })
                 .create();
-        if (!built) return make_error("cpu backend: creating the JIT: " + to_text(built.takeError()));
+        if (!built)
+            return make_error(ErrorCode::unavailable,
+                              "cpu backend: creating the JIT: " + to_text(built.takeError()));
         auto jit = std::unique_ptr<CpuJit>(new CpuJit());
         jit->jit_ = std::move(*built);
         if (auto error = jit->jit_->initialize(jit->jit_->getMainJITDylib()))
-            return make_error("cpu backend: initialising the JIT: " + to_text(std::move(error)));
+            return make_error(ErrorCode::unavailable,
+                              "cpu backend: initialising the JIT: " + to_text(std::move(error)));
         return jit;
     }
 

@@ -55,7 +55,7 @@ Result<std::string> parse_cpu_target(std::string_view text) {
     if (text == "portable") return std::string(k_cpu_portable_level);
     for (auto level : k_cpu_levels)
         if (text == level) return std::string(level);
-    return make_error(accepted_values());
+    return make_error(ErrorCode::invalid_argument, accepted_values());
 }
 
 Result<std::string> resolve_cpu_target(std::string_view requested) {
@@ -68,13 +68,15 @@ Result<std::string> resolve_cpu_target(std::string_view requested) {
         origin = "BECORE_CPU_TARGET";
     }
     auto target = parse_cpu_target(text);
-    if (!target) return make_error(origin + "=" + std::string(text) + ": " + accepted_values());
+    if (!target)
+        return make_error(ErrorCode::invalid_argument,
+                          origin + "=" + std::string(text) + ": " + accepted_values());
     const std::string triple = llvm::sys::getProcessTriple();
     if (*target != k_cpu_native && !is_x86_64(triple))
-        return make_error(origin + "=" + std::string(text) +
-                          ": the x86-64 levels need an x86-64 "
-                          "host; this one is " +
-                          triple + " (use native)");
+        return make_error(ErrorCode::unavailable, origin + "=" + std::string(text) +
+                                                      ": the x86-64 levels need an x86-64 "
+                                                      "host; this one is " +
+                                                      triple + " (use native)");
     return target;
 }
 

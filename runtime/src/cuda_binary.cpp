@@ -73,7 +73,8 @@ std::vector<char> pack_cuda_binary(const CudaBinary& binary) {
 
 Result<CudaBinary> unpack_cuda_binary(const std::vector<char>& blob) {
     auto damaged = [](const std::string& why) {
-        return make_error("unpack_cuda_binary: damaged CUDA binary container (" + why + ")");
+        return make_error(ErrorCode::io,
+                          "unpack_cuda_binary: damaged CUDA binary container (" + why + ")");
     };
     if (blob.size() < sizeof k_magic || std::memcmp(blob.data(), k_magic, sizeof k_magic) != 0)
         return damaged("bad magic");

@@ -163,8 +163,10 @@ Result<std::string> normalize_cuda_arch(std::string_view text) {
         ++digits;
     const std::string suffix = s.substr(digits);
     if (digits < 2 || digits > 3 || !(suffix.empty() || suffix == "a" || suffix == "f"))
-        return make_error("normalize_cuda_arch: '" + std::string(text) +
-                          "' is not a CUDA architecture (expected sm_XX such as sm_80 or sm_90)");
+        return make_error(
+            ErrorCode::invalid_argument,
+            "normalize_cuda_arch: '" + std::string(text) +
+                "' is not a CUDA architecture (expected sm_XX such as sm_80 or sm_90)");
     return "sm_" + s;
 }
 
@@ -180,7 +182,9 @@ Result<std::optional<std::string>> resolve_cuda_arch(const std::string& requeste
     }
     if (auto value = env("BECORE_CUDA_ARCH"); !value.empty()) {
         auto arch = normalize_cuda_arch(value);
-        if (!arch) return make_error("BECORE_CUDA_ARCH=" + value + ": " + arch.error().message);
+        if (!arch)
+            return make_error(arch.error().code(),
+                              "BECORE_CUDA_ARCH=" + value + ": " + arch.error().message);
         return std::optional<std::string>(*arch);
     }
     return std::optional<std::string>();
@@ -206,18 +210,22 @@ Result<std::string> cuda_toolchain_identity() {
         std::string library = nvrtc_library_file();
         if (library.empty()) { // only the loader's search path can tell which file it is
             NvrtcStatus status = nvrtc_status();
-            if (!status.available) return make_error("NVRTC unavailable: " + status.reason);
+            if (!status.available)
+                return make_error(ErrorCode::unavailable, "NVRTC unavailable: " + status.reason);
             library = status.library;
         }
         std::error_code ec;
         auto file = fs::canonical(library, ec);
-        if (ec) return make_error("NVRTC unavailable: " + library + ": " + ec.message());
+        if (ec)
+            return make_error(ErrorCode::unavailable,
+                              "NVRTC unavailable: " + library + ": " + ec.message());
         auto elf = read_elf_info(file);
-        if (!elf) return make_error("NVRTC unavailable: " + elf.error().message);
+        if (!elf)
+            return make_error(ErrorCode::unavailable, "NVRTC unavailable: " + elf.error().message);
         if (!elf->build_id.empty()) return "nvrtc " + elf->soname + ";build-id " + elf->build_id;
         // A library linked without a build-id: its content, hashed once per process.
         auto hash = hash_file(file);
-        if (!hash) return make_error("cannot read " + file.string() + " to hash it");
+        if (!hash) return make_error(ErrorCode::io, "cannot read " + file.string() + " to hash it");
         return "nvrtc " + elf->soname + ";xxh3 " + *hash;
     }();
     return identity;
@@ -226,14 +234,16 @@ Result<std::string> cuda_toolchain_identity() {
 Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaProgram& program) {
     const std::string op = "compile_cuda(" + request.path.string() + ")";
     const NvrtcApi& api = nvrtc_api();
-    if (!api.ok()) return make_error(op + ": NVRTC unavailable: " + api.failure);
+    if (!api.ok())
+        return make_error(ErrorCode::unavailable, op + ": NVRTC unavailable: " + api.failure);
     // The key names the library cuda_toolchain_identity found without loading it; a compile by
     // another one (that file failed to load and a later candidate did) would be stored under it.
     if (auto keyed = nvrtc_library_file(); !keyed.empty()) {
         std::error_code ec_keyed, ec_loaded;
         if (fs::canonical(keyed, ec_keyed) != fs::canonical(api.library, ec_loaded))
-            return make_error(op + ": NVRTC was loaded from " + api.library + ", not from " +
-                              keyed + ", whose identity the cache key holds");
+            return make_error(ErrorCode::unavailable, op + ": NVRTC was loaded from " +
+                                                          api.library + ", not from " + keyed +
+                                                          ", whose identity the cache key holds");
     }
 
     int count = 0;
@@ -248,8 +258,9 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
         std::string list;
         for (int a : supported)
             list += (list.empty() ? "" : " ") + std::to_string(a);
-        return make_error(op + ": NVRTC " + nvrtc_status().version + " cannot compile for '" +
-                          request.arch + "' (supported: " + list + ")");
+        return make_error(ErrorCode::unavailable, op + ": NVRTC " + nvrtc_status().version +
+                                                      " cannot compile for '" + request.arch +
+                                                      "' (supported: " + list + ")");
     }
 
     std::vector<const char*> header_texts, header_names;
@@ -291,11 +302,13 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
             prog.out(), program.text.c_str(), program.name.c_str(),
             static_cast<int>(header_texts.size()), header_texts.data(), header_names.data());
         r != 0)
-        return make_error(op + ": nvrtcCreateProgram: " + nvrtc_error(api, r));
+        return make_error(ErrorCode::compile_failed,
+                          op + ": nvrtcCreateProgram: " + nvrtc_error(api, r));
     for (const auto& expression : request.name_expressions)
         if (nvrtcResult r = api.nvrtcAddNameExpression(prog.get(), expression.c_str()); r != 0)
-            return make_error(op + ": nvrtcAddNameExpression(" + expression +
-                              "): " + nvrtc_error(api, r));
+            return make_error(ErrorCode::compile_failed, op + ": nvrtcAddNameExpression(" +
+                                                             expression +
+                                                             "): " + nvrtc_error(api, r));
     std::vector<const char*> argv;
     for (const auto& o : options)
         argv.push_back(o.c_str());
@@ -311,8 +324,10 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
     MappedLog mapped = map_log(log, files);
     if (compiled != 0) {
         if (mapped.first_error_location.empty())
-            return make_error(op + ": " + nvrtc_error(api, compiled), mapped.text);
-        return make_error("compile_cuda(" + mapped.first_error_location +
+            return make_error(ErrorCode::compile_failed, op + ": " + nvrtc_error(api, compiled),
+                              mapped.text);
+        return make_error(ErrorCode::compile_failed,
+                          "compile_cuda(" + mapped.first_error_location +
                               "): " + mapped.first_error,
                           mapped.text);
     }
@@ -323,7 +338,8 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
     binary.arch = request.arch;
     size_t size = 0;
     if (api.nvrtcGetCUBINSize(prog.get(), &size) != 0 || size == 0)
-        return make_error(op + ": NVRTC produced no CUBIN for " + request.arch);
+        return make_error(ErrorCode::compile_failed,
+                          op + ": NVRTC produced no CUBIN for " + request.arch);
     binary.cubin.resize(size);
     api.nvrtcGetCUBIN(prog.get(), binary.cubin.data());
     if (api.nvrtcGetPTXSize(prog.get(), &size) == 0 && size > 1) {
@@ -335,8 +351,9 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
         const char* lowered = nullptr;
         if (nvrtcResult r = api.nvrtcGetLoweredName(prog.get(), expression.c_str(), &lowered);
             r != 0 || lowered == nullptr)
-            return make_error(op + ": no entry point for '" + expression +
-                              "': " + nvrtc_error(api, r));
+            return make_error(ErrorCode::compile_failed, op + ": no entry point for '" +
+                                                             expression +
+                                                             "': " + nvrtc_error(api, r));
         binary.lowered_names[expression] = lowered;
     }
     result.seconds =

@@ -72,10 +72,12 @@ class Contexts {
   public:
     Result<void> make_current(int device) {
         const CudaStatus& status = cuda_status();
-        if (!status.available) return make_error("no CUDA device: " + status.reason);
+        if (!status.available)
+            return make_error(ErrorCode::unavailable, "no CUDA device: " + status.reason);
         if (device < 0 || device >= static_cast<int>(status.devices.size()))
-            return make_error("CUDA device " + std::to_string(device) + " does not exist (" +
-                              std::to_string(status.devices.size()) + " present)");
+            return make_error(ErrorCode::not_found,
+                              "CUDA device " + std::to_string(device) + " does not exist (" +
+                                  std::to_string(status.devices.size()) + " present)");
         const DriverApi& api = driver_api();
         CUcontext context = nullptr;
         {
@@ -86,14 +88,15 @@ class Contexts {
                 CUresult r = api.cuDeviceGet(&handle, device);
                 if (r == k_success) r = api.cuDevicePrimaryCtxRetain(&context, handle);
                 if (r != k_success)
-                    return make_error("retaining the primary context of CUDA device " +
-                                      std::to_string(device) + ": " + driver_error_text(r));
+                    return make_error(ErrorCode::unavailable,
+                                      "retaining the primary context of CUDA device " +
+                                          std::to_string(device) + ": " + driver_error_text(r));
                 it = contexts_.emplace(device, context).first;
             }
             context = it->second;
         }
         if (CUresult r = api.cuCtxSetCurrent(context); r != k_success)
-            return make_error("cuCtxSetCurrent: " + driver_error_text(r));
+            return make_error(ErrorCode::unavailable, "cuCtxSetCurrent: " + driver_error_text(r));
         return {};
     }
 
@@ -107,9 +110,11 @@ class Contexts {
     std::map<int, CUcontext> contexts_;
 };
 
-Result<void> check(CUresult r, const std::string& what) {
+// A failing kernel surfaces at its launch or at the next synchronisation or copy: those report
+// kernel_failed; allocation failures report unavailable.
+Result<void> check(CUresult r, ErrorCode code, const std::string& what) {
     if (r == k_success) return {};
-    return make_error(what + ": " + driver_error_text(r));
+    return make_error(code, what + ": " + driver_error_text(r));
 }
 
 bool is_elf(const std::vector<char>& image) {
@@ -157,7 +162,7 @@ Result<CudaModule::Loaded*> CudaModule::loaded_on(int device) {
     const std::string op =
         "load_cuda_module(" + display_ + ", device " + std::to_string(device) + ")";
     if (auto current = Contexts::instance().make_current(device); !current)
-        return make_error(op + ": " + current.error().message);
+        return make_error(current.error().code(), op + ": " + current.error().message);
     const DriverApi& api = driver_api();
     std::string rejected;
     CUmodule module = nullptr;
@@ -184,7 +189,9 @@ Result<CudaModule::Loaded*> CudaModule::loaded_on(int device) {
             module = nullptr;
         }
     }
-    if (module == nullptr) return make_error(op + ": the driver rejected the binary", rejected);
+    if (module == nullptr)
+        return make_error(ErrorCode::compile_failed, op + ": the driver rejected the binary",
+                          rejected);
     Loaded& loaded = per_device_[device];
     loaded.module = module;
     loaded.kind = kind;
@@ -202,8 +209,8 @@ Result<void*> CudaModule::function(const std::string& lowered_name, int device) 
     CUresult r = driver_api().cuModuleGetFunction(
         &function, static_cast<CUmodule>((*loaded)->module), lowered_name.c_str());
     if (r != k_success)
-        return make_error("cuModuleGetFunction(" + display_ + ", " + lowered_name +
-                          "): " + driver_error_text(r));
+        return make_error(ErrorCode::not_found, "cuModuleGetFunction(" + display_ + ", " +
+                                                    lowered_name + "): " + driver_error_text(r));
     (*loaded)->functions[lowered_name] = function;
     return static_cast<void*>(function);
 }
@@ -234,6 +241,7 @@ Result<void> cuda_launch_function(void* function, const CudaLaunchConfig& c, voi
         if (auto ok = check(
                 api.cuFuncSetAttribute(f, k_func_attribute_max_dynamic_shared_size_bytes,
                                        static_cast<int>(c.shared_bytes)),
+                ErrorCode::invalid_argument,
                 "cuFuncSetAttribute(max dynamic shared memory = " + std::to_string(c.shared_bytes) +
                     ")");
             !ok)
@@ -243,14 +251,14 @@ Result<void> cuda_launch_function(void* function, const CudaLaunchConfig& c, voi
                                     c.block[2], c.shared_bytes,
                                     reinterpret_cast<CUstream>(static_cast<intptr_t>(c.stream)),
                                     params, nullptr),
-                 "cuLaunchKernel");
+                 ErrorCode::kernel_failed, "cuLaunchKernel");
 }
 
 Result<void> cuda_synchronize(int64_t stream, int device) {
     if (auto current = Contexts::instance().make_current(device); !current) return current.error();
     return check(
         driver_api().cuStreamSynchronize(reinterpret_cast<CUstream>(static_cast<intptr_t>(stream))),
-        "cuStreamSynchronize");
+        ErrorCode::kernel_failed, "cuStreamSynchronize");
 }
 
 Result<void*> cuda_malloc(size_t bytes, int device) {
@@ -258,11 +266,12 @@ Result<void*> cuda_malloc(size_t bytes, int device) {
     if (bytes == 0) return static_cast<void*>(nullptr);
     const DriverApi& api = driver_api();
     CUdeviceptr pointer = 0;
-    if (auto ok = check(api.cuMemAlloc(&pointer, bytes),
+    if (auto ok = check(api.cuMemAlloc(&pointer, bytes), ErrorCode::unavailable,
                         "cuMemAlloc(" + std::to_string(bytes) + " bytes)");
         !ok)
         return ok.error();
-    if (auto ok = check(api.cuMemsetD8(pointer, 0, bytes), "cuMemsetD8"); !ok) {
+    if (auto ok = check(api.cuMemsetD8(pointer, 0, bytes), ErrorCode::unavailable, "cuMemsetD8");
+        !ok) {
         api.cuMemFree(pointer);
         return ok.error();
     }
@@ -280,7 +289,7 @@ Result<void> cuda_copy_to_device(void* device_pointer, const void* host, size_t 
     return check(
         driver_api().cuMemcpyHtoD(
             static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(device_pointer)), host, bytes),
-        "cuMemcpyHtoD(" + std::to_string(bytes) + " bytes)");
+        ErrorCode::kernel_failed, "cuMemcpyHtoD(" + std::to_string(bytes) + " bytes)");
 }
 
 Result<void> cuda_copy_to_host(void* host, const void* device_pointer, size_t bytes, int device) {
@@ -289,7 +298,7 @@ Result<void> cuda_copy_to_host(void* host, const void* device_pointer, size_t by
     return check(
         driver_api().cuMemcpyDtoH(
             host, static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(device_pointer)), bytes),
-        "cuMemcpyDtoH(" + std::to_string(bytes) + " bytes)");
+        ErrorCode::kernel_failed, "cuMemcpyDtoH(" + std::to_string(bytes) + " bytes)");
 }
 
 } // namespace be

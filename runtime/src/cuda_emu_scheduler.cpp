@@ -324,11 +324,13 @@ Result<void> emulate_launch(const EmuLaunch& geometry, std::string_view kernel_n
                             EmuKernelBody body, void* const* params) {
     const std::string op = "emulate_launch(" + std::string(kernel_name) + "): ";
     if (t_launch != nullptr)
-        return make_error(op + "called from inside an emulated kernel (dynamic parallelism is "
+        return make_error(ErrorCode::kernel_failed,
+                          op + "called from inside an emulated kernel (dynamic parallelism is "
                                "not supported)");
-    if (body == nullptr) return make_error(op + "no kernel body");
+    if (body == nullptr) return make_error(ErrorCode::invalid_argument, op + "no kernel body");
     if (auto problem = invalid_configuration(geometry))
-        return make_error(op + "invalid launch configuration: " + *problem);
+        return make_error(ErrorCode::invalid_argument,
+                          op + "invalid launch configuration: " + *problem);
 
     std::lock_guard lock(g_launch_mutex);
     const EmuDim3 b = geometry.block, g = geometry.grid;
@@ -356,7 +358,7 @@ Result<void> emulate_launch(const EmuLaunch& geometry, std::string_view kernel_n
                 g_threads.fetch_add(n, std::memory_order_relaxed);
                 run_block(launch);
             }
-    if (launch.error) return make_error(*launch.error);
+    if (launch.error) return make_error(ErrorCode::kernel_failed, *launch.error);
     return {};
 }
 

@@ -223,8 +223,8 @@ std::string element_type(std::string_view text, const std::vector<Token>& t, siz
 Result<std::string> prepare_emulation_source(std::string_view source, const std::string& file) {
     const std::vector<Token> tokens = Scanner(source).tokens();
     auto error = [&](int line, const std::string& what) {
-        return make_error("prepare_emulation_source(" + file + ":" + std::to_string(line) +
-                          "): " + what);
+        return make_error(ErrorCode::compile_failed, "prepare_emulation_source(" + file + ":" +
+                                                         std::to_string(line) + "): " + what);
     };
     auto word = [&](size_t i) {
         return source.substr(tokens[i].begin, tokens[i].end - tokens[i].begin);

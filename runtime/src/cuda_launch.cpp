@@ -41,7 +41,8 @@ Interned& interned() {
 Result<CudaKernelRef> resolve(std::string_view target) {
     CudaKernelResolver resolver = g_resolver.load();
     if (resolver == nullptr)
-        return make_error("no registry is loaded to resolve '" + std::string(target) + "'");
+        return make_error(ErrorCode::unavailable,
+                          "no registry is loaded to resolve '" + std::string(target) + "'");
     return resolver(target);
 }
 
@@ -74,17 +75,18 @@ Result<LaunchDevice> launch_device(void* const* params, const int* codes, int co
                                        ? ":" + std::to_string(t->device_index)
                                        : std::string());
         if (t->device() != Device::cuda && t->device() != Device::cuda_emu)
-            return make_error("argument " + std::to_string(i) + " is a tensor on " + where +
-                              ", not on cuda or cuda-emu");
+            return make_error(ErrorCode::invalid_argument, "argument " + std::to_string(i) +
+                                                               " is a tensor on " + where +
+                                                               ", not on cuda or cuda-emu");
         const LaunchDevice here{t->device(),
                                 t->device() == Device::cuda ? int(t->device_index) : 0};
         if (device && (device->device != here.device || device->index != here.index))
-            return make_error("argument " + std::to_string(i) + " is on " + where +
-                              " but an earlier one is on " +
-                              std::string(device_name(device->device)) +
-                              (device->device == Device::cuda
-                                   ? ":" + std::to_string(device->index)
-                                   : std::string()));
+            return make_error(
+                ErrorCode::invalid_argument,
+                "argument " + std::to_string(i) + " is on " + where + " but an earlier one is on " +
+                    std::string(device_name(device->device)) +
+                    (device->device == Device::cuda ? ":" + std::to_string(device->index)
+                                                    : std::string()));
         device = here;
     }
     return device.value_or(LaunchDevice{});

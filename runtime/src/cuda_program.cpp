@@ -150,13 +150,15 @@ Result<CudaProgram> prepare_cuda_program(const CudaCompileRequest& request) {
             auto [known, inserted] = by_name.emplace(name, *file);
             if (!inserted) {
                 if (known->second != *file)
-                    return make_error(op + ": " + known->second.string() + " and " +
-                                      file->string() + " are both included as '" + name +
-                                      "' (NVRTC takes headers by name; rename one)");
+                    return make_error(ErrorCode::compile_failed,
+                                      op + ": " + known->second.string() + " and " +
+                                          file->string() + " are both included as '" + name +
+                                          "' (NVRTC takes headers by name; rename one)");
                 continue;
             }
             auto text = read_file(*file);
-            if (!text) return make_error(op + ": cannot read the header " + file->string());
+            if (!text)
+                return make_error(ErrorCode::io, op + ": cannot read the header " + file->string());
             program.headers.push_back({name, *file, {}, own});
             if (!own) program.user_headers.push_back(*file);
             queue.push_back({std::move(*text), file->parent_path(),

@@ -56,8 +56,9 @@ Result<Device> parse_device(std::string_view text) {
     if (text == "cpu") return Device::cpu;
     if (text == "cuda" || text == "gpu") return Device::cuda;
     if (text == "cuda-emu") return Device::cuda_emu;
-    return make_error("parse_device: unknown device '" + std::string(text) +
-                      "' (expected cpu, cuda, gpu or cuda-emu)");
+    return make_error(ErrorCode::invalid_argument, "parse_device: unknown device '" +
+                                                       std::string(text) +
+                                                       "' (expected cpu, cuda, gpu or cuda-emu)");
 }
 
 uint16_t float16_bits(float value) {

@@ -106,15 +106,19 @@ Result<ElfInfo> elf_info_from(const Reader& reader, const std::string& op) {
                                "\x7f"
                                "ELF",
                                4) != 0)
-        return make_error(op + ": not an ELF file");
+        return make_error(ErrorCode::invalid_argument, op + ": not an ELF file");
     if ((*header)[4] != 2 || (*header)[5] != 1)
-        return make_error(op + ": not a 64-bit little-endian ELF file");
+        return make_error(ErrorCode::invalid_argument,
+                          op + ": not a 64-bit little-endian ELF file");
     const uint64_t phoff = load<uint64_t>(&(*header)[32]);
     const uint16_t phentsize = load<uint16_t>(&(*header)[54]);
     const uint16_t phnum = load<uint16_t>(&(*header)[56]);
-    if (phentsize != 56) return make_error(op + ": unexpected program header size");
+    if (phentsize != 56)
+        return make_error(ErrorCode::invalid_argument, op + ": unexpected program header size");
     auto table = reader.bytes(phoff, uint64_t{phnum} * phentsize);
-    if (!table) return make_error(op + ": the program headers lie outside the file");
+    if (!table)
+        return make_error(ErrorCode::invalid_argument,
+                          op + ": the program headers lie outside the file");
 
     std::vector<ProgramHeader> headers;
     for (uint16_t i = 0; i < phnum; ++i) {
@@ -137,12 +141,16 @@ Result<ElfInfo> elf_info_from(const Reader& reader, const std::string& op) {
     for (const auto& h : headers) {
         if (h.type == k_pt_note && info.build_id.empty()) {
             auto notes = segment(h);
-            if (!notes) return make_error(op + ": a note segment lies outside the file");
+            if (!notes)
+                return make_error(ErrorCode::invalid_argument,
+                                  op + ": a note segment lies outside the file");
             if (auto id = build_id_in(*notes)) info.build_id = *id;
         }
         if (h.type == k_pt_dynamic) {
             auto dynamic = segment(h);
-            if (!dynamic) return make_error(op + ": the dynamic segment lies outside the file");
+            if (!dynamic)
+                return make_error(ErrorCode::invalid_argument,
+                                  op + ": the dynamic segment lies outside the file");
             std::optional<uint64_t> strtab, soname;
             for (size_t at = 0; dynamic->size() - at >= 16; at += 16) {
                 const int64_t tag = load<int64_t>(&(*dynamic)[at]);
@@ -154,12 +162,17 @@ Result<ElfInfo> elf_info_from(const Reader& reader, const std::string& op) {
             if (strtab && soname) {
                 auto start = file_offset(*strtab);
                 if (!start || *soname > reader.size() - *start)
-                    return make_error(op + ": DT_SONAME lies outside the file");
+                    return make_error(ErrorCode::invalid_argument,
+                                      op + ": DT_SONAME lies outside the file");
                 auto text = reader.bytes(
                     *start + *soname, std::min<uint64_t>(4096, reader.size() - *start - *soname));
-                if (!text) return make_error(op + ": DT_SONAME lies outside the file");
+                if (!text)
+                    return make_error(ErrorCode::invalid_argument,
+                                      op + ": DT_SONAME lies outside the file");
                 auto end = std::find(text->begin(), text->end(), '\0');
-                if (end == text->end()) return make_error(op + ": DT_SONAME is not terminated");
+                if (end == text->end())
+                    return make_error(ErrorCode::invalid_argument,
+                                      op + ": DT_SONAME is not terminated");
                 info.soname.assign(text->begin(), end);
             }
         }
@@ -172,13 +185,14 @@ Result<ElfInfo> elf_info_from(const Reader& reader, const std::string& op) {
 Result<ElfInfo> read_elf_info(const std::filesystem::path& file) {
     const std::string op = "read_elf_info(" + file.string() + ")";
     int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return make_error(op + ": cannot open: " + std::strerror(errno));
+    if (fd < 0) return make_error(ErrorCode::io, op + ": cannot open: " + std::strerror(errno));
     struct Closer {
         int fd;
         ~Closer() { close(fd); }
     } closer{fd};
     struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return make_error(op + ": not a regular file");
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return make_error(ErrorCode::invalid_argument, op + ": not a regular file");
     return elf_info_from(Reader(fd, static_cast<uint64_t>(st.st_size)), op);
 }
 

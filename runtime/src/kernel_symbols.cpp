@@ -51,14 +51,16 @@ Result<KernelSymbols> KernelSymbols::open() {
     for (auto [name, anchor] : anchors) {
         Dl_info info{};
         if (dladdr(anchor, &info) == 0 || info.dli_fname == nullptr)
-            return make_error(std::string("cpu backend: cannot find where ") + name +
-                              " is mapped, for JIT-compiled kernels (dladdr failed)");
+            return make_error(ErrorCode::unavailable,
+                              std::string("cpu backend: cannot find where ") + name +
+                                  " is mapped, for JIT-compiled kernels (dladdr failed)");
         // RTLD_NOLOAD: mapped already, as a dependency of the runtime; without RTLD_GLOBAL the
         // handle leaves the process's global scope as it is.
         void* handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
         if (handle == nullptr)
-            return make_error(std::string("cpu backend: cannot open ") + name + " (" +
-                              info.dli_fname + ") for JIT-compiled kernels: " + dlerror());
+            return make_error(ErrorCode::unavailable,
+                              std::string("cpu backend: cannot open ") + name + " (" +
+                                  info.dli_fname + ") for JIT-compiled kernels: " + dlerror());
         symbols.handles_.push_back(handle);
     }
     return symbols;

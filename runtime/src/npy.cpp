@@ -273,16 +273,19 @@ Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
     unsigned char prefix[12] = {};
     size_t got = source.read(prefix, 8);
     if (got < 8 || std::memcmp(prefix, k_magic.data(), k_magic.size()) != 0) {
-        return make_error(op + "not a .npy file (bad magic; expected \"\\x93NUMPY\")");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "not a .npy file (bad magic; expected \"\\x93NUMPY\")");
     }
     const int major = prefix[6], minor = prefix[7];
     if ((major != 1 && major != 2 && major != 3) || minor != 0) {
-        return make_error(op + "unsupported format version " + std::to_string(major) + "." +
-                          std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "unsupported format version " + std::to_string(major) + "." +
+                              std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
     }
     const size_t len_size = major == 1 ? 2 : 4;
     if (source.read(prefix + 8, len_size) != len_size) {
-        return make_error(op + "truncated header (file ends inside the header length)");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "truncated header (file ends inside the header length)");
     }
     uint32_t header_len = 0;
     for (size_t i = 0; i < len_size; ++i)
@@ -298,13 +301,15 @@ Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
         got = source.read(text.data(), header_len);
     }
     if (got != header_len) {
-        return make_error(op + "truncated header (expected " + std::to_string(header_len) +
-                          " bytes, found " + std::to_string(got) + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "truncated header (expected " + std::to_string(header_len) +
+                              " bytes, found " + std::to_string(got) + ")");
     }
     DictParser parser(text);
     const std::optional<Header> header = parser.parse();
     if (!header) {
-        return make_error(op + "malformed header dict: " + parser.error(), "header: " + text);
+        return make_error(ErrorCode::invalid_argument,
+                          op + "malformed header dict: " + parser.error(), "header: " + text);
     }
 
     const std::string& descr = header->descr;
@@ -315,23 +320,27 @@ Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
         }
     }
     if (entry == nullptr) {
-        return make_error(op + "unsupported descr '" + descr +
-                          "' (supported: bool, int8..int64, uint8..uint64, float16, float32, "
-                          "float64; bfloat16 has no .npy descr)");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "unsupported descr '" + descr +
+                              "' (supported: bool, int8..int64, uint8..uint64, float16, float32, "
+                              "float64; bfloat16 has no .npy descr)");
     }
     if (header->fortran_order) {
-        return make_error(op + "Fortran-order arrays are not supported; "
+        return make_error(ErrorCode::invalid_argument,
+                          op + "Fortran-order arrays are not supported; "
                                "save with np.ascontiguousarray");
     }
     if (header->shape.size() > static_cast<size_t>(BE::k_max_rank)) {
-        return make_error(op + "rank " + std::to_string(header->shape.size()) +
-                          " exceeds the maximum of " + std::to_string(BE::k_max_rank));
+        return make_error(ErrorCode::invalid_argument,
+                          op + "rank " + std::to_string(header->shape.size()) +
+                              " exceeds the maximum of " + std::to_string(BE::k_max_rank));
     }
     const auto truncated = [&](int64_t expected, int64_t found) {
-        return make_error(op + "truncated data (expected " + std::to_string(expected) +
-                          " bytes for " + shape_string(header->shape) + " " +
-                          std::string(dtype_name(entry->dtype)) + ", found " +
-                          std::to_string(found) + ")");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "truncated data (expected " + std::to_string(expected) +
+                              " bytes for " + shape_string(header->shape) + " " +
+                              std::string(dtype_name(entry->dtype)) + ", found " +
+                              std::to_string(found) + ")");
     };
     // A damaged shape such as (0, 8888888888882, 8888888888882) has no elements yet cannot be a
     // tensor (numpy refuses it too: "array is too big"): the product of the non-zero dimensions
@@ -341,9 +350,10 @@ Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
     for (int64_t dim : header->shape) {
         has_zero = has_zero || dim == 0;
         if (dim != 0 && __builtin_mul_overflow(expected, dim, &expected)) {
-            return make_error(op + "shape " + shape_string(header->shape) + " of " +
-                              std::string(dtype_name(entry->dtype)) +
-                              " is too large (its byte count overflows int64)");
+            return make_error(ErrorCode::invalid_argument,
+                              op + "shape " + shape_string(header->shape) + " of " +
+                                  std::string(dtype_name(entry->dtype)) +
+                                  " is too large (its byte count overflows int64)");
         }
     }
     if (has_zero) expected = 0;
@@ -354,7 +364,7 @@ Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
         if (available < expected) return truncated(expected, available);
     }
     auto array = HostArray::create(entry->dtype, header->shape);
-    if (!array) return make_error(op + array.error().message);
+    if (!array) return make_error(array.error().code(), op + array.error().message);
 
     const auto nbytes = static_cast<size_t>(array->nbytes());
     got = source.read(array->data(), nbytes);
@@ -368,7 +378,7 @@ Result<HostArray> decode_npy(NpySource& source, const std::string& op) {
 Result<HostArray> read_npy(const std::filesystem::path& path) {
     const std::string op = "read_npy(" + path.string() + "): ";
     File file(std::fopen(path.c_str(), "rb"));
-    if (!file) return make_error(op + "cannot open: " + errno_text());
+    if (!file) return make_error(ErrorCode::io, op + "cannot open: " + errno_text());
     NpySource source(file.get());
     return decode_npy(source, op);
 }
@@ -383,11 +393,13 @@ namespace {
 // The header numpy.save writes before `tensor`'s bytes; errors start with `op`.
 Result<std::string> encode_header(const BE::Tensor& tensor, const std::string& op) {
     if (tensor.device() != Device::cpu) {
-        return make_error(op + "tensor is on device " + std::string(device_name(tensor.device())) +
-                          "; copy it to cpu first");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "tensor is on device " + std::string(device_name(tensor.device())) +
+                              "; copy it to cpu first");
     }
     if (tensor.dtype() == DType::bfloat16) {
-        return make_error(op + "bfloat16 has no .npy descr (numpy would read it back as raw "
+        return make_error(ErrorCode::invalid_argument,
+                          op + "bfloat16 has no .npy descr (numpy would read it back as raw "
                                "'|V2'); convert to float32 first");
     }
     const DescrEntry* entry = nullptr;
@@ -395,23 +407,29 @@ Result<std::string> encode_header(const BE::Tensor& tensor, const std::string& o
         if (e.dtype == tensor.dtype()) entry = &e;
     }
     if (entry == nullptr) {
-        return make_error(op + "invalid dtype code " +
-                          std::to_string(static_cast<int>(tensor.dtype())));
+        return make_error(ErrorCode::invalid_argument,
+                          op + "invalid dtype code " +
+                              std::to_string(static_cast<int>(tensor.dtype())));
     }
     if (tensor.ndim() < 0 || tensor.ndim() > BE::k_max_rank) {
-        return make_error(op + "invalid rank " + std::to_string(tensor.ndim()));
+        return make_error(ErrorCode::invalid_argument,
+                          op + "invalid rank " + std::to_string(tensor.ndim()));
     }
     std::vector<int64_t> shape(tensor.shape, tensor.shape + tensor.ndim());
     for (int64_t dim : shape) {
-        if (dim < 0) return make_error(op + "negative dimension in shape " + shape_string(shape));
+        if (dim < 0)
+            return make_error(ErrorCode::invalid_argument,
+                              op + "negative dimension in shape " + shape_string(shape));
     }
     if (!tensor.is_contiguous()) {
-        return make_error(op + "tensor of shape " + shape_string(shape) +
-                          " is not C-contiguous; make a contiguous copy first");
+        return make_error(ErrorCode::invalid_argument,
+                          op + "tensor of shape " + shape_string(shape) +
+                              " is not C-contiguous; make a contiguous copy first");
     }
     if (tensor.nbytes() > 0 && tensor.data_ptr() == nullptr) {
-        return make_error(op + "tensor has no data but " + std::to_string(tensor.nbytes()) +
-                          " bytes");
+        return make_error(ErrorCode::invalid_argument, op + "tensor has no data but " +
+                                                           std::to_string(tensor.nbytes()) +
+                                                           " bytes");
     }
 
     const char order = entry->size == 1 ? '|' : '<';
@@ -429,7 +447,7 @@ Result<std::string> encode_header(const BE::Tensor& tensor, const std::string& o
         padded = unpadded + (k_align - unpadded % k_align); // numpy pads a full block if aligned
         if (padded - k_magic.size() - 2 - len_size <= (major == 1 ? 0xFFFFu : 0xFFFFFFFFu)) break;
     }
-    if (major > 2) return make_error(op + "header too large");
+    if (major > 2) return make_error(ErrorCode::invalid_argument, op + "header too large");
     const size_t header_len = padded - k_magic.size() - 2 - len_size;
 
     std::string head(k_magic);
@@ -456,7 +474,7 @@ Result<void> write_npy(const std::filesystem::path& path, const BE::Tensor& tens
     const std::string& head = *header;
     const auto nbytes = static_cast<size_t>(tensor.nbytes());
     File file(std::fopen(path.c_str(), "wb"));
-    if (!file) return make_error(op + "cannot open for writing: " + errno_text());
+    if (!file) return make_error(ErrorCode::io, op + "cannot open for writing: " + errno_text());
     bool ok = std::fwrite(head.data(), 1, head.size(), file.get()) == head.size() &&
               (nbytes == 0 || std::fwrite(tensor.data_ptr(), 1, nbytes, file.get()) == nbytes);
     int saved_errno = errno;
@@ -468,7 +486,8 @@ Result<void> write_npy(const std::filesystem::path& path, const BE::Tensor& tens
     if (!ok) {
         std::error_code ec;
         std::filesystem::remove(path, ec); // a partial .npy would only fail later, less clearly
-        return make_error(op + "write failed: " + std::generic_category().message(saved_errno));
+        return make_error(ErrorCode::io,
+                          op + "write failed: " + std::generic_category().message(saved_errno));
     }
     return {};
 }

@@ -30,14 +30,17 @@ RuntimeConfig RuntimeConfig::with_threads(int value) const {
 
 Result<void> RuntimeConfig::validate() const {
     if (dtype != DType::float32 && dtype != DType::float64)
-        return make_error("RuntimeConfig: dtype must be float32 or float64, not " +
-                          std::string(dtype_name(dtype)));
+        return make_error(ErrorCode::invalid_argument,
+                          "RuntimeConfig: dtype must be float32 or float64, not " +
+                              std::string(dtype_name(dtype)));
     if (threads < 0)
-        return make_error("RuntimeConfig: threads must be 0 (all cores) or positive, not " +
-                          std::to_string(threads));
+        return make_error(ErrorCode::invalid_argument,
+                          "RuntimeConfig: threads must be 0 (all cores) or positive, not " +
+                              std::to_string(threads));
     if (device_name(device) == "invalid")
-        return make_error("RuntimeConfig: device " + std::to_string(static_cast<int>(device)) +
-                          " is not a device");
+        return make_error(ErrorCode::invalid_argument,
+                          "RuntimeConfig: device " + std::to_string(static_cast<int>(device)) +
+                              " is not a device");
     return {};
 }
 

@@ -49,7 +49,7 @@ class EmuModule {
             return emulate_launch(geometry, name, reinterpret_cast<EmuKernelBody>(*symbol),
                                   params.data());
         }
-        return make_error("no target " + name);
+        return make_error(ErrorCode::not_found, "no target " + name);
     }
 
   private:

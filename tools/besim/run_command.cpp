@@ -216,10 +216,9 @@ int run_run(const RunOptions& o) {
     try {
         model = be::construct(config);
     } catch (const be::Exception& e) {
-        // Validation errors name the field ("construct: cell_types: ..."): the input is invalid.
-        // Anything else (a built-in kernel that does not load) is a failure of the work.
-        const std::string& message = e.error().message;
-        fail(message.rfind("construct:", 0) == 0 ? k_exit_invalid : k_exit_failed,
+        // A field that fails validation is invalid input; anything else (a built-in kernel that
+        // does not load) is a failure of the work.
+        fail(e.error().code() == be::ErrorCode::invalid_argument ? k_exit_invalid : k_exit_failed,
              "run: " + e.error().full());
     }
     const double construct_s = seconds_since(construct_start);

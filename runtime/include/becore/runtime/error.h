@@ -11,11 +11,51 @@
 
 namespace be {
 
-struct Error {
+// What kind of failure an Error is, for a program that reacts to it (an exit code, a Python
+// exception type, an XLA FFI error code) without reading the message. Every Error has one: it is
+// a required argument of make_error (an error wrapping another keeps its code).
+// error_code_name() gives each a stable name, the enumerator's ("invalid_argument", ...).
+enum class ErrorCode {
+    invalid_argument, // the caller's input: a shape, dtype, option, annotation, a malformed file
+    not_found,        // a target, file or cache entry that does not exist
+    unavailable,      // a capability missing here: CUDA driver or device, NVRTC, a CPU level
+                      // this CPU cannot run, memory
+    compile_failed,   // clang or NVRTC rejected a kernel, or its object does not link
+    kernel_failed,    // a kernel ran and failed: BE_CHECK, a trap, a CUDA launch or what follows
+    io,               // a file, the cache or its index cannot be read or written, or is damaged
+};
+inline const char* error_code_name(ErrorCode code) {
+    switch (code) {
+    case ErrorCode::invalid_argument:
+        return "invalid_argument";
+    case ErrorCode::not_found:
+        return "not_found";
+    case ErrorCode::unavailable:
+        return "unavailable";
+    case ErrorCode::compile_failed:
+        return "compile_failed";
+    case ErrorCode::kernel_failed:
+        return "kernel_failed";
+    case ErrorCode::io:
+        return "io";
+    }
+    return "unknown";
+}
+
+class Error {
+  public:
+    Error(ErrorCode code, std::string message_, std::string log_ = {})
+        : message(std::move(message_)), log(std::move(log_)), code_(code) {}
+
     std::string message; // one line or more, starting with the operation
     std::string log;     // compiler output or other detail; may be empty
 
+    ErrorCode code() const { return code_; }
+    const char* code_name() const { return error_code_name(code_); }
     std::string full() const { return log.empty() ? message : message + "\n" + log; }
+
+  private:
+    ErrorCode code_;
 };
 
 class Exception : public std::runtime_error {
@@ -63,8 +103,8 @@ template <> class [[nodiscard]] Result<void> {
     std::optional<Error> error_;
 };
 
-inline Error make_error(std::string message, std::string log = {}) {
-    return Error{std::move(message), std::move(log)};
+inline Error make_error(ErrorCode code, std::string message, std::string log = {}) {
+    return Error(code, std::move(message), std::move(log));
 }
 
 } // namespace be
