@@ -1,236 +1,237 @@
-// The event-driven operators: each call picks the built-in target by the connectivity's format,
-// the operation, the spike encoding (from the spikes' dtype) and the weight dtype:
-//   be.<dense|csr|fixed>_<event_matvec|event_matmat>_<bool|float|bits>_<f32|f64>
-//   be.<dense|csr|fixed>_<matvec|matmat|todense>_<f32|f64>,  be.csr_stdp_<spikes>_<f32|f64>
-// FixedPreNum stores Mᵀ in the fixed layout, so its calls flip `transpose`.
+// The event-driven operators, for the stored formats and JITC: each call finds its op in the op
+// table (op_table.h) by the connectivity's format, the operation, the spike encoding (from the
+// spikes' dtype) and the weight dtype, and the table checks the shapes before the kernel runs.
+// FixedPreNum stores Mᵀ in the fixed layout and JITC C matrices are generated as R = Mᵀ, so their
+// calls flip `transpose`.
 #include "event_call.h"
+#include "op_check.h"
 
 #include <becore/frontends/builtins.h>
 #include <becore/frontends/event_ops.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 namespace be {
 
-namespace {
+namespace detail {
 
-[[noreturn]] void fail(const std::string& message) {
+void fail(const std::string& message) {
     throw Exception(make_error(ErrorCode::invalid_argument, message));
 }
 
-// The kernel's view of a connectivity: the stored matrix S [rows, cols], the tensors that
-// describe it, and whether the user's M is Sᵀ.
-struct Stored {
-    std::string format;
-    std::vector<BE::Tensor> args;
-    int64_t rows = 0, cols = 0;
-    DType dtype = DType::float32;
-    bool flip = false;
-    bool sparse = true; // sparse kernels take attr cols
-};
-
-BE::Tensor view(const HostArray& a, Device device) {
-    return detail::host_view(a, device);
+OpConnectivity op_connectivity(const Dense& c) {
+    return {"dense", "", {&c.weights()}, {}, c.dtype(), false};
 }
-
-Stored stored(const Dense& c, Device d) {
-    return {"dense", {view(c.weights(), d)}, c.rows(), c.cols(), c.dtype(), false, false};
+OpConnectivity op_connectivity(const Csr& c) {
+    return {"csr",     "",   {&c.indptr(), &c.indices(), &c.weights()}, {{"cols", c.cols()}},
+            c.dtype(), false};
 }
-Stored stored(const Csr& c, Device d) {
-    return {"csr",     {view(c.indptr(), d), view(c.indices(), d), view(c.weights(), d)},
-            c.rows(),  c.cols(),
-            c.dtype(), false,
-            true};
+OpConnectivity op_connectivity(const FixedPostNum& c) {
+    return {"fixed", "", {&c.indices(), &c.weights()}, {{"cols", c.cols()}}, c.dtype(), false};
 }
-Stored stored(const FixedPostNum& c, Device d) {
-    return {
-        "fixed", {view(c.indices(), d), view(c.weights(), d)}, c.rows(), c.cols(), c.dtype(), false,
-        true};
-}
-Stored stored(const FixedPreNum& c, Device d) {
+OpConnectivity op_connectivity(const FixedPreNum& c) {
     // The rows of the stored layout are the post neurons: S = Mᵀ [n_post, n_pre].
-    return {
-        "fixed", {view(c.indices(), d), view(c.weights(), d)}, c.cols(), c.rows(), c.dtype(), true,
-        true};
+    return {"fixed", "", {&c.indices(), &c.weights()}, {{"cols", c.rows()}}, c.dtype(), true};
 }
 
-std::string dtype_suffix(DType d) {
-    return d == DType::float32 ? "_f32" : "_f64";
-}
+namespace {
 
-// "bool", "float" or "bits" by the spikes' dtype; float spikes must have the weights' dtype.
-std::string encoding(const std::string& op, DType spikes, DType weights) {
-    if (spikes == DType::bool_) return "bool";
-    if (spikes == DType::uint32) return "bits";
-    if (spikes == weights) return "float";
-    fail(op + ": spikes must be bool, uint32 (bit-packed) or " + std::string(dtype_name(weights)) +
-         " (the weights' dtype), not " + std::string(dtype_name(spikes)));
-}
-
-HostArray make_array(DType dtype, std::vector<int64_t> shape) {
-    auto array = HostArray::create(dtype, std::move(shape));
-    if (!array) throw Exception(array.error());
-    return std::move(*array);
-}
-
-AttrMap attrs_for(const Stored& s, bool kernel_transpose) {
-    AttrMap attrs{{"transpose", kernel_transpose}};
-    if (s.sparse) attrs.emplace("cols", s.cols);
-    return attrs;
-}
-
-// op: "event_matvec", "event_matmat", "matvec" or "matmat".
-detail::ProductCall resolve(const std::string& op, DType input, Stored s, bool transpose) {
-    detail::ProductCall call;
-    call.where = "be::" + op;
-    call.rank = op.ends_with("matvec") ? 1 : 2;
-    const bool kt = transpose != s.flip; // the stored matrix's transpose
-    call.n_in = kt ? s.cols : s.rows;
-    call.n_out = kt ? s.rows : s.cols;
-    call.name = s.format + "_" + op;
-    if (op.starts_with("event_")) {
-        const std::string enc = encoding(call.where, input, s.dtype);
-        call.name += "_" + enc;
-        if (enc == "bits") call.n_in = (call.n_in + 31) / 32;
-    } else if (input != s.dtype) {
-        fail(call.where + ": x must have the weights' dtype " + std::string(dtype_name(s.dtype)));
-    }
-    call.name += dtype_suffix(s.dtype);
-    call.attrs = attrs_for(s, kt);
-    call.conn_args = std::move(s.args);
-    call.out_dtype = s.dtype;
-    return call;
-}
-
-HostArray product(const std::string& op, const HostArray& input, const Stored& s, bool transpose,
-                  Device device) {
-    const detail::ProductCall call = resolve(op, input.dtype(), s, transpose);
-    detail::check_product_input(call, input.shape());
-    HostArray out = make_array(call.out_dtype, detail::product_out_shape(call, input));
-    detail::run_product(call, input, out, device);
-    return out;
-}
-
-HostArray to_dense(const Stored& s, bool transpose, Device device) {
-    const bool kt = transpose != s.flip;
-    HostArray out = make_array(s.dtype, kt ? std::vector<int64_t>{s.cols, s.rows}
-                                           : std::vector<int64_t>{s.rows, s.cols});
-    BE::Tensor rets[] = {view(out, device)};
-    call_builtin(s.format + "_todense" + dtype_suffix(s.dtype), s.args, rets, attrs_for(s, kt));
-    return out;
+void check_host_device(const std::string& where, Device device) {
+    if (device != Device::cpu && device != Device::cuda_emu)
+        fail(where + ": device must be cpu or cuda-emu (host arrays), not " +
+             std::string(device_name(device)));
 }
 
 } // namespace
 
-namespace detail {
-
-BE::Tensor host_view(const HostArray& a, Device device) {
-    if (device == Device::cpu) return a.view();
-    if (device == Device::cuda_emu) return a.emu_view();
-    fail("be::event operators: device must be cpu or cuda-emu (host arrays), not " +
-         std::string(device_name(device)));
+BE::Tensor host_view(const std::string& where, const HostArray& a, Device device) {
+    check_host_device(where, device);
+    return device == Device::cpu ? a.view() : a.emu_view();
 }
 
-template <Connectivity C>
-ProductCall product_call(const std::string& op, DType input, const C& conn, bool transpose,
-                         Device device) {
-    return resolve(op, input, stored(conn, device), transpose);
-}
-template ProductCall product_call(const std::string&, DType, const Dense&, bool, Device);
-template ProductCall product_call(const std::string&, DType, const Csr&, bool, Device);
-template ProductCall product_call(const std::string&, DType, const FixedPostNum&, bool, Device);
-template ProductCall product_call(const std::string&, DType, const FixedPreNum&, bool, Device);
-
-void check_product_input(const ProductCall& call, const std::vector<int64_t>& shape) {
-    if (static_cast<int>(shape.size()) != call.rank)
-        fail(call.where + ": the input must be " + (call.rank == 1 ? "[n]" : "[batch, n]") +
-             ", not " + shape_string(shape));
-    if (shape.back() != call.n_in)
-        fail(call.where + ": the input has " + std::to_string(shape.back()) +
-             " entries per vector, the connectivity needs " + std::to_string(call.n_in));
+OpCall op_call(const std::string& name, OpConnectivity conn, std::string_view op,
+               std::string_view encoding, AttrMap extra, Device device) {
+    OpCall call;
+    call.where = "be::" + name + conn.label;
+    auto found = find_op(conn.format, op, encoding, conn.dtype);
+    if (!found) throw Exception(found.error());
+    call.op = *found;
+    call.attrs = std::move(conn.attrs);
+    call.attrs.merge(extra);
+    if (!conn.arrays.empty())
+        check_host_device(call.where + " (the connectivity's arrays)", device);
+    for (const HostArray* a : conn.arrays)
+        call.conn_args.push_back(device == Device::cpu ? a->view() : a->emu_view());
+    return call;
 }
 
-std::vector<int64_t> product_out_shape(const ProductCall& call, const HostArray& input) {
-    if (call.rank == 1) return {call.n_out};
-    return {input.shape()[0], call.n_out};
+const char* encoding(DType spikes, DType weights) {
+    if (spikes == DType::bool_) return "bool";
+    if (spikes == DType::uint32) return "bits";
+    return spikes == weights ? "float" : nullptr;
 }
 
-void run_product(const ProductCall& call, const HostArray& input, HostArray& out, Device device) {
-    check_product_input(call, input.shape());
-    if (out.dtype() != call.out_dtype || out.shape() != product_out_shape(call, input))
-        fail(call.where + ": out must be " + std::string(dtype_name(call.out_dtype)) + " [" +
-             shape_string(product_out_shape(call, input)) + "], not " +
-             std::string(dtype_name(out.dtype())) + " [" + shape_string(out.shape()) + "]");
-    std::vector<BE::Tensor> args = call.conn_args;
-    args.push_back(host_view(input, device));
-    BE::Tensor rets[] = {host_view(out, device)};
-    call_builtin(call.name, args, rets, call.attrs);
+void bad_spikes(const std::string& where, DType spikes, DType weights) {
+    fail(where + ": spikes must be bool, uint32 (bit-packed) or " +
+         std::string(dtype_name(weights)) + " (the weights' dtype), not " +
+         std::string(dtype_name(spikes)));
+}
+
+OpCall product_call(const std::string& op, DType input, OpConnectivity conn, bool transpose,
+                    Device device) {
+    const char* enc = "";
+    if (op.starts_with("event_")) {
+        enc = encoding(input, conn.dtype);
+        if (!enc) bad_spikes("be::" + op + conn.label, input, conn.dtype);
+    } else if (input != conn.dtype) {
+        fail("be::" + op + conn.label + ": x must have the weights' dtype " +
+             std::string(dtype_name(conn.dtype)));
+    }
+    const bool kernel_transpose = transpose != conn.flip;
+    return op_call(op, std::move(conn), op, enc, {{"transpose", kernel_transpose}}, device);
+}
+
+void rethrow_at(const std::string& where, const Error& error) {
+    throw Exception(make_error(error.code(), where + ": " + error.message, error.log));
+}
+
+namespace {
+
+void invoke(const OpCall& call, const BE::Tensor* input, BE::Tensor& out) {
+    BE::Tensor args[4]; // the formats have at most 3 tensors, then the input
+    size_t n = 0;
+    for (const BE::Tensor& t : call.conn_args)
+        args[n++] = t;
+    if (input) args[n++] = *input;
+    auto done = builtin_registry().call(call.op->target, {args, n}, std::span<BE::Tensor>(&out, 1),
+                                        call.attrs);
+    if (!done) throw Exception(done.error());
+}
+
+// Checks the input (nullptr: the op has none) against the op; the ret's dtype and shape.
+RetShape out_spec(const OpCall& call, const BE::Tensor* input) {
+    ShapeRef refs[4];
+    size_t n = 0;
+    for (const BE::Tensor& t : call.conn_args)
+        refs[n++] = shape_ref(t);
+    if (input) refs[n++] = shape_ref(*input);
+    RetShape ret;
+    if (auto error = check_shapes(*call.op, {refs, n}, call.attrs, ret))
+        rethrow_at(call.where, *error);
+    return ret;
+}
+
+} // namespace
+
+void run_into(const OpCall& call, const BE::Tensor* input, BE::Tensor& out) {
+    const RetShape expected = out_spec(call, input);
+    const ShapeRef got = shape_ref(out);
+    auto text = [](DType dtype, std::span<const int64_t> dims) {
+        return std::string(dtype_name(dtype)) + " [" +
+               shape_string(std::vector<int64_t>(dims.begin(), dims.end())) + "]";
+    };
+    if (got.dtype != expected.dtype || !std::ranges::equal(got.dims, expected.shape()))
+        fail(call.where + ": out must be " + text(expected.dtype, expected.shape()) + ", not " +
+             text(got.dtype, got.dims));
+    if (!out.is_contiguous()) fail(call.where + ": out must be contiguous");
+    invoke(call, input, out);
+}
+
+HostArray run_new(const OpCall& call, const BE::Tensor* input, Device device) {
+    const RetShape spec = out_spec(call, input);
+    auto out = HostArray::create(spec.dtype, {spec.shape().begin(), spec.shape().end()});
+    if (!out) throw Exception(out.error());
+    BE::Tensor view = host_view(call.where, *out, device);
+    invoke(call, input, view);
+    return std::move(*out);
 }
 
 } // namespace detail
 
-template <Connectivity C>
-HostArray event_matvec(const HostArray& spikes, const C& conn, bool transpose, Device device) {
-    return product("event_matvec", spikes, stored(conn, device), transpose, device);
-}
-template <Connectivity C>
-HostArray event_matmat(const HostArray& spikes, const C& conn, bool transpose, Device device) {
-    return product("event_matmat", spikes, stored(conn, device), transpose, device);
-}
-template <Connectivity C>
-HostArray matvec(const HostArray& x, const C& conn, bool transpose, Device device) {
-    return product("matvec", x, stored(conn, device), transpose, device);
-}
-template <Connectivity C>
-HostArray matmat(const HostArray& x, const C& conn, bool transpose, Device device) {
-    return product("matmat", x, stored(conn, device), transpose, device);
-}
-template <Connectivity C> HostArray todense(const C& conn, bool transpose, Device device) {
-    return to_dense(stored(conn, device), transpose, device);
+namespace {
+
+using detail::fail;
+
+template <typename C>
+HostArray product(const std::string& op, const HostArray& input, const C& conn, bool transpose,
+                  Device device) {
+    const detail::OpCall call =
+        detail::product_call(op, input.dtype(), detail::op_connectivity(conn), transpose, device);
+    const BE::Tensor in = detail::host_view(call.where, input, device);
+    return detail::run_new(call, &in, device);
 }
 
-template <Connectivity C>
-void event_matvec_into(const HostArray& spikes, const C& conn, HostArray& out, bool transpose,
-                       Device device) {
-    detail::run_product(
-        detail::product_call("event_matvec", spikes.dtype(), conn, transpose, device), spikes, out,
-        device);
+template <typename C>
+void product_into(const std::string& op, const HostArray& input, const C& conn, HostArray& out,
+                  bool transpose, Device device) {
+    const detail::OpCall call =
+        detail::product_call(op, input.dtype(), detail::op_connectivity(conn), transpose, device);
+    const BE::Tensor in = detail::host_view(call.where, input, device);
+    BE::Tensor o = detail::host_view(call.where, out, device);
+    detail::run_into(call, &in, o);
 }
-template <Connectivity C>
-void event_matmat_into(const HostArray& spikes, const C& conn, HostArray& out, bool transpose,
-                       Device device) {
-    detail::run_product(
-        detail::product_call("event_matmat", spikes.dtype(), conn, transpose, device), spikes, out,
-        device);
+
+template <typename C>
+void product_into(const std::string& op, const BE::Tensor& input, const C& conn, BE::Tensor& out,
+                  bool transpose) {
+    detail::run_into(detail::product_call(op, input.dtype(), detail::op_connectivity(conn),
+                                          transpose, input.device()),
+                     &input, out);
 }
-template <Connectivity C>
-void matvec_into(const HostArray& x, const C& conn, HostArray& out, bool transpose, Device device) {
-    detail::run_product(detail::product_call("matvec", x.dtype(), conn, transpose, device), x, out,
-                        device);
+
+template <typename C> HostArray dense_of(const C& conn, bool transpose, Device device) {
+    const detail::OpConnectivity c = detail::op_connectivity(conn);
+    return detail::run_new(
+        detail::op_call("todense", c, "todense", "", {{"transpose", transpose != c.flip}}, device),
+        nullptr, device);
 }
-template <Connectivity C>
-void matmat_into(const HostArray& x, const C& conn, HostArray& out, bool transpose, Device device) {
-    detail::run_product(detail::product_call("matmat", x.dtype(), conn, transpose, device), x, out,
-                        device);
-}
+
+} // namespace
+
+// The operators, once for the stored formats (templates, instantiated below) and once for JITC
+// (the overloads of jitc.h): each product allocating, into a host array and into a view.
+#define BE_PRODUCT(HEAD, C, OP)                                                                    \
+    HEAD HostArray OP(const HostArray& in, const C& c, bool t, Device d) {                         \
+        return product(#OP, in, c, t, d);                                                          \
+    }                                                                                              \
+    HEAD void OP##_into(const HostArray& in, const C& c, HostArray& o, bool t, Device d) {         \
+        product_into(#OP, in, c, o, t, d);                                                         \
+    }                                                                                              \
+    HEAD void OP##_into(const BE::Tensor& in, const C& c, BE::Tensor& o, bool t) {                 \
+        product_into(#OP, in, c, o, t);                                                            \
+    }
+#define BE_OPERATORS(HEAD, C)                                                                      \
+    BE_PRODUCT(HEAD, C, event_matvec)                                                              \
+    BE_PRODUCT(HEAD, C, event_matmat)                                                              \
+    BE_PRODUCT(HEAD, C, matvec)                                                                    \
+    BE_PRODUCT(HEAD, C, matmat)                                                                    \
+    HEAD HostArray todense(const C& c, bool t, Device d) {                                         \
+        return dense_of(c, t, d);                                                                  \
+    }
+BE_OPERATORS(template <Connectivity C>, C)
+BE_OPERATORS(, Jitc)
+#undef BE_OPERATORS
+#undef BE_PRODUCT
 
 // The explicit instantiations: the header's concept admits exactly these four classes.
+#define BE_INSTANTIATE_PRODUCT(C, OP)                                                              \
+    template HostArray OP(const HostArray&, const C&, bool, Device);                               \
+    template void OP##_into(const HostArray&, const C&, HostArray&, bool, Device);                 \
+    template void OP##_into(const BE::Tensor&, const C&, BE::Tensor&, bool);
 #define BE_INSTANTIATE(C)                                                                          \
-    template HostArray event_matvec(const HostArray&, const C&, bool, Device);                     \
-    template HostArray event_matmat(const HostArray&, const C&, bool, Device);                     \
-    template HostArray matvec(const HostArray&, const C&, bool, Device);                           \
-    template HostArray matmat(const HostArray&, const C&, bool, Device);                           \
-    template HostArray todense(const C&, bool, Device);                                            \
-    template void event_matvec_into(const HostArray&, const C&, HostArray&, bool, Device);         \
-    template void event_matmat_into(const HostArray&, const C&, HostArray&, bool, Device);         \
-    template void matvec_into(const HostArray&, const C&, HostArray&, bool, Device);               \
-    template void matmat_into(const HostArray&, const C&, HostArray&, bool, Device);
+    BE_INSTANTIATE_PRODUCT(C, event_matvec)                                                        \
+    BE_INSTANTIATE_PRODUCT(C, event_matmat)                                                        \
+    BE_INSTANTIATE_PRODUCT(C, matvec)                                                              \
+    BE_INSTANTIATE_PRODUCT(C, matmat)                                                              \
+    template HostArray todense(const C&, bool, Device);
 BE_INSTANTIATE(Dense)
 BE_INSTANTIATE(Csr)
 BE_INSTANTIATE(FixedPostNum)
 BE_INSTANTIATE(FixedPreNum)
 #undef BE_INSTANTIATE
+#undef BE_INSTANTIATE_PRODUCT
 
 HostArray pack_spikes(const HostArray& spikes) {
     if (spikes.dtype() != DType::bool_ || spikes.ndim() < 1 || spikes.ndim() > 2)
@@ -240,7 +241,7 @@ HostArray pack_spikes(const HostArray& spikes) {
     const int64_t words = (n + 31) / 32;
     std::vector<int64_t> shape = spikes.shape();
     shape.back() = words;
-    HostArray out = make_array(DType::uint32, shape);
+    HostArray out = HostArray::create(DType::uint32, shape).value();
     const bool* s = spikes.data_as<bool>();
     uint32_t* w = out.data_as<uint32_t>();
     for (int64_t b = 0; b < batches; ++b)
@@ -252,23 +253,27 @@ HostArray pack_spikes(const HostArray& spikes) {
 void stdp_update(Csr& conn, const HostArray& pre_spikes, const HostArray& post_spikes,
                  const HostArray& pre_trace, const HostArray& post_trace, const StdpParams& params,
                  Device device) {
+    const std::string where = "be::stdp_update";
     if (conn.weights().numel() != conn.nnz())
-        fail("be::stdp_update: the weights must be per synapse, not homogeneous");
+        fail(where + ": the weights must be per synapse, not homogeneous");
     if (pre_spikes.dtype() != post_spikes.dtype())
-        fail("be::stdp_update: pre and post spikes must have the same encoding");
-    const std::string enc = encoding("be::stdp_update", pre_spikes.dtype(), conn.dtype());
-    if (pre_trace.dtype() != conn.dtype() || post_trace.dtype() != conn.dtype())
-        fail("be::stdp_update: the traces must have the weights' dtype");
-    const BE::Tensor args[] = {view(conn.indptr(), device), view(conn.indices(), device),
-                               view(pre_spikes, device),    view(post_spikes, device),
-                               view(pre_trace, device),     view(post_trace, device)};
-    BE::Tensor rets[] = {view(conn.weights(), device)};
-    call_builtin("csr_stdp_" + enc + dtype_suffix(conn.dtype()), args, rets,
-                 {{"a_plus", params.a_plus},
-                  {"a_minus", params.a_minus},
-                  {"w_min", params.w_min},
-                  {"w_max", params.w_max},
-                  {"cols", conn.cols()}});
+        fail(where + ": pre and post spikes must have the same encoding");
+    const char* enc = detail::encoding(pre_spikes.dtype(), conn.dtype());
+    if (!enc) detail::bad_spikes(where, pre_spikes.dtype(), conn.dtype());
+    auto op = find_op("csr", "stdp", enc, conn.dtype());
+    if (!op) throw Exception(op.error());
+    auto view = [&](const HostArray& a) { return detail::host_view(where, a, device); };
+    const BE::Tensor args[] = {view(conn.indptr()), view(conn.indices()), view(pre_spikes),
+                               view(post_spikes),   view(pre_trace),      view(post_trace)};
+    BE::Tensor rets[] = {view(conn.weights())};
+    if (auto done = call_op(**op, args, rets,
+                            {{"a_plus", params.a_plus},
+                             {"a_minus", params.a_minus},
+                             {"w_min", params.w_min},
+                             {"w_max", params.w_max},
+                             {"cols", conn.cols()}});
+        !done)
+        detail::rethrow_at(where, done.error());
 }
 
 } // namespace be

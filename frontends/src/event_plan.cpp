@@ -14,29 +14,32 @@ namespace be {
 namespace detail {
 
 struct EventPlanAccess {
-    static EventMatvecPlan make(ProductCall call, DType spike_dtype, Device device) {
+    static EventMatvecPlan make(OpCall call, DType spike_dtype, Device device) {
         EventMatvecPlan plan;
         if (call.conn_args.size() > EventMatvecPlan::k_max_conn_args)
-            throw Exception(make_error(ErrorCode::invalid_argument,
-                                       call.where + ": too many connectivity tensors for a plan"));
-        std::vector<DType> arg_dtypes;
+            fail(call.where + ": too many connectivity tensors for a plan");
+        std::vector<TensorSpec> conn_specs;
         for (const BE::Tensor& t : call.conn_args)
-            arg_dtypes.push_back(t.dtype());
-        arg_dtypes.push_back(spike_dtype);
-        const DType ret_dtypes[] = {call.out_dtype};
-        auto prepared = builtin_registry().prepare("be." + call.name, device, arg_dtypes,
-                                                   ret_dtypes, call.attrs);
+            conn_specs.push_back(tensor_spec(t));
+        auto sizes = product_sizes(*call.op, conn_specs, call.attrs);
+        if (!sizes) rethrow_at(call.where, sizes.error());
+        std::vector<DType> arg_dtypes;
+        for (const OpTensor& arg : call.op->args)
+            arg_dtypes.push_back(arg.dtype);
+        const DType ret_dtypes[] = {call.op->dtype};
+        auto prepared =
+            builtin_registry().prepare(call.op->target, device, arg_dtypes, ret_dtypes, call.attrs);
         if (!prepared) throw Exception(prepared.error());
         plan.call_ = std::move(*prepared);
         plan.n_conn_args_ = static_cast<int>(call.conn_args.size());
         for (int i = 0; i < plan.n_conn_args_; ++i)
             plan.args_[i] = call.conn_args[i];
-        plan.n_in_ = call.n_in;
-        plan.n_out_ = call.n_out;
+        plan.n_in_ = sizes->n_in;
+        plan.n_out_ = sizes->n_out;
         plan.spike_dtype_ = spike_dtype;
-        plan.out_dtype_ = call.out_dtype;
+        plan.out_dtype_ = call.op->dtype;
         plan.device_ = device;
-        plan.where_ = call.where + " plan (be." + call.name + ")";
+        plan.where_ = call.where + " plan (" + call.op->target + ")";
         return plan;
     }
 };
@@ -83,17 +86,25 @@ void EventMatvecPlan::run(const BE::Tensor& spikes, BE::Tensor& out) const {
 }
 
 void EventMatvecPlan::run(const HostArray& spikes, HostArray& out) const {
-    const bool emu = device_ == Device::cuda_emu;
-    BE::Tensor o = emu ? out.emu_view() : out.view();
-    run(emu ? spikes.emu_view() : spikes.view(), o);
+    BE::Tensor o = detail::host_view(where_, out, device_);
+    run(detail::host_view(where_, spikes, device_), o);
 }
+
+namespace {
+
+template <typename C>
+EventMatvecPlan prepare(const C& conn, DType spike_dtype, bool transpose, Device device) {
+    detail::OpCall call = detail::product_call("event_matvec", spike_dtype,
+                                               detail::op_connectivity(conn), transpose, device);
+    return detail::EventPlanAccess::make(std::move(call), spike_dtype, device);
+}
+
+} // namespace
 
 template <Connectivity C>
 EventMatvecPlan prepare_event_matvec(const C& conn, DType spike_dtype, bool transpose,
                                      Device device) {
-    return detail::EventPlanAccess::make(
-        detail::product_call("event_matvec", spike_dtype, conn, transpose, device), spike_dtype,
-        device);
+    return prepare(conn, spike_dtype, transpose, device);
 }
 template EventMatvecPlan prepare_event_matvec(const Dense&, DType, bool, Device);
 template EventMatvecPlan prepare_event_matvec(const Csr&, DType, bool, Device);
@@ -102,9 +113,7 @@ template EventMatvecPlan prepare_event_matvec(const FixedPreNum&, DType, bool, D
 
 EventMatvecPlan prepare_event_matvec(const Jitc& conn, DType spike_dtype, bool transpose,
                                      Device device) {
-    return detail::EventPlanAccess::make(
-        detail::product_call("event_matvec", spike_dtype, conn, transpose, device), spike_dtype,
-        device);
+    return prepare(conn, spike_dtype, transpose, device);
 }
 
 } // namespace be

@@ -13,7 +13,9 @@
 // Results are bitwise independent of BECORE_THREADS (kernels/builtin/event_common.h).
 // `device`: cpu (the TBB kernels) or cuda-emu (the `.cu` twins run in the CUDA emulation on the
 // same host memory: for testing the twins; bitwise equal to cpu).
-// Errors (mismatched shapes or dtypes, a failing kernel) throw be::Exception.
+// The targets and their shape rules come from the op table (op_table.h), which checks every call
+// before a kernel runs. Errors (mismatched shapes or dtypes, a failing kernel) throw
+// be::Exception.
 #pragma once
 
 #include <becore/frontends/connectivity.h>
@@ -56,6 +58,19 @@ void matvec_into(const HostArray& x, const C& conn, HostArray& out, bool transpo
 template <Connectivity C>
 void matmat_into(const HostArray& x, const C& conn, HostArray& out, bool transpose = false,
                  Device device = Device::cpu);
+// The same on views, on the views' device: cpu, or cuda-emu (emu views). The connectivity's
+// arrays are host memory, so cuda views are rejected here; for device memory use JITC (jitc.h),
+// or call the op table (op_table.h: be::call_op) with device copies of the arrays.
+template <Connectivity C>
+void event_matvec_into(const BE::Tensor& spikes, const C& conn, BE::Tensor& out,
+                       bool transpose = false);
+template <Connectivity C>
+void event_matmat_into(const BE::Tensor& spikes, const C& conn, BE::Tensor& out,
+                       bool transpose = false);
+template <Connectivity C>
+void matvec_into(const BE::Tensor& x, const C& conn, BE::Tensor& out, bool transpose = false);
+template <Connectivity C>
+void matmat_into(const BE::Tensor& x, const C& conn, BE::Tensor& out, bool transpose = false);
 // M [n_pre, n_post] as a dense array (Mᵀ with transpose).
 template <Connectivity C>
 HostArray todense(const C& conn, bool transpose = false, Device device = Device::cpu);

@@ -39,8 +39,8 @@ class EventMatvecPlan {
     // out = spikes @ M (transpose: M @ spikes). spikes [n_in] of the prepared dtype (uint32
     // words [ceil(n/32)] for bit-packed spikes), out [n_out] of the weights' dtype.
     void run(const HostArray& spikes, HostArray& out) const;
-    // The same on views (on the prepared device: cpu, or cuda-emu for emu views), e.g. a row of a
-    // larger array.
+    // The same on views (on the prepared device: cpu, cuda-emu for emu views, cuda), e.g. a row of
+    // a larger array.
     void run(const BE::Tensor& spikes, BE::Tensor& out) const;
 
     int64_t n_in() const { return n_in_; } // spike entries (words when bit-packed)
@@ -65,8 +65,8 @@ class EventMatvecPlan {
 };
 
 // spike_dtype: bool, uint32 (bit-packed) or the weights' dtype (float spikes), as event_matvec.
-// device: cpu or cuda-emu. Throws be::Exception (wrong spike dtype or device, a built-in that
-// does not load).
+// device: cpu or cuda-emu; JITC plans also cuda (run them on device views). Throws be::Exception
+// (wrong spike dtype or device, a built-in that does not load).
 template <Connectivity C>
 EventMatvecPlan prepare_event_matvec(const C& conn, DType spike_dtype, bool transpose = false,
                                      Device device = Device::cpu);

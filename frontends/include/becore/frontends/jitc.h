@@ -98,6 +98,14 @@ void event_matmat_into(const HostArray& spikes, const Jitc& conn, HostArray& out
                        bool transpose = false, Device device = Device::cpu);
 void matmat_into(const HostArray& x, const Jitc& conn, HostArray& out, bool transpose = false,
                  Device device = Device::cpu);
+// The same on views, on the views' device: cpu, cuda-emu (emu views) or cuda (device memory,
+// the jitc.cu twin compiled by NVRTC for the device).
+void event_matvec_into(const BE::Tensor& spikes, const Jitc& conn, BE::Tensor& out,
+                       bool transpose = false);
+void matvec_into(const BE::Tensor& x, const Jitc& conn, BE::Tensor& out, bool transpose = false);
+void event_matmat_into(const BE::Tensor& spikes, const Jitc& conn, BE::Tensor& out,
+                       bool transpose = false);
+void matmat_into(const BE::Tensor& x, const Jitc& conn, BE::Tensor& out, bool transpose = false);
 // M [n_pre, n_post] (Mᵀ with transpose) as a dense array: for tests and small matrices.
 HostArray todense(const Jitc& conn, bool transpose = false, Device device = Device::cpu);
 // The i-th generated line, dense: row i of M ([n_post]) for R, column i of M ([n_pre]) for C.
