@@ -38,16 +38,19 @@ OpConnectivity op_connectivity(const FixedPreNum& c) {
 
 namespace {
 
-void check_host_device(const std::string& where, Device device) {
-    if (device != Device::cpu && device != Device::cuda_emu)
-        fail(where + ": device must be cpu or cuda-emu (host arrays), not " +
-             std::string(device_name(device)));
+bool on_host(Device device) {
+    return device == Device::cpu || device == Device::cuda_emu;
+}
+
+[[noreturn]] void not_on_host(const std::string& where, Device device) {
+    fail(where + ": device must be cpu or cuda-emu (host arrays), not " +
+         std::string(device_name(device)));
 }
 
 } // namespace
 
 BE::Tensor host_view(const std::string& where, const HostArray& a, Device device) {
-    check_host_device(where, device);
+    if (!on_host(device)) not_on_host(where, device);
     return device == Device::cpu ? a.view() : a.emu_view();
 }
 
@@ -60,8 +63,8 @@ OpCall op_call(const std::string& name, OpConnectivity conn, std::string_view op
     call.op = *found;
     call.attrs = std::move(conn.attrs);
     call.attrs.merge(extra);
-    if (!conn.arrays.empty())
-        check_host_device(call.where + " (the connectivity's arrays)", device);
+    if (!conn.arrays.empty() && !on_host(device))
+        not_on_host(call.where + " (the connectivity's arrays)", device);
     for (const HostArray* a : conn.arrays)
         call.conn_args.push_back(device == Device::cpu ? a->view() : a->emu_view());
     return call;
@@ -128,13 +131,9 @@ RetShape out_spec(const OpCall& call, const BE::Tensor* input) {
 void run_into(const OpCall& call, const BE::Tensor* input, BE::Tensor& out) {
     const RetShape expected = out_spec(call, input);
     const ShapeRef got = shape_ref(out);
-    auto text = [](DType dtype, std::span<const int64_t> dims) {
-        return std::string(dtype_name(dtype)) + " [" +
-               shape_string(std::vector<int64_t>(dims.begin(), dims.end())) + "]";
-    };
     if (got.dtype != expected.dtype || !std::ranges::equal(got.dims, expected.shape()))
-        fail(call.where + ": out must be " + text(expected.dtype, expected.shape()) + ", not " +
-             text(got.dtype, got.dims));
+        fail(call.where + ": out must be " + describe(expected.dtype, expected.shape()) + ", not " +
+             describe(got.dtype, got.dims));
     if (!out.is_contiguous()) fail(call.where + ": out must be contiguous");
     invoke(call, input, out);
 }

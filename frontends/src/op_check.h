@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 
 namespace be::detail {
 
@@ -25,6 +26,9 @@ struct RetShape {
     int64_t dims[2] = {};
     std::span<const int64_t> shape() const { return {dims, static_cast<size_t>(rank)}; }
 };
+
+// "float32 [4x6]", as the checks' messages write a tensor.
+std::string describe(DType dtype, std::span<const int64_t> dims);
 
 // check_op's checks: its error, or nullopt with the ret's dtype and shape in `ret`.
 std::optional<Error> check_shapes(const OpDesc& op, std::span<const ShapeRef> args,

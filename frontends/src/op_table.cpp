@@ -117,10 +117,8 @@ const Table& table() {
 using detail::RetShape;
 using detail::ShapeRef;
 
-std::string describe(DType dtype, std::span<const int64_t> dims) {
-    return std::string(dtype_name(dtype)) + " [" +
-           shape_string(std::vector<int64_t>(dims.begin(), dims.end())) + "]";
-}
+using detail::describe;
+
 std::string describe(const ShapeRef& t) {
     return describe(t.dtype, t.dims);
 }
@@ -337,6 +335,11 @@ Result<const OpDesc*> find_op(std::string_view format, std::string_view op,
                                                 std::string(format) + "', op '" + std::string(op) +
                                                 "', encoding '" + std::string(encoding) +
                                                 "', dtype " + std::string(dtype_name(dtype)));
+}
+
+std::string detail::describe(DType dtype, std::span<const int64_t> dims) {
+    return std::string(dtype_name(dtype)) + " [" +
+           shape_string(std::vector<int64_t>(dims.begin(), dims.end())) + "]";
 }
 
 std::optional<Error> detail::check_shapes(const OpDesc& op, std::span<const ShapeRef> args,
