@@ -18,6 +18,7 @@
 #include <becore/cache/units.h>
 #include <becore/runtime/log.h>
 #include <becore/runtime/paths.h>
+#include <becore/runtime/settings.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -135,7 +136,8 @@ Result<std::unique_ptr<Index>> open_writable_index(const fs::path& versioned, bo
     return Index::open(path.string(), options, &problem);
 }
 
-uint64_t max_size_from_environment() {
+uint64_t configured_max_size() {
+    if (auto bound = configured().cache_max_size) return *bound;
     std::string text = nonempty_env("BECORE_CACHE_MAX_SIZE");
     if (text.empty()) return k_default_cache_max_size;
     auto size = parse_size(text);
@@ -164,7 +166,7 @@ std::shared_ptr<KernelCache> KernelCache::open(const fs::path& dir,
                               " is not used (" + why + "); caching in memory only";
         log_warn(warning);
         auto impl = std::make_unique<CacheImpl>(Layer::in_memory(), warning, true);
-        impl->set_max_size(cache_detail::max_size_from_environment());
+        impl->set_max_size(cache_detail::configured_max_size());
         return std::shared_ptr<KernelCache>(new KernelCache(std::move(impl)));
     };
     if (dir.empty()) return memory_instead("no cache directory: set BECORE_CACHE_DIR or HOME");
@@ -272,7 +274,7 @@ std::shared_ptr<KernelCache> KernelCache::open(const fs::path& dir,
         warning += (warning.empty() ? "" : "; ") + w;
     }
     auto impl = std::make_unique<CacheImpl>(std::move(layer), warning, true);
-    impl->set_max_size(cache_detail::max_size_from_environment());
+    impl->set_max_size(cache_detail::configured_max_size());
     // The read-only warning is already out: a later "full" must not print another.
     if (!read_only.empty()) impl->mark_warned("not-writable");
     return std::shared_ptr<KernelCache>(new KernelCache(std::move(impl)));
@@ -285,7 +287,9 @@ std::shared_ptr<KernelCache> KernelCache::in_memory() {
 
 std::shared_ptr<KernelCache> KernelCache::open_default() {
     const std::string mode = cache_detail::nonempty_env("BECORE_CACHE");
-    if (mode == "off" || mode == "0" || mode == "false") return in_memory();
+    const bool disk =
+        configured().disk_cache.value_or(!(mode == "off" || mode == "0" || mode == "false"));
+    if (!disk) return in_memory();
     auto cache = open(default_directory());
     std::stringstream system(cache_detail::nonempty_env("BECORE_SYSTEM_CACHE"));
     std::string entry;
@@ -296,6 +300,7 @@ std::shared_ptr<KernelCache> KernelCache::open_default() {
 }
 
 fs::path KernelCache::default_directory() {
+    if (auto dir = configured().cache_dir) return *dir;
     if (auto dir = cache_detail::nonempty_env("BECORE_CACHE_DIR"); !dir.empty()) return dir;
     // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
     if (auto xdg = cache_detail::nonempty_env("XDG_CACHE_HOME");

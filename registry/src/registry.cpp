@@ -12,9 +12,11 @@
 #include "by_need.h"
 
 #include <becore/registry/annotation.h>
+#include <becore/runtime/settings.h>
 #include <becore/runtime/threads.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -160,16 +162,55 @@ Registry::~Registry() {
     live.list.erase(std::remove(live.list.begin(), live.list.end(), this), live.list.end());
 }
 
+namespace {
+
+// The process registry: created on first use with the settings of that moment, destroyed by
+// be::shutdown() or at exit (which unloads the kernels, running their static destructors, and
+// flushes the cache's statistics once).
+struct GlobalRegistry {
+    std::mutex mutex;
+    std::atomic<Registry*> current{nullptr};
+    std::atomic<uint64_t> generation{0};
+    std::unique_ptr<Registry> owned;
+
+    ~GlobalRegistry() { destroy(); }
+    void destroy() {
+        std::unique_ptr<Registry> gone;
+        {
+            std::lock_guard lock(mutex);
+            current = nullptr;
+            gone = std::move(owned);
+        }
+    }
+};
+
+GlobalRegistry& global_registry() {
+    static GlobalRegistry holder;
+    return holder;
+}
+
+} // namespace
+
 Registry& Registry::global() {
-    // Destroyed at exit, which unloads the kernels (running their static destructors) and
-    // flushes the cache's statistics once.
-    static Registry registry(KernelCache::open_default());
-    static std::once_flag kernel_path_loaded;
-    std::call_once(kernel_path_loaded, [] {
-        if (const char* path = std::getenv("BECORE_KERNEL_PATH"); path && *path)
-            registry.load_kernel_path(path);
-    });
-    return registry;
+    GlobalRegistry& g = global_registry();
+    if (Registry* registry = g.current.load(std::memory_order_acquire)) return *registry;
+    // Created and its kernel path loaded under the lock: other first users wait for both.
+    std::lock_guard lock(g.mutex);
+    if (Registry* registry = g.current.load(std::memory_order_relaxed)) return *registry;
+    const Settings settings = detail::acquire_registry_settings();
+    g.owned = std::make_unique<Registry>(KernelCache::open_default());
+    ++g.generation;
+    detail::on_shutdown([] { global_registry().destroy(); });
+    std::string path = settings.kernel_path.value_or("");
+    if (!settings.kernel_path)
+        if (const char* env = std::getenv("BECORE_KERNEL_PATH")) path = env;
+    if (!path.empty()) g.owned->load_kernel_path(path);
+    g.current.store(g.owned.get(), std::memory_order_release);
+    return *g.owned;
+}
+
+uint64_t Registry::global_generation() {
+    return global_registry().generation.load(std::memory_order_acquire);
 }
 
 void Registry::load_kernel_path(const std::string& path) {

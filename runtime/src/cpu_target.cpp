@@ -1,5 +1,6 @@
 // CPU targets (cpu_target.h): BECORE_CPU_TARGET, the x86-64 levels this host runs, and the key's
 // target field.
+#include "settings_state.h"
 #include <becore/runtime/cpu_target.h>
 
 // LLVM is linked statically and privately (runtime/CMakeLists.txt): its inline functions and
@@ -61,6 +62,12 @@ Result<std::string> parse_cpu_target(std::string_view text) {
 Result<std::string> resolve_cpu_target(std::string_view requested) {
     std::string origin = "LoadOptions::cpu_target";
     std::string_view text = requested;
+    std::string configured;
+    if (text.empty()) {
+        configured = detail::cpu_target_setting();
+        text = configured;
+        origin = "Settings::cpu_target";
+    }
     if (text.empty()) {
         const char* value = std::getenv("BECORE_CPU_TARGET");
         if (value == nullptr || *value == '\0') return std::string(k_cpu_native);

@@ -1,3 +1,5 @@
+#include "settings_state.h"
+
 #include <becore/runtime/log.h>
 
 #include <cstdio>
@@ -8,6 +10,8 @@
 namespace be {
 
 LogLevel log_level() {
+    if (int configured = detail::log_level_setting(); configured >= 0)
+        return static_cast<LogLevel>(configured);
     static const LogLevel level = [] {
         const char* value = std::getenv("BECORE_LOG");
         std::string text = value ? value : "";
@@ -21,6 +25,11 @@ LogLevel log_level() {
     return level;
 }
 
+const char* log_level_name(LogLevel level) {
+    static const char* const names[] = {"warn", "info", "debug"};
+    return names[static_cast<int>(level)];
+}
+
 namespace {
 
 thread_local LogCapture* t_capture = nullptr;
@@ -31,6 +40,12 @@ void log_message(LogLevel level, std::string_view message) {
     if (level > log_level()) return;
     if (t_capture != nullptr) {
         t_capture->messages_.push_back({level, std::string(message)});
+        return;
+    }
+    // A sink is called without the lock: it may be slow (Python takes its interpreter lock) and
+    // is documented to be safe to call from several threads.
+    if (auto sink = detail::log_sink_setting()) {
+        (*sink)(level, message);
         return;
     }
     static std::mutex mutex;

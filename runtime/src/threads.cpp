@@ -1,3 +1,5 @@
+#include "settings_state.h"
+
 #include <becore/runtime/log.h>
 #include <becore/runtime/threads.h>
 
@@ -17,6 +19,7 @@
 namespace be {
 
 int configured_threads() {
+    if (int configured = detail::threads_setting(); configured > 0) return configured;
     static const int threads = [] {
         const char* text = std::getenv("BECORE_THREADS");
         if (text == nullptr || *text == '\0') return 0;
@@ -32,14 +35,44 @@ int configured_threads() {
     return threads;
 }
 
+namespace {
+
+struct ThreadLimit {
+    std::mutex mutex;
+    bool applied = false;
+    int threads = 0; // what `control` enforces; 0: none
+    std::unique_ptr<tbb::global_control> control;
+};
+
+ThreadLimit& thread_limit() {
+    static ThreadLimit limit;
+    return limit;
+}
+
+void apply(ThreadLimit& limit) {
+    const int threads = configured_threads();
+    limit.applied = true;
+    if (threads == limit.threads) return;
+    // TBB obeys the smallest of the live controls: the old one goes first.
+    limit.control.reset();
+    if (threads > 0)
+        limit.control = std::make_unique<tbb::global_control>(
+            tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
+    limit.threads = threads;
+}
+
+} // namespace
+
 void apply_thread_limit() {
-    static std::once_flag once;
-    static std::unique_ptr<tbb::global_control> control;
-    std::call_once(once, [] {
-        if (int threads = configured_threads(); threads > 0)
-            control = std::make_unique<tbb::global_control>(
-                tbb::global_control::max_allowed_parallelism, static_cast<size_t>(threads));
-    });
+    ThreadLimit& limit = thread_limit();
+    std::lock_guard lock(limit.mutex);
+    apply(limit);
+}
+
+void detail::reapply_thread_limit() {
+    ThreadLimit& limit = thread_limit();
+    std::lock_guard lock(limit.mutex);
+    if (limit.applied) apply(limit);
 }
 
 int active_thread_limit() {

@@ -3,6 +3,7 @@
 // come from a plain scan of the files' `// @BE <name>` lines, not from becore's parser.
 #include <becore/frontends/builtins.h>
 #include <becore/runtime/paths.h>
+#include <becore/runtime/settings.h>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,14 @@ TEST(BuiltinsByNeed, LoadPendingListsEveryBuiltin) {
     for (const auto& report : registry.load_pending())
         EXPECT_FALSE(report.error) << report.file << ": " << report.error->full();
     EXPECT_EQ(loaded_builtins(registry), expected);
+}
+
+TEST(BuiltinsByNeed, IndexedAgainAfterShutdown) {
+    ASSERT_TRUE(builtin_registry().find("be.kuramoto_rk4_f64"));
+    shutdown();
+    Registry& fresh = builtin_registry();
+    EXPECT_EQ(loaded_builtins(fresh), std::set<std::string>{});
+    EXPECT_TRUE(fresh.find("be.kuramoto_rk4_f64"));
 }
 
 } // namespace

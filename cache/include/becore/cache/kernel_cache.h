@@ -229,12 +229,14 @@ class KernelCache {
                                              const CacheOpenOptions& options = {});
     // No disk at all (BECORE_CACHE=off); entries live as long as the object.
     static std::shared_ptr<KernelCache> in_memory();
-    // What the environment asks for: in_memory() if BECORE_CACHE is off (or 0/false), else
+    // What the settings (becore/runtime/settings.h) or else the environment ask for: in_memory()
+    // if Settings::disk_cache is false or BECORE_CACHE is off (or 0/false), else
     // open(default_directory()) with the read-only layers of BECORE_SYSTEM_CACHE (':'-separated)
-    // and becore_data_dir()/cache (<prefix>/share/becore/cache, which `cmake --install` warms),
-    // and the size bound of BECORE_CACHE_MAX_SIZE.
+    // and becore_data_dir()/cache (<prefix>/share/becore/cache, which `cmake --install` warms).
+    // Every open() bounds the size by Settings::cache_max_size, else BECORE_CACHE_MAX_SIZE.
     static std::shared_ptr<KernelCache> open_default();
-    // BECORE_CACHE_DIR → $XDG_CACHE_HOME/becore → ~/.cache/becore (empty if no home is known).
+    // Settings::cache_dir → BECORE_CACHE_DIR → $XDG_CACHE_HOME/becore → ~/.cache/becore (empty if
+    // no home is known).
     static std::filesystem::path default_directory();
 
     std::filesystem::path directory() const; // versioned dir, e.g. ~/.cache/becore/v1; empty

@@ -8,7 +8,7 @@
 namespace be {
 
 // Registry::global() with the built-ins registered by need (Registry::load_dir_by_need, once
-// per process): a lookup of "be.<name>" loads the file(s) defining it, so a process compiles or
+// per process registry: again after be::shutdown()): a lookup of "be.<name>" loads the file(s) defining it, so a process compiles or
 // maps only the built-ins it calls. A built-in that fails to compile reports that, naming its
 // file, at its call. Throws be::Exception if the directory cannot be indexed (unreadable, a
 // name defined twice). Registry::load_pending() loads the rest, e.g. to list every built-in.

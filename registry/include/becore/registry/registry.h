@@ -184,8 +184,13 @@ class Registry {
     Registry& operator=(const Registry&) = delete;
 
     // The process's registry, over the user cache (BECORE_CACHE_DIR, BECORE_CACHE=off, ...).
-    // The first call loads the files and directories on BECORE_KERNEL_PATH.
+    // The first call loads the files and directories on BECORE_KERNEL_PATH. Both as configured
+    // (be::configure, becore/runtime/settings.h) when it is created; be::shutdown() destroys it
+    // and the next call creates another.
     static Registry& global();
+    // Counts the registries global() has created: what was set up once per process registry
+    // (builtin_registry's index) is set up again when it changes.
+    static uint64_t global_generation();
 
     Result<LoadReport> load_cpp_file(const std::filesystem::path& file, const LoadOptions& = {});
     Result<LoadReport> load_cpp_inline(const std::string& name, const std::string& source,

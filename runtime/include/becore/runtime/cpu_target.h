@@ -38,7 +38,8 @@ inline constexpr std::string_view k_cpu_portable_level = "x86-64-v3";
 // "x86-64-v3"); anything else is an error listing the accepted values.
 Result<std::string> parse_cpu_target(std::string_view text);
 // The target that applies: `requested` (LoadOptions::cpu_target) when not empty, else
-// BECORE_CPU_TARGET (read at every call), else native. Errors name where the value came from
+// Settings::cpu_target (becore/runtime/settings.h), else BECORE_CPU_TARGET (read at every call),
+// else native. Errors name where the value came from
 // ("BECORE_CPU_TARGET=avx2: ..."), and a level on a host that is not x86-64 is one.
 Result<std::string> resolve_cpu_target(std::string_view requested = {});
 

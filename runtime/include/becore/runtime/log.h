@@ -1,6 +1,8 @@
-// becore's diagnostics on stderr, filtered by BECORE_LOG (warn by default, info, debug).
+// becore's diagnostics on stderr, filtered by BECORE_LOG (warn by default, info, debug); the level
+// and where messages go can also be configured (becore/runtime/settings.h).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,7 +12,12 @@ namespace be {
 
 enum class LogLevel { warn = 0, info = 1, debug = 2 };
 
-LogLevel log_level();
+// Receives each message instead of stderr (Settings::log_sink); the text has no prefix or newline.
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+LogLevel log_level(); // the configured level, else BECORE_LOG's
+const char* log_level_name(LogLevel level); // "warn", "info", "debug"
+
 void log_message(LogLevel level, std::string_view message);
 inline void log_warn(std::string_view message) { log_message(LogLevel::warn, message); }
 inline void log_info(std::string_view message) { log_message(LogLevel::info, message); }

@@ -1,5 +1,6 @@
-// BECORE_THREADS: how many worker threads kernels may use (default: all cores). Applied to TBB
-// process-wide before the first kernel is loaded. It also bounds how many kernel files compile at
+// BECORE_THREADS (or Settings::threads, becore/runtime/settings.h): how many worker threads kernels
+// may use (default: all cores). Applied to TBB process-wide before the first kernel is loaded, and
+// again when configure() changes it. It also bounds how many kernel files compile at
 // once (run_bounded: Registry::load_dir, load_pending, BECORE_KERNEL_PATH, kernelctl build).
 #pragma once
 
@@ -8,10 +9,10 @@
 
 namespace be {
 
-// The configured limit, or 0 when BECORE_THREADS is unset (TBB's default: all cores). An
-// invalid value is reported once and ignored.
+// The configured limit (Settings::threads, else BECORE_THREADS), or 0 when neither is set (TBB's
+// default: all cores). An invalid BECORE_THREADS is reported once and ignored.
 int configured_threads();
-// Applies the limit (idempotent). The CPU backend calls this when it starts.
+// Applies the limit (idempotent). The CPU backend calls this when it starts; configure() again.
 void apply_thread_limit();
 // The parallelism TBB currently allows in this process.
 int active_thread_limit();
