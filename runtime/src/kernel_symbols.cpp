@@ -8,7 +8,9 @@
 #include <dlfcn.h>
 #include <exception>
 #include <gnu/libc-version.h>
+#include <link.h>
 #include <oneapi/tbb/global_control.h>
+#include <string>
 #include <unwind.h>
 
 namespace be {
@@ -35,6 +37,26 @@ const EntryPoint k_entry_points[] = {
     entry("becore_cuda_launch", &becore_cuda_launch),
 };
 
+// The path of the mapped library whose file name starts with "<name>.so", or empty.
+std::string mapped_library(const char* name) {
+    struct Search {
+        std::string prefix, path;
+    } search{std::string(name) + ".so", {}};
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t, void* data) {
+            auto* s = static_cast<Search*>(data);
+            const char* path = info->dlpi_name;
+            if (path == nullptr || *path == '\0') return 0;
+            const char* slash = std::strrchr(path, '/');
+            const char* file = slash != nullptr ? slash + 1 : path;
+            if (std::strncmp(file, s->prefix.c_str(), s->prefix.size()) != 0) return 0;
+            s->path = path;
+            return 1;
+        },
+        &search);
+    return search.path;
+}
+
 } // namespace
 
 Result<KernelSymbols> KernelSymbols::open() {
@@ -50,17 +72,25 @@ Result<KernelSymbols> KernelSymbols::open() {
     KernelSymbols symbols;
     for (auto [name, anchor] : anchors) {
         Dl_info info{};
-        if (dladdr(anchor, &info) == 0 || info.dli_fname == nullptr)
-            return make_error(ErrorCode::unavailable,
-                              std::string("cpu backend: cannot find where ") + name +
-                                  " is mapped, for JIT-compiled kernels (dladdr failed)");
+        std::string path;
+        if (dladdr(anchor, &info) != 0 && info.dli_fname != nullptr) path = info.dli_fname;
         // RTLD_NOLOAD: mapped already, as a dependency of the runtime; without RTLD_GLOBAL the
         // handle leaves the process's global scope as it is.
-        void* handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-        if (handle == nullptr)
+        void* handle = path.empty() ? nullptr : dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+        if (handle == nullptr) {
+            // A non-PIE executable that calls a library function holds its canonical address
+            // (Debian's python3 calls expm1), so dladdr names the executable: find the library
+            // among the mapped objects by its file name instead.
+            path = mapped_library(name);
+            handle = path.empty() ? nullptr : dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+        }
+        if (handle == nullptr) {
+            const char* why = dlerror();
             return make_error(ErrorCode::unavailable,
-                              std::string("cpu backend: cannot open ") + name + " (" +
-                                  info.dli_fname + ") for JIT-compiled kernels: " + dlerror());
+                              std::string("cpu backend: cannot find ") + name +
+                                  " among the mapped libraries, for JIT-compiled kernels" +
+                                  (why != nullptr ? std::string(": ") + why : std::string()));
+        }
         symbols.handles_.push_back(handle);
     }
     return symbols;
