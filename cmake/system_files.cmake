@@ -33,7 +33,8 @@ set(BECORE_FIND_PATH_PROBES
 # Headers found through an imported package's include directories: one per package.
 set(BECORE_HEADER_PROBES
     "${LLVM_INCLUDE_DIRS}/llvm/ExecutionEngine/Orc/LLJIT.h"
-    "${CLANG_INCLUDE_DIRS}/clang/Frontend/CompilerInstance.h")
+    "${CLANG_INCLUDE_DIRS}/clang/Frontend/CompilerInstance.h"
+    ${BECORE_PYTHON_HEADER_PROBE})
 
 # Every target defined in `dir` and the directories below it.
 function(becore_targets_below dir out)

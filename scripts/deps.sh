@@ -16,6 +16,7 @@ packages=(
   libtomlplusplus-dev                       # the simulator's TOML configurations (besim run)
   googletest libgtest-dev                   # tests
   pkg-config                                # tests/install: a program built with `pkg-config becore`
+  python3-dev python3-venv                  # the Python package (scripts/python_env.sh makes its venv)
 )
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "${packages[@]}"

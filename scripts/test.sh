@@ -3,7 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-bash scripts/build.sh
 build_dir=${BUILD_DIR:-build}
+# The Python package and its pytest suite are built and run with the rest (ctest Python.pytest).
+bash scripts/python_env.sh "$build_dir/python-venv"
+BECORE_PYTHON_EXECUTABLE="$PWD/$build_dir/python-venv/bin/python" bash scripts/build.sh
 cd "$build_dir"
 ctest --output-on-failure -j "$(nproc)" --timeout 600

@@ -16,6 +16,9 @@
 #            run; compiler errors name README.md's lines.                              MODE cpp
 #   ```sh    shell commands, run with `bash -euo pipefail`, in order, in one work directory
 #            holding a copy of examples/, with BIN_DIR first on PATH.                 MODE shell
+#   ```python  Python using the package becore, each block a script run in order with
+#            $BECORE_README_PYTHON (its PYTHONPATH finding the build's package) in one work
+#            directory holding a copy of examples/.                                     MODE python
 #   ```text  synopses, diagrams, output: not run.
 # A block right after a line `<!-- readme-test: skip -->` is not run (e.g. the quick start, which
 # installs packages and builds). A fence with any other tag, or none, is an error: tag it.
@@ -26,7 +29,7 @@
 set -uo pipefail
 
 if [ $# -lt 3 ]; then
-  echo "usage: $0 BIN_DIR SOURCE_DIR kernels|cpp|shell [WARM_CACHE] [CXX_FILE]" >&2
+  echo "usage: $0 BIN_DIR SOURCE_DIR kernels|cpp|shell|python [WARM_CACHE] [CXX_FILE]" >&2
   exit 2
 fi
 bin_dir=$(cd "$1" && pwd)
@@ -87,6 +90,24 @@ to_readme_lines() {
   }'
 }
 
+# Runs a block ("$@": the interpreter and the block) in $work/<kind>, which holds a copy of
+# examples/, printing its output; the shell blocks' commands are printed first.
+run_in_copy() {
+  local kind=$1 where=$2 out
+  shift 2
+  mkdir -p "$work/$kind"
+  [ -d "$work/$kind/examples" ] || cp -r "$src_dir/examples" "$work/$kind/examples"
+  ran=$((ran + 1))
+  echo "== $where: $kind block"
+  [ "$kind" = shell ] && sed 's/^/   $ /' "${@: -1}"
+  if ! out=$(cd "$work/$kind" && "$@" 2>&1); then
+    fail "$where: the $kind block fails:"
+    echo "$out" >&2
+    return
+  fi
+  echo "$out"
+}
+
 ran=0
 declare -a host_blocks=()
 while read -r n lang line skip; do
@@ -124,21 +145,15 @@ while read -r n lang line skip; do
     ;;
   sh)
     [ "$mode" = shell ] || continue
-    mkdir -p "$work/shell"
-    [ -d "$work/shell/examples" ] || cp -r "$src_dir/examples" "$work/shell/examples"
-    ran=$((ran + 1))
-    echo "== $where: shell block"
-    sed 's/^/   $ /' "$block"
-    if ! out=$(cd "$work/shell" && bash -euo pipefail "$block" 2>&1); then
-      fail "$where: the shell block fails:"
-      echo "$out" >&2
-      continue
-    fi
-    echo "$out"
+    run_in_copy shell "$where" bash -euo pipefail "$block"
+    ;;
+  python)
+    [ "$mode" = python ] || continue
+    run_in_copy python "$where" "${BECORE_README_PYTHON:?the python mode needs BECORE_README_PYTHON}" "$block"
     ;;
   text) ;;
   *)
-    fail "$where: a fence tagged '$lang': tag it cpp, sh or text, or put <!-- readme-test: skip --> before it"
+    fail "$where: a fence tagged '$lang': tag it cpp, sh, python or text, or put <!-- readme-test: skip --> before it"
     ;;
   esac
 done <"$work/blocks/index"
