@@ -14,6 +14,10 @@ set_target_properties(becore_clang_plugin PROPERTIES INSTALL_RPATH "")
 
 set(BECORE_EXPORTED becore becore_kernels becore_runtime becore_cache becore_registry
     becore_frontends)
+if(BECORE_MPI)
+  list(APPEND BECORE_EXPORTED becore_mpi)
+  set_target_properties(becore_mpi PROPERTIES INSTALL_RPATH "$ORIGIN")
+endif()
 if(BECORE_BUILD_TOOLS)
   # Exported too (becore::kernelctl), so a downstream build can compile its kernels with it.
   list(APPEND BECORE_EXPORTED kernelctl besim)

@@ -28,7 +28,7 @@ set(BECORE_OPTIONAL_SYSTEM_FILES
 set(BECORE_FIND_PATH_PROBES
     XXHASH_INCLUDE_DIR=xxhash.h SQLite3_INCLUDE_DIR=sqlite3.h ZLIB_INCLUDE_DIR=zlib.h
     LIBXML2_INCLUDE_DIR=libxml/parser.h FFI_INCLUDE_DIRS=ffi.h
-    BECORE_CUDA_INCLUDE_DIR=cuda_fp16.h)
+    BECORE_CUDA_INCLUDE_DIR=cuda_fp16.h MPI_CXX_HEADER_DIR=mpi.h)
 
 # Headers found through an imported package's include directories: one per package.
 set(BECORE_HEADER_PROBES

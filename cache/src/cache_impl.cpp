@@ -408,8 +408,9 @@ Result<void> CacheImpl::zero_stats() {
 }
 
 void CacheImpl::flush_stats() {
-    // A read-only or full directory keeps its counters as they are; so do layers, always.
-    if (!user_writable()) return;
+    // A read-only or full directory keeps its counters as they are; so do layers, always; and a
+    // follower leaves them to its leader.
+    if (!user_writable() || follower) return;
     std::lock_guard lock(stats_mutex_);
     if (pending_.empty()) return;
     // Held across the write so stats() never sees the counters neither pending nor flushed;

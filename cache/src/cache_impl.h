@@ -67,6 +67,7 @@ class CacheImpl {
     Result<uint64_t> clear(bool dry_run);
     Result<void> zero_stats();
     void flush_stats();
+    std::atomic<bool> follower{false}; // KernelCache::set_follower
 
     bool add_layer(const std::filesystem::path& dir);
     std::vector<CacheLayerInfo> layer_infos();

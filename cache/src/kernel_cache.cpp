@@ -321,6 +321,13 @@ fs::path KernelCache::directory() const {
 bool KernelCache::persistent() const {
     return !impl_->directory().empty();
 }
+void KernelCache::set_follower(bool follower) {
+    impl_->follower = follower;
+}
+bool KernelCache::follower() const {
+    return impl_->follower;
+}
+
 bool KernelCache::writable() const {
     return impl_->writable();
 }

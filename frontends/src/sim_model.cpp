@@ -6,6 +6,7 @@
 
 #include <becore/frontends/builtins.h>
 #include <becore/frontends/readouts.h>
+#include <becore/frontends/sim_exchange.h>
 
 #include <be/sim_rng.h>
 
@@ -289,14 +290,24 @@ HostArray weight_array(const std::vector<double>& weights, DType dtype) {
     return std::move(*w);
 }
 
+// The columns [lo, hi) of the pathway's targets (relative to b.target.first) that this rank owns.
+struct Window {
+    int64_t lo = 0, hi = 0;
+    explicit Window(const BuiltPathway& b)
+        : lo(b.local.first - b.target.first), hi(b.local.first - b.target.first + b.local.count) {}
+    bool has(int64_t j) const { return j >= lo && j < hi; }
+};
+
 // Connections from `source` to `target` drawn row by row (row = source neuron, keyed by its
-// global id): Bernoulli(p) per pair by geometric skips, weights from the same row's draws.
+// global id): Bernoulli(p) per pair by geometric skips, weights from the same row's draws. A rank
+// draws every row whole (the skips and weights are sequential) and keeps its window's columns.
 std::shared_ptr<Csr> build_csr(const Pathway& p, const BuiltPathway& b, uint64_t seed,
                                DType dtype) {
     std::vector<int64_t> rows, cols;
     std::vector<double> weights;
     const double log_q = std::log1p(-p.p);
     const bool same = p.source == p.target && !p.autapses;
+    const Window window(b);
     for (int64_t i = 0; i < b.source.count; ++i) {
         be_jitc::KeyedDraws draws(seed, k_stream_pathway_draw,
                                   static_cast<uint64_t>(b.source.first + i), 0);
@@ -304,20 +315,20 @@ std::shared_ptr<Csr> build_csr(const Pathway& p, const BuiltPathway& b, uint64_t
             if (p.p < 1) {
                 const double u = 1.0 - draws.uniform(); // (0, 1]
                 const double skip = std::floor(std::log(u) / log_q);
-                if (skip >= static_cast<double>(b.target.count - j - 1)) break;
+                if (skip >= static_cast<double>(window.hi - j - 1)) break;
                 j += 1 + static_cast<int64_t>(skip);
-            } else if (++j >= b.target.count) {
+            } else if (++j >= window.hi) {
                 break;
             }
             const double w = draw_weight(p.weight, draws);
-            if (same && j == i) continue;
+            if ((same && j == i) || !window.has(j)) continue;
             rows.push_back(i);
-            cols.push_back(j);
+            cols.push_back(j - window.lo);
             weights.push_back(w);
         }
     }
     return std::make_shared<Csr>(
-        Csr::from_coo(b.source.count, b.target.count, rows, cols, weight_array(weights, dtype)));
+        Csr::from_coo(b.source.count, b.local.count, rows, cols, weight_array(weights, dtype)));
 }
 
 // k distinct picks from [0, pool) by Floyd's algorithm, ascending, with `taken` all false
@@ -344,50 +355,58 @@ std::shared_ptr<Csr> build_fixed_pre(const Pathway& p, const BuiltPathway& b, ui
     const int64_t pool = b.source.count - (same ? 1 : 0);
     std::vector<int64_t> rows, cols, chosen;
     std::vector<double> weights;
-    rows.reserve(static_cast<size_t>(b.target.count * p.k));
+    rows.reserve(static_cast<size_t>(b.local.count * p.k));
     cols.reserve(rows.capacity());
     weights.reserve(rows.capacity());
     std::vector<char> taken(static_cast<size_t>(pool), 0);
-    for (int64_t j = 0; j < b.target.count; ++j) {
+    const Window window(b);
+    for (int64_t j = window.lo; j < window.hi; ++j) {
         be_jitc::KeyedDraws draws(seed, k_stream_pathway_draw,
                                   static_cast<uint64_t>(b.target.first + j), 0);
         floyd_sample(p.k, pool, draws, taken, chosen);
         for (int64_t src : chosen) {
             rows.push_back(same && src >= j ? src + 1 : src); // skip the neuron itself
-            cols.push_back(j);
+            cols.push_back(j - window.lo);
             weights.push_back(draw_weight(p.weight, draws));
         }
     }
     return std::make_shared<Csr>(
-        Csr::from_coo(b.source.count, b.target.count, rows, cols, weight_array(weights, dtype)));
+        Csr::from_coo(b.source.count, b.local.count, rows, cols, weight_array(weights, dtype)));
 }
 
 // Every source neuron gets k distinct targets (keyed by its global id): FixedPostNum, delivered
-// by the fixed-number event operators.
-std::shared_ptr<FixedPostNum> build_fixed_post(const Pathway& p, const BuiltPathway& b,
-                                               uint64_t seed, DType dtype) {
+// by the fixed-number event operators. A rank owning part of the targets keeps its window's
+// entries as a Csr: the same entries summed in the same (ascending source) order, sparse_rows.h.
+BuiltPathway::Conn build_fixed_post(const Pathway& p, const BuiltPathway& b, uint64_t seed,
+                                    DType dtype) {
     const bool same = p.source == p.target && !p.autapses;
     const int64_t pool = b.target.count - (same ? 1 : 0);
-    auto indices = HostArray::create(DType::int32, {b.source.count, p.k});
-    if (!indices) throw Exception(indices.error());
+    const Window window(b);
+    std::vector<int64_t> rows, cols, chosen;
     std::vector<double> weights;
-    weights.reserve(static_cast<size_t>(b.source.count * p.k));
     std::vector<char> taken(static_cast<size_t>(pool), 0);
-    std::vector<int64_t> chosen;
     for (int64_t i = 0; i < b.source.count; ++i) {
         be_jitc::KeyedDraws draws(seed, k_stream_pathway_draw,
                                   static_cast<uint64_t>(b.source.first + i), 0);
         floyd_sample(p.k, pool, draws, taken, chosen);
-        for (size_t c = 0; c < chosen.size(); ++c) {
-            const int64_t j = same && chosen[c] >= i ? chosen[c] + 1 : chosen[c];
-            indices->data_as<int32_t>()[i * p.k + static_cast<int64_t>(c)] =
-                static_cast<int32_t>(j);
-            weights.push_back(draw_weight(p.weight, draws));
+        for (const int64_t c : chosen) {
+            const int64_t j = same && c >= i ? c + 1 : c;
+            const double w = draw_weight(p.weight, draws);
+            if (!window.has(j)) continue;
+            rows.push_back(i);
+            cols.push_back(j - window.lo);
+            weights.push_back(w);
         }
     }
     HostArray w = weight_array(weights, dtype);
+    if (b.local.count != b.target.count)
+        return std::make_shared<Csr>(Csr::from_coo(b.source.count, b.local.count, rows, cols, w));
+    auto indices = HostArray::create(DType::int32, {b.source.count, p.k});
     auto shaped = HostArray::create(dtype, {b.source.count, p.k});
+    if (!indices) throw Exception(indices.error());
     if (!shaped) throw Exception(shaped.error());
+    for (size_t e = 0; e < cols.size(); ++e)
+        indices->data_as<int32_t>()[e] = static_cast<int32_t>(cols[e]);
     std::memcpy(shaped->data(), w.data(), static_cast<size_t>(w.nbytes()));
     return std::make_shared<FixedPostNum>(b.source.count, b.target.count, std::move(*indices),
                                           std::move(*shaped));
@@ -450,14 +469,30 @@ int64_t Model::synapses() const {
 }
 
 Model construct(const Configuration& configuration) {
+    return construct(configuration, *local_exchange());
+}
+
+namespace {
+
+// Everything of construct() that one rank does alone; pathways' `synapses` hold this rank's
+// stored count until construct() sums them.
+std::shared_ptr<Model::Impl> construct_block(const Configuration& configuration, int rank,
+                                             int ranks) {
     const ConfigurationData& d = configuration.data();
     validate_runtime(d);
     validate_column(d);
     validate_probes(d);
+    if (d.n < ranks)
+        invalid("column.n", std::to_string(d.n) + " neurons cannot be split across " +
+                                std::to_string(ranks) + " ranks");
 
     auto impl = std::make_shared<Model::Impl>();
     impl->configuration = configuration;
     impl->n = d.n;
+    impl->rank = rank;
+    impl->ranks = ranks;
+    impl->own.first = block_first(d.n, impl->ranks, impl->rank);
+    impl->own.count = block_first(d.n, impl->ranks, impl->rank + 1) - impl->own.first;
     double cumulative = 0;
     for (const auto& [name, fraction] : d.cell_types) {
         const int64_t first = std::llround(static_cast<double>(d.n) * cumulative);
@@ -483,29 +518,40 @@ Model construct(const Configuration& configuration) {
     for (size_t i = 0; i < d.pathways.size(); ++i) {
         const Pathway& p = d.pathways[i];
         validate_pathway(*impl, i, p);
+        // Spikes travel between ranks once per minimum delay (simulate): a delay that rounds to
+        // less than one step would have to act within the step that emitted it.
+        if (impl->ranks > 1 && std::llround(p.delay_ms / d.dt_ms) < 1)
+            invalid("connectivity[" + std::to_string(i) + "].delay_ms",
+                    fmt(p.delay_ms) + " ms is shorter than one step (dt_ms " + fmt(d.dt_ms) +
+                        "); across ranks every delay must be at least one step");
         BuiltPathway b;
         b.source = impl->range_of(p.source);
         b.target = impl->range_of(p.target);
+        b.local.first = std::max(b.target.first, impl->own.first);
+        b.local.count = std::max<int64_t>(
+            0, std::min(b.target.first + b.target.count, impl->own.first + impl->own.count) -
+                   b.local.first);
         b.channel = p.channel.empty() ? (mean_weight(p.weight) >= 0 ? 0 : 1) : p.channel == "i";
         b.delay_ms = p.delay_ms;
         const uint64_t seed = derived_seed(d.runtime.seed, k_stream_pathway_seed, i);
         if (p.format == "jitc") {
-            auto conn = build_jitc(p, b, seed, d.runtime.dtype);
             b.synapses =
                 p.p * static_cast<double>(b.source.count) * static_cast<double>(b.target.count);
-            b.conn = std::move(conn);
-        } else if (p.format == "csr") {
-            auto conn = build_csr(p, b, seed, d.runtime.dtype);
-            b.synapses = static_cast<double>(conn->indices().numel());
-            b.conn = std::move(conn);
-        } else if (p.format == "fixed-post") {
-            auto conn = build_fixed_post(p, b, seed, d.runtime.dtype);
-            b.synapses = static_cast<double>(conn->indices().numel());
-            b.conn = std::move(conn);
+            if (b.local.count > 0) b.conn = build_jitc(p, b, seed, d.runtime.dtype);
         } else {
-            auto conn = build_fixed_pre(p, b, seed, d.runtime.dtype);
-            b.synapses = static_cast<double>(conn->indices().numel());
-            b.conn = std::move(conn);
+            int64_t stored = 0;
+            if (b.local.count > 0) {
+                if (p.format == "fixed-post")
+                    b.conn = build_fixed_post(p, b, seed, d.runtime.dtype);
+                else
+                    b.conn = p.format == "csr" ? build_csr(p, b, seed, d.runtime.dtype)
+                                               : build_fixed_pre(p, b, seed, d.runtime.dtype);
+                if (auto* csr = std::get_if<std::shared_ptr<Csr>>(&b.conn))
+                    stored = (*csr)->indices().numel();
+                else
+                    stored = std::get<std::shared_ptr<FixedPostNum>>(b.conn)->indices().numel();
+            }
+            b.synapses = static_cast<double>(stored);
         }
         impl->pathways.push_back(std::move(b));
     }
@@ -519,6 +565,27 @@ Model construct(const Configuration& configuration) {
                               "must have a state ret named 'i_syn'");
         impl->depths = layer_depths(d.n, d.layers, d.runtime.seed);
     }
+    return impl;
+}
+
+} // namespace
+
+// A rank that fails reports first; only then do the ranks sum (a collective none may skip).
+Model construct(const Configuration& configuration, SpikeExchange& exchange) {
+    std::shared_ptr<Model::Impl> impl;
+    std::optional<Error> error;
+    try {
+        impl = construct_block(configuration, exchange.rank(), exchange.size());
+    } catch (const Exception& e) {
+        if (exchange.size() == 1) throw;
+        error = e.error();
+    }
+    if (auto first = first_error(exchange, error ? &*error : nullptr)) throw Exception(*first);
+    const auto& pathways = configuration.data().pathways;
+    for (size_t i = 0; i < pathways.size(); ++i)
+        if (pathways[i].format != "jitc")
+            impl->pathways[i].synapses =
+                static_cast<double>(exchange.sum(std::llround(impl->pathways[i].synapses)));
     return Model(std::move(impl));
 }
 

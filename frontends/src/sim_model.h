@@ -21,14 +21,18 @@ struct NeuronRange {
 };
 
 // One built pathway: the connectivity from the source range to the target range, which input
-// channel (0 = e, 1 = i) it feeds, its delay in ms (steps are fixed by simulate's dt).
+// channel (0 = e, 1 = i) it feeds, its delay in ms (steps are fixed by simulate's dt). Split
+// across ranks (sim_exchange.h), `local` is the part of `target` this rank owns; stored
+// connectivity then has local.count columns, JITC keeps target.count (its rows are generated
+// whole: the geometric skips cannot seek to a column) and the delivery keeps the window.
 struct BuiltPathway {
-    NeuronRange source, target;
+    NeuronRange source, target, local;
     int channel = 0;
     double delay_ms = 0;
-    std::variant<std::shared_ptr<Jitc>, std::shared_ptr<Csr>, std::shared_ptr<FixedPostNum>>
-        conn;            // fixed-pre: a Csr too
-    double synapses = 0; // stored, or expected for JITC
+    using Conn =
+        std::variant<std::shared_ptr<Jitc>, std::shared_ptr<Csr>, std::shared_ptr<FixedPostNum>>;
+    Conn conn;           // fixed-pre: a Csr too; none when `local` is empty
+    double synapses = 0; // stored (over all ranks), or expected for JITC
 };
 
 // How the neuron target is called: the state variables (its rets but the last, `spikes`), the
@@ -52,6 +56,9 @@ struct Model::Impl {
     std::vector<std::vector<double>> params;
     std::vector<BuiltPathway> pathways;
     std::vector<double> depths; // for the readouts (empty when not probed)
+    // The block of neurons this rank integrates (sim_exchange.h); every neuron in one process.
+    NeuronRange own;
+    int rank = 0, ranks = 1;
 
     NeuronRange range_of(const std::string& cell_type) const; // "*" = every neuron
 };
@@ -73,5 +80,10 @@ inline bool whole_steps(double duration_ms, double dt_ms) {
 // The seed of a structure element (a pathway, a parameter table) derived from the
 // configuration's seed: keyed, so it depends on the element's index alone.
 uint64_t derived_seed(uint64_t seed, uint32_t stream, uint64_t index);
+
+// An error as int32 words, the exchange's element: its message's length in bytes (0: no error;
+// an error's message is never empty), its ErrorCode, then the message's bytes (sim_exchange.cpp).
+void pack_error(const Error* error, std::vector<int32_t>& out);
+Error unpack_error(const int32_t* words);
 
 } // namespace be

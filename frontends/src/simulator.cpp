@@ -1,5 +1,8 @@
 // simulate(): the time-step loop. Everything the loop calls is prepared before it (targets
-// resolved, attrs converted), and the loop allocates nothing but the growing spike record.
+// resolved, attrs converted), and the loop allocates nothing but the growing spike record and
+// the exchange buffers. This rank integrates its block of neurons (all of them in one process);
+// steps 4 and 5 run once per interval of the shortest delay, after the ranks have exchanged the
+// interval's spikes (see "the loop" below and docs/scaling.md).
 //
 // One step t (docs/simulator.md):
 //   1. inputs: each Poisson / noise input adds this step's draws to slot t of the input ring;
@@ -14,6 +17,7 @@
 #include <becore/frontends/event_plan.h>
 #include <becore/frontends/readouts.h>
 #include <becore/frontends/runtime_report.h>
+#include <becore/frontends/sim_exchange.h>
 
 #include <be/sim_rng.h>
 
@@ -23,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace be {
 
@@ -57,11 +62,18 @@ void check(const Result<void>& r) {
     if (!r) throw Exception(r.error());
 }
 
+// Elements [first, first + count) of `from` copied (copy) or added into row `row` of the ring
+// from column `at`.
 template <typename T>
-void add_into(const HostArray& from, HostArray& ring, int64_t row, int64_t first) {
-    const T* src = from.data_as<T>();
-    T* dst = ring.data_as<T>() + row * ring.shape()[1] + first;
-    for (int64_t i = 0; i < from.numel(); ++i)
+void window_into(const HostArray& from, int64_t first, int64_t count, HostArray& ring, int64_t row,
+                 int64_t at, bool copy) {
+    const T* src = from.data_as<T>() + first;
+    T* dst = ring.data_as<T>() + row * ring.shape()[1] + at;
+    if (copy) {
+        std::copy_n(src, count, dst);
+        return;
+    }
+    for (int64_t i = 0; i < count; ++i)
         dst[i] += src[i];
 }
 
@@ -101,8 +113,11 @@ void store(HostArray& a, int64_t i, double v) {
 struct Delivery {
     const BuiltPathway* pathway;
     EventMatvecPlan plan;
-    HostArray scratch; // empty when direct
+    HostArray scratch; // empty when direct and not a window
     int64_t delay_steps = 1;
+    // The kernel's output spans the pathway's whole target range (a JITC pathway split across
+    // ranks), of which this rank takes its window.
+    bool window = false;
     // The kernel writes its output straight into the ring slot (it overwrites its target range
     // there) instead of into `scratch` that is then added: exact when nothing else has written
     // that range of the slot before it (see direct_deliveries).
@@ -174,8 +189,16 @@ int index_of(const std::vector<std::string>& names, const std::string& name) {
 } // namespace
 
 Signals simulate(const Model& model, const SimulateOptions& options) {
+    return simulate(model, options, *local_exchange());
+}
+
+Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchange& exchange) {
     const Model::Impl& m = model.impl();
     const ConfigurationData& d = m.configuration.data();
+    if (exchange.rank() != m.rank || exchange.size() != m.ranks)
+        fail("the model was constructed for rank " + std::to_string(m.rank) + " of " +
+             std::to_string(m.ranks) + ", the exchange is rank " + std::to_string(exchange.rank()) +
+             " of " + std::to_string(exchange.size()));
     const double dt = options.dt_ms.value_or(d.dt_ms);
     const double duration = options.duration_ms.value_or(d.duration_ms);
     const uint64_t seed = options.seed.value_or(d.runtime.seed);
@@ -192,6 +215,9 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
              " is not supported by the simulator yet (cpu or cuda-emu)");
     const DType dtype = d.runtime.dtype;
     const int64_t n = m.n;
+    const int ranks = m.ranks;
+    const NeuronRange own = m.own; // the neurons this rank integrates: local index i - own.first
+    const int64_t local_n = own.count;
 
     tbb::task_arena arena(d.runtime.threads > 0 ? d.runtime.threads : tbb::task_arena::automatic);
     Signals signals;
@@ -202,21 +228,28 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
             return std::find(probes.begin(), probes.end(), name) != probes.end();
         };
 
-        // ---- state, parameters and the input ring ----
+        // ---- state, parameters and the input ring (this rank's neurons) ----
         std::vector<HostArray> state;
         for (size_t s = 0; s < m.model.state.size(); ++s)
-            state.push_back(make_array(m.model.state_dtypes[s], {n}));
+            state.push_back(make_array(m.model.state_dtypes[s], {local_n}));
+        const auto owned = [&](NeuronRange r) {
+            const int64_t first = std::max(r.first, own.first);
+            return NeuronRange{
+                first,
+                std::max<int64_t>(0, std::min(r.first + r.count, own.first + own.count) - first)};
+        };
         for (size_t p = 0; p < m.population_names.size(); ++p) {
             auto spec = d.initial.find(m.population_names[p]);
             if (spec == d.initial.end()) continue;
+            const NeuronRange range = owned(m.populations[p]);
             for (const auto& [name, v] : spec->second) {
                 const int s = index_of(m.model.state, name);
-                for (int64_t i = m.populations[p].first;
-                     i < m.populations[p].first + m.populations[p].count; ++i) {
+                for (int64_t i = range.first; i < range.first + range.count; ++i) {
                     be_jitc::KeyedDraws draws(seed, be_jitc::k_stream_initial_state + s,
                                               static_cast<uint64_t>(i), 0);
                     const double r = draws.uniform();
-                    store(state[s], i, neuron_value(v, r, v.stddev != 0 ? draws.normal() : 0.0));
+                    store(state[s], i - own.first,
+                          neuron_value(v, r, v.stddev != 0 ? draws.normal() : 0.0));
                 }
             }
         }
@@ -227,47 +260,59 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
             for (size_t p = 0; p < m.population_names.size(); ++p) {
                 auto spec = d.initial.find(m.population_names[p]);
                 if (spec != d.initial.end() && spec->second.count("u")) continue;
-                for (int64_t i = m.populations[p].first;
-                     i < m.populations[p].first + m.populations[p].count; ++i)
-                    store(state[u], i, m.params[b][i] * as_double(state[v], i));
+                const NeuronRange range = owned(m.populations[p]);
+                for (int64_t i = range.first; i < range.first + range.count; ++i)
+                    store(state[u], i - own.first,
+                          m.params[b][i] * as_double(state[v], i - own.first));
             }
         }
         std::vector<HostArray> params;
         for (const auto& values : m.params) {
-            HostArray a = make_array(dtype, {n});
-            for (int64_t i = 0; i < n; ++i)
-                store(a, i, values[static_cast<size_t>(i)]);
+            HostArray a = make_array(dtype, {local_n});
+            for (int64_t i = 0; i < local_n; ++i)
+                store(a, i, values[static_cast<size_t>(own.first + i)]);
             params.push_back(std::move(a));
         }
-        HostArray spikes = make_array(DType::bool_, {n});
+        HostArray spikes = make_array(DType::bool_, {local_n});
+        // Every rank's spikes of the step being delivered, set from the exchanged ids.
+        HostArray spikes_all = make_array(DType::bool_, {n});
 
         std::vector<Delivery> deliveries;
-        int64_t max_delay = 1;
+        int64_t max_delay = 1, min_delay = std::numeric_limits<int64_t>::max();
         for (const BuiltPathway& p : m.pathways) {
             Delivery del{&p, {}, {}, 1};
             del.delay_steps = std::max<int64_t>(1, std::llround(p.delay_ms / dt));
             max_delay = std::max(max_delay, del.delay_steps);
-            std::visit(
-                [&](const auto& conn) {
-                    del.plan = prepare_event_matvec(*conn, DType::bool_, false, device);
-                },
-                p.conn);
+            min_delay = std::min(min_delay, del.delay_steps);
+            if (p.local.count > 0)
+                std::visit(
+                    [&](const auto& conn) {
+                        del.plan = prepare_event_matvec(*conn, DType::bool_, false, device);
+                    },
+                    p.conn);
             deliveries.push_back(std::move(del));
         }
         direct_deliveries(deliveries);
-        for (Delivery& del : deliveries)
-            if (!del.direct) del.scratch = make_array(dtype, {del.pathway->target.count});
+        for (Delivery& del : deliveries) {
+            const BuiltPathway& p = *del.pathway;
+            const int64_t width = std::holds_alternative<std::shared_ptr<Jitc>>(p.conn)
+                                      ? p.target.count
+                                      : p.local.count;
+            del.window = width != p.local.count;
+            if (p.local.count > 0 && (!del.direct || del.window))
+                del.scratch = make_array(dtype, {width});
+        }
         const int64_t slots = max_delay + 1;
-        HostArray ring[2] = {make_array(dtype, {slots, n}), make_array(dtype, {slots, n})};
+        HostArray ring[2] = {make_array(dtype, {slots, local_n}),
+                             make_array(dtype, {slots, local_n})};
         HostArray step_index = make_array(DType::int64, {1});
-
         // ---- prepared calls ----
         const std::string suffix = dtype == DType::float32 ? "_f32" : "_f64";
         std::vector<InputCall> inputs;
         for (size_t k = 0; k < d.inputs.size(); ++k) {
             const Input& in = d.inputs[k];
             InputCall ic;
-            ic.range = m.range_of(in.target);
+            ic.range = owned(m.range_of(in.target));
             ic.channel = in.channel == "i";
             AttrMap attrs{{"seed", static_cast<int64_t>(seed)},
                           {"stream", static_cast<int64_t>(be_jitc::k_stream_input + k)},
@@ -291,7 +336,7 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
             auto call = registry.prepare(name, device, arg_dtypes, ret_dtypes, attrs);
             if (!call) throw Exception(call.error());
             ic.call = std::move(*call);
-            inputs.push_back(std::move(ic));
+            if (ic.range.count > 0) inputs.push_back(std::move(ic));
         }
         AttrMap neuron_attrs = m.model.attrs;
         neuron_attrs["dt"] = dt;
@@ -304,10 +349,10 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
         if (!neuron) throw Exception(neuron.error());
         std::vector<BE::Tensor> neuron_arg_views(neuron_args.size()), neuron_ret_views;
         for (size_t p = 0; p < params.size(); ++p)
-            neuron_arg_views[2 + p] = slice(params[p], 0, 0, n, device);
+            neuron_arg_views[2 + p] = slice(params[p], 0, 0, local_n, device);
         for (HostArray& s : state)
-            neuron_ret_views.push_back(slice(s, 0, 0, n, device));
-        neuron_ret_views.push_back(slice(spikes, 0, 0, n, device));
+            neuron_ret_views.push_back(slice(s, 0, 0, local_n, device));
+        neuron_ret_views.push_back(slice(spikes, 0, 0, local_n, device));
 
         // ---- probes ----
         std::vector<int32_t> recorded = d.recorded;
@@ -320,9 +365,19 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
         const bool probe_vm = probed("Vm");
         if (probe_vm)
             signals.v_m = make_array(dtype, {steps, static_cast<int64_t>(recorded.size())});
+        // block[q]: rank q's neurons; recorded_by[q]: the indices into `recorded` it owns.
+        std::vector<NeuronRange> block(static_cast<size_t>(ranks));
+        std::vector<std::vector<size_t>> recorded_by(static_cast<size_t>(ranks));
+        for (int q = 0; q < ranks; ++q) {
+            block[q].first = block_first(n, ranks, q);
+            block[q].count = block_first(n, ranks, q + 1) - block[q].first;
+            for (size_t r = 0; r < recorded.size(); ++r)
+                if (recorded[r] >= block[q].first && recorded[r] < block[q].first + block[q].count)
+                    recorded_by[q].push_back(r);
+        }
         std::optional<LfpProxy> lfp;
         SynapticCurrent current;
-        std::vector<double> i_syn;
+        std::vector<double> i_syn, i_syn_all;
         if (probed("LFP-proxy") || probed("CSD-proxy")) {
             lfp.emplace(m.depths, ReadoutOptions{d.contacts, 0.1});
             signals.lfp_proxy = make_array(DType::float64, {steps, d.contacts});
@@ -339,7 +394,8 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
             } else {
                 current.i_syn = index_of(m.model.state, "i_syn");
             }
-            i_syn.resize(static_cast<size_t>(n));
+            i_syn.resize(static_cast<size_t>(local_n));
+            i_syn_all.resize(static_cast<size_t>(n));
         }
         std::vector<int64_t> spikes_per_population(m.populations.size(), 0);
         std::vector<int64_t> population_of(static_cast<size_t>(n));
@@ -348,91 +404,184 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
                 population_of[static_cast<size_t>(m.populations[p].first + i)] =
                     static_cast<int64_t>(p);
         std::vector<int64_t> source_active(deliveries.size());
-        std::vector<int32_t> fired_ids; // this step's spikes, ascending
+        std::vector<int32_t> fired_ids; // a step's spikes over all ranks, ascending
         fired_ids.reserve(static_cast<size_t>(n));
         double synaptic_events = 0;
 
         // ---- the loop ----
+        // Steps go in intervals of the shortest delay (docs/scaling.md). Within one, every rank
+        // integrates its block and queues its spikes (per step: a count, then global ids) and
+        // its probe values; then the ranks exchange them in rank order, which is ascending
+        // neuron order. The next interval first records the gathered steps and delivers them,
+        // step by step and pathway by pathway as one process does: no delivery is due earlier,
+        // since every delay spans at least an interval, and every ring slot receives its terms
+        // in the same order. The first word a rank sends is 0, or the length of the error that
+        // stopped it, whose text follows: then every rank throws that error.
+        const int64_t interval = deliveries.empty() ? 1 : min_delay;
+        const bool gather_values = probe_vm || lfp;
+        std::vector<int32_t> send_ids, all_ids;
+        std::vector<double> send_values, all_values;
+        std::vector<int> id_counts, value_counts;
+        std::vector<size_t> id_at(static_cast<size_t>(ranks)), value_at(id_at);
         const auto start = std::chrono::steady_clock::now();
         const uint8_t* fired = static_cast<const uint8_t*>(spikes.data());
+        uint8_t* fired_all = static_cast<uint8_t*>(spikes_all.data());
         const int64_t progress_every = std::max<int64_t>(1, steps / 100);
-        for (int64_t t = 0; t < steps; ++t) {
-            const int64_t slot = t % slots;
-            step_index.data_as<int64_t>()[0] = t;
-            const BE::Tensor step_view = slice(step_index, 0, 0, 1, device);
-            for (InputCall& ic : inputs) {
-                BE::Tensor out[] = {
-                    slice(ring[ic.channel], slot, ic.range.first, ic.range.count, device)};
-                check(ic.call.invoke({&step_view, 1}, out));
-            }
-            neuron_arg_views[0] = slice(ring[0], slot, 0, n, device);
-            neuron_arg_views[1] = slice(ring[1], slot, 0, n, device);
-            check(neuron->invoke(neuron_arg_views, neuron_ret_views));
-            if (lfp) current.compute(state, ring[0], ring[1], slot, i_syn);
-            for (HostArray& r : ring)
-                std::memset(static_cast<char*>(r.data()) + slot * n * dtype_size(dtype), 0,
-                            static_cast<size_t>(n * dtype_size(dtype)));
 
-            const double time = static_cast<double>(t + 1) * dt;
-            // The spike flags eight at a time (one 64-bit load), so that a silent stretch of the
-            // network costs one test per eight neurons.
-            fired_ids.clear();
-            int64_t i = 0;
-            for (; i + 8 <= n; i += 8) {
-                uint64_t flags;
-                std::memcpy(&flags, fired + i, 8);
-                while (flags) {
-                    const int byte = __builtin_ctzll(flags) / 8;
-                    fired_ids.push_back(static_cast<int32_t>(i + byte));
-                    flags &= ~(0xFFull << (8 * byte));
+        const auto run_steps = [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) {
+                const int64_t slot = t % slots;
+                step_index.data_as<int64_t>()[0] = t;
+                const BE::Tensor step_view = slice(step_index, 0, 0, 1, device);
+                for (InputCall& ic : inputs) {
+                    BE::Tensor out[] = {slice(ring[ic.channel], slot, ic.range.first - own.first,
+                                              ic.range.count, device)};
+                    check(ic.call.invoke({&step_view, 1}, out));
                 }
-            }
-            for (; i < n; ++i)
-                if (fired[i]) fired_ids.push_back(static_cast<int32_t>(i));
-            for (const int32_t id : fired_ids) {
-                signals.spike_times_ms.push_back(time);
-                signals.spike_ids.push_back(id);
-                ++spikes_per_population[static_cast<size_t>(
-                    population_of[static_cast<size_t>(id)])];
-            }
-            for (size_t k = 0; k < deliveries.size(); ++k) {
-                const NeuronRange& src = deliveries[k].pathway->source;
-                source_active[k] =
-                    std::lower_bound(fired_ids.begin(), fired_ids.end(), src.first + src.count) -
-                    std::lower_bound(fired_ids.begin(), fired_ids.end(), src.first);
-            }
-            if (probe_vm)
-                for (size_t r = 0; r < recorded.size(); ++r)
-                    store(signals.v_m,
-                          t * static_cast<int64_t>(recorded.size()) + static_cast<int64_t>(r),
-                          as_double(state[v_index], recorded[r]));
-            if (lfp)
-                lfp->record(i_syn.data(), signals.lfp_proxy.data_as<double>() + t * d.contacts);
+                neuron_arg_views[0] = slice(ring[0], slot, 0, local_n, device);
+                neuron_arg_views[1] = slice(ring[1], slot, 0, local_n, device);
+                check(neuron->invoke(neuron_arg_views, neuron_ret_views));
+                if (lfp) current.compute(state, ring[0], ring[1], slot, i_syn);
+                for (HostArray& r : ring)
+                    std::memset(static_cast<char*>(r.data()) + slot * local_n * dtype_size(dtype),
+                                0, static_cast<size_t>(local_n * dtype_size(dtype)));
 
-            for (size_t k = 0; k < deliveries.size(); ++k) {
-                if (source_active[k] == 0) continue;
-                Delivery& del = deliveries[k];
-                const BuiltPathway& p = *del.pathway;
-                const BE::Tensor src = slice(spikes, 0, p.source.first, p.source.count, device);
-                const int64_t target_slot = (t + del.delay_steps) % slots;
-                if (del.direct) {
-                    BE::Tensor out =
-                        slice(ring[p.channel], target_slot, p.target.first, p.target.count, device);
-                    del.plan.run(src, out);
-                } else {
-                    BE::Tensor out = slice(del.scratch, 0, 0, p.target.count, device);
-                    del.plan.run(src, out);
-                    if (dtype == DType::float32)
-                        add_into<float>(del.scratch, ring[p.channel], target_slot, p.target.first);
-                    else
-                        add_into<double>(del.scratch, ring[p.channel], target_slot, p.target.first);
+                // The spike flags eight at a time (one 64-bit load), so that a silent stretch of
+                // the network costs one test per eight neurons.
+                const size_t count_at = send_ids.size();
+                send_ids.push_back(0);
+                const auto first = static_cast<int32_t>(own.first);
+                int64_t i = 0;
+                for (; i + 8 <= local_n; i += 8) {
+                    uint64_t flags;
+                    std::memcpy(&flags, fired + i, 8);
+                    while (flags) {
+                        const int byte = __builtin_ctzll(flags) / 8;
+                        send_ids.push_back(first + static_cast<int32_t>(i + byte));
+                        flags &= ~(0xFFull << (8 * byte));
+                    }
                 }
-                synaptic_events += static_cast<double>(source_active[k]) * p.synapses /
-                                   static_cast<double>(p.source.count);
+                for (; i < local_n; ++i)
+                    if (fired[i]) send_ids.push_back(first + static_cast<int32_t>(i));
+                send_ids[count_at] = static_cast<int32_t>(send_ids.size() - count_at - 1);
+                if (probe_vm)
+                    for (size_t r : recorded_by[static_cast<size_t>(m.rank)])
+                        send_values.push_back(as_double(state[v_index], recorded[r] - own.first));
+                if (lfp) send_values.insert(send_values.end(), i_syn.begin(), i_syn.end());
+                if (options.progress && ((t + 1) % progress_every == 0 || t + 1 == steps))
+                    options.progress(t + 1, steps);
             }
-            if (options.progress && ((t + 1) % progress_every == 0 || t + 1 == steps))
-                options.progress(t + 1, steps);
+        };
+
+        // Delivers step t's spikes (spikes_all) through one pathway into slot t + delay.
+        const auto deliver_one = [&](Delivery& del, int64_t t) {
+            const BuiltPathway& p = *del.pathway;
+            const BE::Tensor src = slice(spikes_all, 0, p.source.first, p.source.count, device);
+            const int64_t target_slot = (t + del.delay_steps) % slots;
+            const int64_t at = p.local.first - own.first;
+            if (del.direct && !del.window) {
+                BE::Tensor out = slice(ring[p.channel], target_slot, at, p.local.count, device);
+                del.plan.run(src, out);
+                return;
+            }
+            BE::Tensor out = slice(del.scratch, 0, 0, del.scratch.numel(), device);
+            del.plan.run(src, out);
+            const int64_t from = del.window ? p.local.first - p.target.first : 0;
+            if (dtype == DType::float32)
+                window_into<float>(del.scratch, from, p.local.count, ring[p.channel], target_slot,
+                                   at, del.direct);
+            else
+                window_into<double>(del.scratch, from, p.local.count, ring[p.channel], target_slot,
+                                    at, del.direct);
+        };
+
+        // Records the gathered steps [t0, t1) and, with `deliver`, sends them through the
+        // pathways into the ring.
+        const auto take_steps = [&](int64_t t0, int64_t t1, bool deliver) {
+            if (t1 <= t0) return;
+            for (size_t q = 0, ids = 0, values = 0; q < id_at.size(); ++q) {
+                id_at[q] = ids + 1; // past the error word
+                value_at[q] = values;
+                ids += static_cast<size_t>(id_counts[q]);
+                values += gather_values ? static_cast<size_t>(value_counts[q]) : 0;
+            }
+            for (int64_t t = t0; t < t1; ++t) {
+                fired_ids.clear();
+                for (size_t& at : id_at) {
+                    const auto count = static_cast<size_t>(all_ids[at]);
+                    fired_ids.insert(fired_ids.end(),
+                                     all_ids.begin() + static_cast<ptrdiff_t>(at + 1),
+                                     all_ids.begin() + static_cast<ptrdiff_t>(at + 1 + count));
+                    at += 1 + count;
+                }
+                const double time = static_cast<double>(t + 1) * dt;
+                for (const int32_t id : fired_ids) {
+                    signals.spike_times_ms.push_back(time);
+                    signals.spike_ids.push_back(id);
+                    ++spikes_per_population[static_cast<size_t>(
+                        population_of[static_cast<size_t>(id)])];
+                }
+                for (size_t q = 0; q < value_at.size(); ++q) {
+                    if (probe_vm)
+                        for (size_t r : recorded_by[q])
+                            store(signals.v_m,
+                                  t * static_cast<int64_t>(recorded.size()) +
+                                      static_cast<int64_t>(r),
+                                  all_values[value_at[q]++]);
+                    if (lfp) {
+                        std::copy_n(all_values.begin() + static_cast<ptrdiff_t>(value_at[q]),
+                                    block[q].count, i_syn_all.begin() + block[q].first);
+                        value_at[q] += static_cast<size_t>(block[q].count);
+                    }
+                }
+                if (lfp)
+                    lfp->record(i_syn_all.data(),
+                                signals.lfp_proxy.data_as<double>() + t * d.contacts);
+                for (const int32_t id : fired_ids)
+                    fired_all[id] = 1;
+                for (size_t k = 0; k < deliveries.size(); ++k) {
+                    Delivery& del = deliveries[k];
+                    const BuiltPathway& p = *del.pathway;
+                    const int64_t active =
+                        std::lower_bound(fired_ids.begin(), fired_ids.end(),
+                                         p.source.first + p.source.count) -
+                        std::lower_bound(fired_ids.begin(), fired_ids.end(), p.source.first);
+                    if (active == 0) continue;
+                    synaptic_events += static_cast<double>(active) * p.synapses /
+                                       static_cast<double>(p.source.count);
+                    if (deliver && p.local.count > 0) deliver_one(del, t);
+                }
+                for (const int32_t id : fired_ids)
+                    fired_all[id] = 0;
+            }
+        };
+
+        int64_t done0 = 0, done1 = 0; // the interval gathered last
+        for (int64_t t0 = 0; t0 < steps; t0 += interval) {
+            const int64_t t1 = std::min(steps, t0 + interval);
+            send_ids.assign(1, 0);
+            send_values.clear();
+            try {
+                take_steps(done0, done1, true);
+                run_steps(t0, t1);
+            } catch (const std::exception& e) {
+                if (ranks == 1) throw; // nobody to tell: the error as it is
+                const auto* be_error = dynamic_cast<const Exception*>(&e);
+                const Error error = make_error(
+                    be_error ? be_error->error().code() : ErrorCode::kernel_failed,
+                    (be_error ? be_error->error().message : std::string(e.what())) + " (rank " +
+                        std::to_string(m.rank) + " of " + std::to_string(ranks) + ")");
+                pack_error(&error, send_ids);
+            }
+            exchange.all_gather(send_ids, all_ids, id_counts);
+            if (gather_values) exchange.all_gather(send_values, all_values, value_counts);
+            for (size_t q = 0, at = 0; q < id_counts.size();
+                 at += static_cast<size_t>(id_counts[q++]))
+                if (all_ids[at] != 0) throw Exception(unpack_error(&all_ids[at]));
+            done0 = t0;
+            done1 = t1;
         }
+        take_steps(done0, done1, false);
         const double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -470,6 +619,7 @@ Signals simulate(const Model& model, const SimulateOptions& options) {
                             {"wall_s", wall},
                             {"real_time_factor", duration > 0 ? wall / (duration * 1e-3) : 0.0},
                             {"threads", tbb::this_task_arena::max_concurrency()},
+                            {"ranks", ranks},
                             {"device", std::string(device_name(device))},
                             {"model_status", "computational_scaffold"},
                             {"runtime_report", to_json(runtime_report(registry))}};

@@ -251,6 +251,35 @@ TEST_F(CacheStore, FlushingTwiceCountsOnce) {
     EXPECT_EQ(open()->stats().misses, 1u);
 }
 
+// A follower (an MPI rank other than 0) stores and finds entries like any process, counts for
+// itself, but writes no statistics: the index keeps the leader's counters and entry hits only.
+TEST_F(CacheStore, AFollowerWritesNoStatistics) {
+    auto leader = open();
+    auto follower = open();
+    follower->set_follower(true);
+    EXPECT_TRUE(follower->follower());
+    EXPECT_FALSE(leader->follower());
+    EXPECT_FALSE(follower->lookup(sample_inputs()).has_value());
+    ASSERT_TRUE(follower->store(sample_inputs(), {}, bytes_of("a"), 1, "").ok());
+    EXPECT_EQ(follower->lookup(sample_inputs())->blob, bytes_of("a"));
+    EXPECT_EQ(leader->lookup(sample_inputs())->blob, bytes_of("a"));
+    const auto own = follower->stats(); // its own counters, unflushed
+    EXPECT_EQ(own.misses, 1u);
+    EXPECT_EQ(own.hits, 1u);
+    EXPECT_EQ(own.compiles, 1u);
+    follower->flush_stats();
+    follower.reset(); // the destructor flushes too
+    leader.reset();
+    const auto stats = open()->stats();
+    EXPECT_EQ(stats.entries, 1u);
+    EXPECT_EQ(stats.hits, 1u); // the leader's
+    EXPECT_EQ(stats.misses, 0u);
+    EXPECT_EQ(stats.compiles, 0u);
+    auto entries = open()->list();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].hits, 1u);
+}
+
 TEST_F(CacheStore, TwoInstancesShareTheIndex) {
     auto first = open();
     auto second = open();

@@ -2,6 +2,7 @@
 // one.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,15 +11,21 @@ namespace CLI {
 class App;
 }
 
+namespace be {
+class SpikeExchange;
+}
+
 namespace besim {
 
 constexpr int k_exit_failed = 1;  // the work failed: a kernel error, a file that cannot be written
 constexpr int k_exit_invalid = 2; // the invocation or its input is invalid
 
-// Thrown by a command; main() prints the message and exits with the code.
+// Thrown by a command; main() prints the message (unless `silent`: a rank of an MPI run other
+// than 0, whose rank 0 prints the same failure) and exits with the code.
 struct Failure {
     int exit_code;
     std::string message;
+    bool silent = false;
 };
 
 // Ends the command with `code` (k_exit_failed or k_exit_invalid) and `message`.
@@ -61,5 +68,12 @@ struct RunOptions {
 };
 CLI::App* add_run_command(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);
+
+// Whether this process was started by an MPI launcher (mpirun / mpiexec / srun: Open MPI's,
+// PMI's or PMIx's rank variable is set).
+bool launched_by_mpi();
+// mpi_run.cpp (BECORE_MPI): MPI initialised (finalised when the exchange is destroyed) and the
+// exchange over MPI_COMM_WORLD.
+std::unique_ptr<be::SpikeExchange> world_exchange();
 
 } // namespace besim

@@ -11,6 +11,9 @@
 #include "besim.h"
 #include "output_dir.h"
 
+#include <becore/cache/kernel_cache.h>
+#include <becore/frontends/builtins.h>
+#include <becore/frontends/sim_exchange.h>
 #include <becore/frontends/simulator.h>
 #include <becore/runtime/cpu_backend.h>
 #include <becore/runtime/error.h>
@@ -22,6 +25,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -204,37 +208,90 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
     return cmd;
 }
 
+bool launched_by_mpi() {
+    for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
+        if (std::getenv(name)) return true;
+    return false;
+}
+
+#if !defined(BECORE_HAVE_MPI)
+std::unique_ptr<be::SpikeExchange> world_exchange() {
+    fail(k_exit_invalid, "run: started by an MPI launcher, but this besim was built without MPI "
+                         "(BECORE_MPI=OFF); every rank would run the whole network");
+}
+#endif
+
+namespace {
+
+// Ends the run on every rank with the failure of the lowest failing rank, printed by rank 0
+// only, so that no rank waits in a collective for one that has given up. The failure travels as
+// an error whose code gives the exit code.
+void agree(be::SpikeExchange& exchange, const std::optional<Failure>& mine) {
+    if (exchange.size() == 1) {
+        if (mine) throw *mine;
+        return;
+    }
+    std::optional<be::Error> error;
+    if (mine)
+        error = be::make_error(mine->exit_code == k_exit_invalid ? be::ErrorCode::invalid_argument
+                                                                 : be::ErrorCode::io,
+                               mine->message);
+    const auto first = be::first_error(exchange, error ? &*error : nullptr);
+    if (!first) return;
+    throw Failure{first->code() == be::ErrorCode::invalid_argument ? k_exit_invalid : k_exit_failed,
+                  first->message, exchange.rank() != 0};
+}
+
+} // namespace
+
 int run_run(const RunOptions& o) {
-    const be::Configuration config = configuration(o);
-    check_output_dir(o.out_dir, o.force); // before any long work
+    const std::unique_ptr<be::SpikeExchange> exchange =
+        launched_by_mpi() ? world_exchange() : be::local_exchange();
+    const bool lead = exchange->rank() == 0; // writes and prints
+    // The ranks load the same kernels from one cache: rank 0 alone writes the statistics.
+    if (!lead) be::builtin_registry().cache().set_follower(true);
+    be::Configuration config;
+    {
+        std::optional<Failure> failure;
+        try {
+            config = configuration(o);
+            if (lead) check_output_dir(o.out_dir, o.force); // before any long work
+        } catch (const Failure& f) {
+            failure = f;
+        }
+        agree(*exchange, failure);
+    }
     std::ostream& text = o.as_json ? std::cerr : std::cout;
+    const bool quiet = o.quiet || !lead;
 
     const bool compiler_was_loaded = be::compiler_plugin_loaded();
-    CompileNotice notice(o.quiet);
+    CompileNotice notice(quiet);
     const auto construct_start = Clock::now();
     std::optional<be::Model> model;
     try {
-        model = be::construct(config);
+        model = be::construct(config, *exchange);
     } catch (const be::Exception& e) {
         // A field that fails validation is invalid input; anything else (a built-in kernel that
         // does not load) is a failure of the work.
-        fail(e.error().code() == be::ErrorCode::invalid_argument ? k_exit_invalid : k_exit_failed,
-             "run: " + e.error().full());
+        throw Failure{e.error().code() == be::ErrorCode::invalid_argument ? k_exit_invalid
+                                                                          : k_exit_failed,
+                      "run: " + e.error().full(), !lead};
     }
     const double construct_s = seconds_since(construct_start);
 
-    Progress progress(o.quiet);
+    Progress progress(quiet);
     be::SimulateOptions options;
     options.progress = [&](int64_t done, int64_t total) { progress(done, total); };
     const auto simulate_start = Clock::now();
     be::Signals signals;
     try {
-        signals = be::simulate(*model, options);
+        signals = be::simulate(*model, options, *exchange);
     } catch (const be::Exception& e) {
-        fail(k_exit_failed, "run: simulate: " + e.error().full());
+        throw Failure{k_exit_failed, "run: simulate: " + e.error().full(), !lead};
     }
     const double simulate_s = seconds_since(simulate_start);
     notice.stop();
+    if (!lead) return 0; // every rank holds the same Signals; rank 0 writes them
     // This run compiled kernels (a cache miss loads the compiler): its wall times include that.
     const bool compiled = !compiler_was_loaded && be::compiler_plugin_loaded();
 
@@ -257,7 +314,10 @@ int run_run(const RunOptions& o) {
          << show(meta["synapses"]) << " synapses, " << show(meta["steps"]) << " steps of "
          << show(meta["dt_ms"]) << " ms (" << show(meta["duration_ms"]) << " ms), seed "
          << show(meta["seed"]) << ", " << show(meta["device"]) << ", "
-         << be::dtype_name(data.runtime.dtype) << ", " << show(meta["threads"]) << " threads\n";
+         << be::dtype_name(data.runtime.dtype) << ", " << show(meta["threads"]) << " threads"
+         << (exchange->size() > 1 ? " per rank, " + std::to_string(exchange->size()) + " ranks"
+                                  : "")
+         << "\n";
     nlohmann::json populations = nlohmann::json::array();
     for (const auto& pop : meta["populations"]) {
         const std::string name = pop["name"];
@@ -304,7 +364,8 @@ int run_run(const RunOptions& o) {
             {"spikes", meta["spikes"]},
             {"device", meta["device"]},
             {"dtype", std::string(be::dtype_name(data.runtime.dtype))},
-            {"threads", meta["threads"]}};
+            {"threads", meta["threads"]},
+            {"ranks", exchange->size()}};
         std::cout << summary.dump(2) << "\n";
     }
     return 0;

@@ -323,6 +323,14 @@ class KernelCache {
     // Adds this process's counters and per-entry hits to the index. Called by the destructor;
     // calling it more often is harmless (each flush writes only what is new).
     void flush_stats();
+    // Follower mode, for the processes of one job that share the cache with a leader (the MPI
+    // ranks other than 0 of besim run, which all load the same kernels): the process still
+    // looks up, waits on the compile locks and stores what it compiles, but never writes its
+    // statistics (counters, per-entry hits, last_used) into the index, so that the ranks do not
+    // all take the index's write lock at exit to count the same loads K times. stats() still
+    // reports this process's counters.
+    void set_follower(bool follower);
+    bool follower() const;
 
     ~KernelCache();
     KernelCache(const KernelCache&) = delete;
