@@ -72,7 +72,7 @@ TEST_F(BesimMpi, Brunel2000SpikesAreTheSameForOneToFourRanks) {
     expect_independent_of_ranks("--preset brunel2000 --duration-ms 30");
 }
 
-// Every pathway format (jitc with scalar and uniform weights, csr, fixed-pre, fixed-post split
+// Every pathway format (jitc with scalar and normal weights, csr, fixed-pre, fixed-post split
 // into per-rank windows) and every probe (Vm, LFP and CSD proxies gathered from the ranks).
 TEST_F(BesimMpi, EveryFormatAndProbeIsTheSameForOneToFourRanks) {
     std::string toml =
