@@ -3,8 +3,9 @@
 // in one process without MPI, on the coba preset (JITC pathways, one-step delays), brunel2000
 // (fixed in-degree, 1.5 ms delays) and a configuration with every pathway format, weight
 // distribution and probe; a configuration error on one rank is reported once with exit code 2;
-// a kernel error on one rank ends every rank with exit code 1 and writes nothing. Skipped, with
-// the reason, in a build without MPI.
+// a kernel error on one rank ends every rank with exit code 1 and writes nothing; a program of
+// the user's runs be::simulate on a communicator. Skipped, with the reason, in a build without
+// MPI.
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -173,6 +174,18 @@ void aging_step(BE::Tensor& v, BE::Tensor& age, BE::Tensor& spikes, const BE::Te
                                                                     << r.output;
     EXPECT_NE(r.output.find("(rank 1 of 2)"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(work / "out"));
+}
+
+// A program of the user's, in its own MPI job: be::simulate(config, MPI_COMM_WORLD) on every rank
+// (tests/mpi/simulate_on_comm.cpp) gives the Signals of one process.
+TEST_F(BesimMpi, TheApiRunsOnACommunicator) {
+    auto r = test::run_command(mpirun(3) + (test::bin_dir() / "becore_simulate_on_comm").string());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    for (int rank = 0; rank < 3; ++rank)
+        EXPECT_NE(r.output.find("rank " + std::to_string(rank) + ": "), std::string::npos)
+            << r.output;
+    EXPECT_EQ(r.output.find("DIFFERENT"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("the same as one process"), std::string::npos) << r.output;
 }
 
 } // namespace
