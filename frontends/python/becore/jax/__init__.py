@@ -7,8 +7,8 @@ differentiable wrappers here) ``jax.grad``.
                                   result_shape_dtypes=jax.ShapeDtypeStruct(x.shape, x.dtype),
                                   alpha=2.0))(x)
 
-The handler is registered for XLA's CPU platform (buffers in host memory). There is no CUDA
-handler: arrays on a GPU are refused by XLA ("no FFI handler for platform cuda").
+The handler is registered for XLA's CPU platform (buffers in host memory) only; there is no
+CUDA handler yet.
 """
 
 from __future__ import annotations
