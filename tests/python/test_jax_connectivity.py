@@ -89,9 +89,11 @@ def test_grad_with_respect_to_inputs_equals_the_dense_gradient(name):
     weights = jnp.linspace(-1, 1, N_POST, dtype=conn.dtype)  # makes every output count
     loss = lambda x: jnp.sum(jnp.sin(x @ conn) * weights)
     dense = lambda x: jnp.sum(jnp.sin(x @ M) * weights)
-    np.testing.assert_allclose(jax.jit(jax.grad(loss))(x), jax.grad(dense)(x), **TOL[conn.dtype])
+    np.testing.assert_allclose(jax.jit(jax.grad(loss))(x), jax.jit(jax.grad(dense))(x),
+                               **TOL[conn.dtype])
     loss_t = lambda y: jnp.sum(jnp.tanh(conn @ y))
-    np.testing.assert_allclose(jax.grad(loss_t)(y), jax.grad(lambda y: jnp.sum(jnp.tanh(M @ y)))(y),
+    np.testing.assert_allclose(jax.jit(jax.grad(loss_t))(y),
+                               jax.jit(jax.grad(lambda y: jnp.sum(jnp.tanh(M @ y))))(y),
                                **TOL[conn.dtype])
 
 
@@ -125,7 +127,8 @@ def test_grad_with_respect_to_stored_weights_equals_the_dense_gradient(make):
                            if make_matrix is dense else
                            jnp.sin(m @ y if transpose else spikes @ m))
         np.testing.assert_allclose(jax.jit(jax.grad(lambda w: loss(w, with_weights)))(w0),
-                                   jax.grad(lambda w: loss(w, dense))(w0), **TOL[conn.dtype])
+                                   jax.jit(jax.grad(lambda w: loss(w, dense)))(w0),
+                                   **TOL[conn.dtype])
 
 
 @pytest.mark.parametrize("cls", [bj.JITCScalarR, bj.JITCNormalR, bj.JITCUniformC])
@@ -143,7 +146,8 @@ def test_grad_with_respect_to_jitc_parameters_equals_the_dense_gradient(cls):
          cls(0.0, 1.0, 0.1, 7, shape=(N_PRE, N_POST), dtype=jnp.float64).todense()]
     dense = lambda p: jnp.sum((spikes.astype(jnp.float64) @ sum(
         pk * u for pk, u in zip(p, units))) ** 2)
-    np.testing.assert_allclose(jax.jit(jax.grad(loss))(p0), jax.grad(dense)(p0), rtol=1e-10)
+    np.testing.assert_allclose(jax.jit(jax.grad(loss))(p0), jax.jit(jax.grad(dense))(p0),
+                               rtol=1e-10)
     np.testing.assert_allclose(loss(p0), dense(p0), rtol=1e-12)
 
 

@@ -45,13 +45,13 @@ def loss(solve):
 def test_forward_equals_pure_jax_rk4():
     t, o, k = network(1)
     got = jax.jit(lambda *a: bj.kuramoto_rk4(*a, DT, STEPS))(t, o, k)
-    np.testing.assert_allclose(got, reference(t, o, k), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got, jax.jit(reference)(t, o, k), rtol=1e-12, atol=0)
 
 
 def test_grad_equals_jax_grad_of_pure_jax_rk4():
     t, o, k = network(2)
     ours = jax.jit(jax.grad(loss(lambda *a: bj.kuramoto_rk4(*a, DT, STEPS)), argnums=(0, 1, 2)))
-    theirs = jax.grad(loss(reference), argnums=(0, 1, 2))
+    theirs = jax.jit(jax.grad(loss(reference), argnums=(0, 1, 2)))
     for g, want in zip(ours(t, o, k), theirs(t, o, k)):
         # Both are reverse mode over the same RK4 steps; only summation order differs.
         rel = float(jnp.max(jnp.abs(g - want)) / jnp.max(jnp.abs(want)))
