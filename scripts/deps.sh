@@ -17,6 +17,7 @@ packages=(
   googletest libgtest-dev                   # tests
   pkg-config                                # tests/install: a program built with `pkg-config becore`
   python3-dev python3-venv                  # the Python package (scripts/python_env.sh makes its venv)
+  ccache                                    # scripts/test.sh: the pip stage reuses the build's objects
   libopenmpi-dev openmpi-bin                # BECORE_MPI: besim run under mpirun (optional component)
 )
 if [ "${1:-}" = "--list" ]; then

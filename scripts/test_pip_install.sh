@@ -1,24 +1,43 @@
 #!/usr/bin/env bash
-# `pip install .` into a fresh virtual environment, then the installed package used from outside
-# the repository: it finds its files relative to itself (runtime_report's home is the package),
-# calls a built-in (compiled from the installed kernels into a fresh cache) and a kernel file.
-# Not part of scripts/test.sh (it compiles the C++ libraries once more: docs/python.md gives the
-# cost); CMAKE_CXX_COMPILER_LAUNCHER=ccache in the environment makes a repeated run cheap.
-# usage: test_pip_install.sh [WORK_DIR]   (default: a temp dir, removed afterwards)
+# `pip install .` into a fresh virtual environment (pip's build isolation fetches scikit-build-core
+# and nanobind, as for any user), then the installed package used from outside the repository: it
+# finds its files relative to itself (runtime_report's home is the package), calls a built-in
+# (compiled from the installed kernels into a fresh cache) and a kernel file.
+#
+# The build compiles the C++ libraries once more (docs/python.md gives the cost). scripts/test.sh
+# (CI) runs it after the normal build with that build's compiler cache (ccache, in the
+# environment as CMAKE_CXX_COMPILER_LAUNCHER) and its build type, so the libraries' objects come
+# from the cache and only the extension is compiled anew.
+# usage: test_pip_install.sh [--build-type TYPE] [--build-dir DIR] [WORK_DIR]
+#   --build-type  CMAKE_BUILD_TYPE for the package (default: pyproject.toml's, Release)
+#   --build-dir   scikit-build-core's build directory (default: a temp dir of pip's)
+#   WORK_DIR      the venv and the cache (default: a temp dir, removed afterwards)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-work=${1:-}
+settings=()
+work=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build-type) settings+=("--config-settings=cmake.build-type=$2"); shift 2 ;;
+    --build-dir) settings+=("--config-settings=build-dir=$2"); shift 2 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "test_pip_install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) work=$1; shift ;;
+  esac
+done
 if [ -z "$work" ]; then
   work=$(mktemp -d "${TMPDIR:-/tmp}/becore-pip.XXXXXX")
   trap 'rm -rf "$work"' EXIT
 fi
 /usr/bin/python3 -m venv "$work/venv"
 py="$work/venv/bin/python"
-"$py" -m pip install -q --disable-pip-version-check "nanobind>=2.0" "scikit-build-core>=0.10" numpy
 start=$(date +%s)
-"$py" -m pip install -q --disable-pip-version-check --no-build-isolation "$repo"
-echo "pip install: $(( $(date +%s) - start )) s"
+# Unix Makefiles, as scripts/build.sh: scikit-build-core would pick Ninja where it is installed,
+# and the compiler cache only answers for the same command lines.
+CMAKE_GENERATOR=${CMAKE_GENERATOR:-Unix Makefiles} \
+  "$py" -m pip install -q --disable-pip-version-check ${settings[@]+"${settings[@]}"} "$repo"
+echo "pip install: $(($(date +%s) - start)) s"
 cd "$work"
 BECORE_CACHE_DIR="$work/cache" "$py" - "$repo" <<'PY'
 import sys
