@@ -115,3 +115,60 @@ def test_builtin_is_loaded_by_need_and_called():
     (dense,) = becore.call("be.dense_todense_f64", w, rets=[((3, 2), np.float64)], transpose=True)
     np.testing.assert_array_equal(dense, w.T)
     assert "be.dense_todense_f64" in {t["name"] for t in becore.targets()}
+
+
+def _random_csr(rng, rows, cols, p):
+    dense = np.where(rng.random((rows, cols)) < p, rng.standard_normal((rows, cols)), 0.0)
+    indptr = np.concatenate([[0], np.cumsum((dense != 0).sum(axis=1))]).astype(np.int64)
+    indices = np.nonzero(dense)[1].astype(np.int32)
+    return dense.astype(np.float32), indptr, indices, dense[dense != 0].astype(np.float32)
+
+
+def test_op_rets_come_from_the_op_tables_shape_rules():
+    rng = np.random.default_rng(3)
+    dense, indptr, indices, weights = _random_csr(rng, 7, 5, 0.4)
+    spikes = rng.random(7) < 0.5
+    (y,) = becore.call("be.csr_event_matvec_bool_f32", indptr, indices, weights, spikes,
+                       transpose=False, cols=5)
+    assert y.shape == (5,) and y.dtype == np.float32
+    # float32 sums of at most 7 terms of |w| < 5: 1e-5 relative is ample.
+    np.testing.assert_allclose(y, spikes.astype(np.float32) @ dense, rtol=1e-5, atol=1e-6)
+    (yt,) = becore.call("be.csr_event_matvec_bool_f32", indptr, indices, weights, spikes[:5],
+                        transpose=True, cols=5)
+    assert yt.shape == (7,)
+    np.testing.assert_allclose(yt, dense @ spikes[:5].astype(np.float32), rtol=1e-5, atol=1e-6)
+
+
+def test_op_shape_rules_refuse_a_wrong_shape_before_the_kernel_runs():
+    rng = np.random.default_rng(4)
+    _, indptr, indices, weights = _random_csr(rng, 4, 3, 0.5)
+    out = np.full(3, 42.0, dtype=np.float32)
+    # 6 spikes for a 4-row matrix: the kernel reads only the first 4, so only the op table's
+    # rule can catch it.
+    with pytest.raises(becore.InvalidArgument,
+                       match=r"check_op\(be\.csr_event_matvec_bool_f32\).*'spikes'"):
+        becore.call("be.csr_event_matvec_bool_f32", indptr, indices, weights,
+                    np.ones(6, dtype=bool), rets=[out], transpose=False, cols=3)
+    np.testing.assert_array_equal(out, 42.0)
+    with pytest.raises(becore.InvalidArgument, match=r"check_op.*'spikes'"):
+        becore.call("be.csr_event_matvec_bool_f32", indptr, indices, weights,
+                    np.ones(6, dtype=bool), transpose=False, cols=3)
+
+
+def test_rets_can_be_left_out_only_for_ops(pyt):
+    x = np.ones(2, dtype=np.float32)
+    with pytest.raises(becore.InvalidArgument, match=r"call\(pyt.axpby_f32\): rets are needed"):
+        becore.call("pyt.axpby_f32", x, x, alpha=1.0, beta=1.0)
+    with pytest.raises(becore.InvalidArgument, match=r"ret 0 'weights' is updated in place"):
+        becore.call("be.csr_stdp_bool_f32", rets=None)
+
+
+def test_ops_lists_the_op_table():
+    ops = {op["target"]: op for op in becore.ops()}
+    op = ops["be.csr_event_matvec_bool_f32"]
+    assert (op["format"], op["op"], op["encoding"], op["dtype"]) == ("csr", "event_matvec", "bool",
+                                                                     "float32")
+    assert [a[0] for a in op["args"]] == ["indptr", "indices", "weights", "spikes"]
+    assert [a[0] for a in op["attrs"]] == ["transpose", "cols"]
+    # Every op is a target the built-ins register (the C++ OpTable tests check the signatures).
+    assert all(name.startswith("be.") for name in ops) and len(ops) == len(becore.ops())

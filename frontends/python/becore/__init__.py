@@ -24,7 +24,7 @@ from .errors import (BecoreError, CompileError, InvalidArgument, IOFailure, Kern
 __all__ = [
     "BecoreError", "CompileError", "InvalidArgument", "IOFailure", "KernelError", "NotFound",
     "Unavailable", "cache_info", "call", "configure", "configured", "load_cuda_file", "load_dir",
-    "load_file", "runtime_report", "shutdown", "targets",
+    "load_file", "ops", "runtime_report", "shutdown", "targets",
 ]
 
 # The NumPy types a becore tensor can hold (be::DType); anything else is refused before a call.
@@ -107,19 +107,24 @@ def _ret_array(spec: Any, what: str) -> np.ndarray:
     return np.zeros(shape, dtype)  # rets start zero-filled, as with `kernelctl call`
 
 
-def call(name: str, *args: Any, rets: Sequence[Any], device: str = "cpu",
+def call(name: str, *args: Any, rets: Sequence[Any] | None = None, device: str = "cpu",
          **attrs: Any) -> list[np.ndarray]:
     """Calls the target ``name`` with the arrays ``args`` and returns its rets as new NumPy
     arrays (zero-filled before the call), in order.
 
     ``rets``: one ``(shape, dtype)`` per ret, or an existing C-contiguous array that the kernel
-    updates in place (returned as is). ``attrs``: the target's scalar attrs by name (bool, int,
-    float, NumPy scalars). C-contiguous args are passed without a copy; any other array (strided,
-    Fortran-ordered, a list) is copied to a C-contiguous one first. ``device``: ``"cpu"``, or
-    ``"cuda-emu"`` to run a ``.cu`` kernel in the CUDA emulation. The target's own checks (counts,
-    dtypes, attrs; its BE_CHECKs on shapes) raise InvalidArgument / KernelError with its message.
+    updates in place (returned as is). For the built-in event and JITC targets (``ops()``) it may
+    be left out: their shape rules give the rets from the args and attrs. ``attrs``: the target's
+    scalar attrs by name (bool, int, float, NumPy scalars). C-contiguous args are passed without a
+    copy; any other array (strided, Fortran-ordered, a list) is copied to a C-contiguous one
+    first. ``device``: ``"cpu"``, or ``"cuda-emu"`` to run a ``.cu`` kernel in the CUDA
+    emulation. The target's own checks (counts, dtypes, attrs; its BE_CHECKs on shapes) and, for
+    the ops, the op table's shape rules raise InvalidArgument / KernelError with their message
+    before the kernel runs.
     """
     arg_arrays = [_contiguous(a, f"call({name}): arg {i}") for i, a in enumerate(args)]
+    if rets is None:
+        rets = _becore.op_rets(name, arg_arrays, attrs)
     if isinstance(rets, tuple) and len(rets) == 2 and not isinstance(rets[0], np.ndarray) \
             and not isinstance(rets[1], (tuple, list, np.ndarray)):
         raise InvalidArgument(f"call({name}): rets is a list of (shape, dtype), e.g. "
@@ -127,6 +132,12 @@ def call(name: str, *args: Any, rets: Sequence[Any], device: str = "cpu",
     ret_arrays = [_ret_array(r, f"call({name}): ret {i}") for i, r in enumerate(rets)]
     _becore.call(name, arg_arrays, ret_arrays, attrs, device)
     return ret_arrays
+
+
+def ops() -> list[dict]:
+    """The built-in event and JITC ops (the op table): target, format, op, encoding, dtype, and
+    the args, rets (name, dtype, in place) and attrs (name, type) in call order."""
+    return _becore.ops()
 
 
 def targets(*, pending: bool = False) -> list[dict]:

@@ -11,6 +11,7 @@
 // package's exception class for its ErrorCode (becore.errors), with the message unchanged.
 #include <becore/cache/kernel_cache.h>
 #include <becore/frontends/builtins.h>
+#include <becore/frontends/op_table.h>
 #include <becore/frontends/runtime_report.h>
 #include <becore/registry/registry.h>
 #include <becore/runtime/paths.h>
@@ -203,6 +204,30 @@ nb::list load_dir(const std::filesystem::path& dir, const std::string& prefix,
     return out;
 }
 
+AttrMap attr_map_of(const std::string& target, const nb::dict& attrs) {
+    AttrMap attr_map;
+    for (auto [key, value] : attrs) {
+        const std::string attr = nb::cast<std::string>(key);
+        attr_map.emplace(attr, attr_of(attr, target, value));
+    }
+    return attr_map;
+}
+
+std::vector<BE::Tensor> views_of(const auto& arrays, Device device, const std::string& target,
+                                 const char* kind) {
+    std::vector<BE::Tensor> views;
+    for (size_t i = 0; i < arrays.size(); ++i)
+        views.push_back(
+            view_of(arrays[i], device, "call(" + target + "): " + kind + " " + std::to_string(i)));
+    return views;
+}
+
+// The op-table entry of a built-in event or JITC target; other targets have none.
+const OpDesc* op_of(const std::string& name) {
+    auto op = find_op(name);
+    return op ? *op : nullptr;
+}
+
 void call(const std::string& name, const std::vector<ArgArray>& args,
           const std::vector<RetArray>& rets, const nb::dict& attrs,
           const std::string& device_text) {
@@ -211,20 +236,63 @@ void call(const std::string& name, const std::vector<ArgArray>& args,
         invalid("call(" + name +
                 "): NumPy arrays live in host memory; device cuda needs device "
                 "arrays (use cpu, or cuda-emu for .cu kernels on the CPU)");
-    std::vector<BE::Tensor> arg_views, ret_views;
-    for (size_t i = 0; i < args.size(); ++i)
-        arg_views.push_back(
-            view_of(args[i], device, "call(" + name + "): arg " + std::to_string(i)));
-    for (size_t i = 0; i < rets.size(); ++i)
-        ret_views.push_back(
-            view_of(rets[i], device, "call(" + name + "): ret " + std::to_string(i)));
-    AttrMap attr_map;
-    for (auto [key, value] : attrs) {
-        const std::string attr = nb::cast<std::string>(key);
-        attr_map.emplace(attr, attr_of(attr, name, value));
-    }
+    std::vector<BE::Tensor> arg_views = views_of(args, device, name, "arg");
+    std::vector<BE::Tensor> ret_views = views_of(rets, device, name, "ret");
+    const AttrMap attr_map = attr_map_of(name, attrs);
     nb::gil_scoped_release release;
+    // The op table's shape rules catch what only a kernel's BE_CHECK would (or would not: a
+    // spike vector longer than the matrix), before anything runs.
+    if (const OpDesc* op = op_of(name))
+        value_or_throw(check_op(*op, arg_views, ret_views, attr_map));
     value_or_throw(builtin_registry().call(name, arg_views, ret_views, attr_map));
+}
+
+// The rets' (shape, dtype) of an op-table target for these args and attrs: what `call` needs
+// when the caller gives no rets.
+nb::list op_rets(const std::string& name, const std::vector<ArgArray>& args,
+                 const nb::dict& attrs) {
+    const OpDesc* op = op_of(name);
+    if (!op)
+        invalid("call(" + name +
+                "): rets are needed: only the built-in event and JITC targets (becore.ops()) "
+                "have known output shapes");
+    for (size_t i = 0; i < op->rets.size(); ++i)
+        if (op->rets[i].in_place)
+            invalid("call(" + name + "): ret " + std::to_string(i) + " '" + op->rets[i].name +
+                    "' is updated in place: pass the array to update in rets");
+    std::vector<TensorSpec> specs;
+    for (const auto& view : views_of(args, Device::cpu, name, "arg"))
+        specs.push_back(tensor_spec(view));
+    nb::list out;
+    for (const TensorSpec& spec : value_or_throw(check_op(*op, specs, attr_map_of(name, attrs))))
+        out.append(
+            nb::make_tuple(nb::tuple(nb::cast(spec.shape)), std::string(dtype_name(spec.dtype))));
+    return out;
+}
+
+// The op table (op_table.h), for bindings and for users looking for a target.
+nb::list ops() {
+    nb::list out;
+    for (const OpDesc& op : op_table()) {
+        nb::dict d;
+        d["target"] = op.target;
+        d["format"] = op.format;
+        d["op"] = op.op;
+        d["encoding"] = op.encoding;
+        d["dtype"] = std::string(dtype_name(op.dtype));
+        nb::list args, rets, attrs;
+        for (const auto& a : op.args)
+            args.append(nb::make_tuple(a.name, std::string(dtype_name(a.dtype))));
+        for (const auto& r : op.rets)
+            rets.append(nb::make_tuple(r.name, std::string(dtype_name(r.dtype)), r.in_place));
+        for (const auto& a : op.attrs)
+            attrs.append(nb::make_tuple(a.name, std::string(dtype_name(a.type))));
+        d["args"] = args;
+        d["rets"] = rets;
+        d["attrs"] = attrs;
+        out.append(d);
+    }
+    return out;
 }
 
 nb::list targets(bool pending) {
@@ -380,6 +448,8 @@ NB_MODULE(_becore, m) {
     m.def("load_dir", &load_dir, nb::arg("dir"), nb::arg("prefix"), nb::arg("options"));
     m.def("call", &call, nb::arg("name"), nb::arg("args"), nb::arg("rets"), nb::arg("attrs"),
           nb::arg("device"));
+    m.def("op_rets", &op_rets, nb::arg("name"), nb::arg("args"), nb::arg("attrs"));
+    m.def("ops", &ops);
     m.def("targets", &targets, nb::arg("pending"));
     m.def("cache_info", &cache_info);
     m.def("configure", &configure_from, nb::arg("settings"));
