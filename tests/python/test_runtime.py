@@ -1,5 +1,9 @@
 """runtime_report, cache_info and the process settings (configure / shutdown)."""
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +72,22 @@ def test_invalid_settings_are_refused():
         becore.configure(log_level="loud")
     with pytest.raises(becore.InvalidArgument, match=r"unknown setting 'cache'"):
         becore.configure(cache="off")
+
+
+def test_import_without_an_nvidia_driver_reports_no_gpu(tmp_path):
+    # A fresh interpreter whose driver lookup finds nothing, whatever this machine has: importing
+    # and calling on the CPU work, the report says why there is no GPU.
+    script = ("import becore, json, numpy as np\n"
+              "r = becore.runtime_report()\n"
+              "(y,) = becore.call('be.dense_todense_f64', np.eye(2), rets=[((2, 2), np.float64)],"
+              " transpose=False)\n"
+              "print(json.dumps({'devices': r['available_devices'], 'default': r['default_device'],"
+              " 'cuda': r['cuda'], 'y': y.tolist()}))\n")
+    env = dict(os.environ, BECORE_LIBCUDA_PATH=str(tmp_path / "no-driver" / "libcuda.so.1"))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                         check=True)
+    got = json.loads(out.stdout)
+    assert "cuda" not in got["devices"] and got["default"] == "cpu"
+    assert got["cuda"]["available"] is False and got["cuda"]["devices"] == []
+    assert "cannot load the CUDA driver" in got["cuda"]["reason"]
+    assert got["y"] == [[1.0, 0.0], [0.0, 1.0]]
