@@ -2,7 +2,8 @@
 # `pip install .` into a fresh virtual environment (pip's build isolation fetches scikit-build-core
 # and nanobind, as for any user), then the installed package used from outside the repository: it
 # finds its files relative to itself (runtime_report's home is the package), calls a built-in
-# (compiled from the installed kernels into a fresh cache) and a kernel file.
+# (compiled from the installed kernels into a fresh cache) and a kernel file, from NumPy and, with
+# the extra "jax", under jax.jit through the XLA FFI handler.
 #
 # The build compiles the C++ libraries once more (docs/python.md gives the cost). scripts/test.sh
 # (CI) runs it after the normal build with that build's compiler cache (ccache, in the
@@ -36,7 +37,7 @@ start=$(date +%s)
 # Unix Makefiles, as scripts/build.sh: scikit-build-core would pick Ninja where it is installed,
 # and the compiler cache only answers for the same command lines.
 CMAKE_GENERATOR=${CMAKE_GENERATOR:-Unix Makefiles} \
-  "$py" -m pip install -q --disable-pip-version-check ${settings[@]+"${settings[@]}"} "$repo"
+  "$py" -m pip install -q --disable-pip-version-check ${settings[@]+"${settings[@]}"} "$repo[jax]"
 echo "pip install: $(($(date +%s) - start)) s"
 cd "$work"
 BECORE_CACHE_DIR="$work/cache" "$py" - "$repo" <<'PY'
@@ -61,5 +62,15 @@ assert np.array_equal(y, 3 * x), y
 w = np.arange(6, dtype=np.float64).reshape(2, 3)
 (dense,) = becore.call("be.dense_todense_f64", w, rets=[((3, 2), np.float64)], transpose=True)
 assert np.array_equal(dense, w.T), dense
-print("installed package works:", package)
+import jax
+import jax.numpy as jnp
+
+import becore.jax as bj
+
+assert (package / "jax" / "__init__.py").is_file()
+twice = jax.jit(lambda v: bj.call("scale.scale_f32", v, alpha=2.0,
+                                  result_shape_dtypes=jax.ShapeDtypeStruct(v.shape, v.dtype)))
+v = jnp.arange(4, dtype=jnp.float32)
+assert np.array_equal(np.asarray(twice(v)), 2 * np.arange(4, dtype=np.float32))
+print("installed package works, with becore.jax:", package)
 PY
