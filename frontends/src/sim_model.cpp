@@ -232,12 +232,14 @@ void validate_input(const ConfigurationData& d, const Model::Impl& impl, size_t 
     }
 }
 
-// Per-neuron parameter values: base + scale * r^power with one r per neuron.
+// Per-neuron parameter values of this rank's block (own): base + scale * r^power with one r per
+// neuron, every draw keyed by the global neuron id.
 std::vector<std::vector<double>> draw_params(const ConfigurationData& d, const Model::Impl& impl) {
     const uint64_t seed = derived_seed(d.runtime.seed, be_jitc::k_stream_neuron_params, 0);
-    std::vector<double> r(static_cast<size_t>(impl.n));
-    for (int64_t i = 0; i < impl.n; ++i)
-        r[static_cast<size_t>(i)] =
+    const NeuronRange own = impl.own;
+    std::vector<double> r(static_cast<size_t>(own.count));
+    for (int64_t i = own.first; i < own.first + own.count; ++i)
+        r[static_cast<size_t>(i - own.first)] =
             be_jitc::KeyedDraws(seed, be_jitc::k_stream_neuron_params, static_cast<uint64_t>(i), 0)
                 .uniform();
     for (const auto& [type, values] : d.params) {
@@ -250,7 +252,7 @@ std::vector<std::vector<double>> draw_params(const ConfigurationData& d, const M
     }
     std::vector<std::vector<double>> out;
     for (const std::string& name : impl.model.params) {
-        std::vector<double> values(static_cast<size_t>(impl.n));
+        std::vector<double> values(static_cast<size_t>(own.count));
         for (size_t p = 0; p < impl.populations.size(); ++p) {
             const std::string& type = impl.population_names[p];
             auto t = d.params.find(type);
@@ -259,9 +261,11 @@ std::vector<std::vector<double>> draw_params(const ConfigurationData& d, const M
                                                           " takes it per neuron; give it a value");
             const NeuronValue v = t->second.at(name);
             const NeuronRange range = impl.populations[p];
-            for (int64_t i = range.first; i < range.first + range.count; ++i)
-                values[static_cast<size_t>(i)] = neuron_value(
-                    v, r[static_cast<size_t>(i)],
+            const int64_t first = std::max(range.first, own.first);
+            const int64_t end = std::min(range.first + range.count, own.first + own.count);
+            for (int64_t i = first; i < end; ++i)
+                values[static_cast<size_t>(i - own.first)] = neuron_value(
+                    v, r[static_cast<size_t>(i - own.first)],
                     v.stddev != 0 ? be_jitc::KeyedDraws(seed, be_jitc::k_stream_neuron_params + 1,
                                                         static_cast<uint64_t>(i), out.size())
                                         .normal()

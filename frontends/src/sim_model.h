@@ -23,8 +23,8 @@ struct NeuronRange {
 // One built pathway: the connectivity from the source range to the target range, which input
 // channel (0 = e, 1 = i) it feeds, its delay in ms (steps are fixed by simulate's dt). Split
 // across ranks (sim_exchange.h), `local` is the part of `target` this rank owns; stored
-// connectivity then has local.count columns, JITC keeps target.count (its rows are generated
-// whole: the geometric skips cannot seek to a column) and the delivery keeps the window.
+// connectivity then has local.count columns, JITC keeps the whole pathway's generator
+// (target.count columns) and the delivery generates only the columns of `local`.
 struct BuiltPathway {
     NeuronRange source, target, local;
     int channel = 0;
@@ -52,7 +52,8 @@ struct Model::Impl {
     std::vector<NeuronRange> populations;
     int64_t n = 0;
     NeuronModel model;
-    // params[p][neuron]: the value of per-neuron parameter model.params[p]
+    // params[p][i - own.first]: the value of per-neuron parameter model.params[p] for neuron i of
+    // this rank's block
     std::vector<std::vector<double>> params;
     std::vector<BuiltPathway> pathways;
     std::vector<double> depths; // for the readouts (empty when not probed)

@@ -62,17 +62,11 @@ void check(const Result<void>& r) {
     if (!r) throw Exception(r.error());
 }
 
-// Elements [first, first + count) of `from` copied (copy) or added into row `row` of the ring
-// from column `at`.
+// The first `count` elements of `from` added into row `row` of the ring from column `at`.
 template <typename T>
-void window_into(const HostArray& from, int64_t first, int64_t count, HostArray& ring, int64_t row,
-                 int64_t at, bool copy) {
-    const T* src = from.data_as<T>() + first;
+void add_into(const HostArray& from, int64_t count, HostArray& ring, int64_t row, int64_t at) {
+    const T* src = from.data_as<T>();
     T* dst = ring.data_as<T>() + row * ring.shape()[1] + at;
-    if (copy) {
-        std::copy_n(src, count, dst);
-        return;
-    }
     for (int64_t i = 0; i < count; ++i)
         dst[i] += src[i];
 }
@@ -110,19 +104,46 @@ void store(HostArray& a, int64_t i, double v) {
     }
 }
 
+// One pathway's delivery into this rank's targets (`local`): a stored pathway's event product,
+// or for JITC the window target be.sim_jitc_<kind>_deliver, which generates only the tiles of
+// the active rows that overlap this rank's columns (be/jitc.h).
 struct Delivery {
     const BuiltPathway* pathway;
-    EventMatvecPlan plan;
-    HostArray scratch; // empty when direct and not a window
+    EventMatvecPlan plan; // stored pathways
+    PreparedCall jitc;    // JITC pathways
+    HostArray scratch;    // empty when direct
     int64_t delay_steps = 1;
-    // The kernel's output spans the pathway's whole target range (a JITC pathway split across
-    // ranks), of which this rank takes its window.
-    bool window = false;
     // The kernel writes its output straight into the ring slot (it overwrites its target range
     // there) instead of into `scratch` that is then added: exact when nothing else has written
     // that range of the slot before it (see direct_deliveries).
     bool direct = false;
+
+    void run(const BE::Tensor& spikes, BE::Tensor& out) const {
+        if (!jitc) return plan.run(spikes, out);
+        check(jitc.invoke({&spikes, 1}, {&out, 1}));
+    }
 };
+
+// The JITC window target of a pathway: spikes bool [source.count] -> out [local.count], the
+// columns of this rank's targets.
+PreparedCall prepare_jitc_window(const BuiltPathway& p, const Jitc& conn, Device device) {
+    const int64_t col0 = p.local.first - p.target.first;
+    const AttrMap attrs{{"seed", static_cast<int64_t>(conn.seed())},
+                        {"rows", conn.rows()},
+                        {"cols", conn.cols()},
+                        {"p", conn.p()},
+                        {"w0", conn.w0()},
+                        {"w1", conn.w1()},
+                        {"col0", col0},
+                        {"col1", col0 + p.local.count}};
+    const DType arg_dtypes[] = {DType::bool_};
+    const DType ret_dtypes[] = {conn.dtype()};
+    const std::string name = "be.sim_jitc_" + conn.kind() + "_deliver" +
+                             (conn.dtype() == DType::float32 ? "_f32" : "_f64");
+    auto call = builtin_registry().prepare(name, device, arg_dtypes, ret_dtypes, attrs);
+    if (!call) throw Exception(call.error());
+    return std::move(*call);
+}
 
 // A delivery may overwrite its target range of slot t + delay when that range is still all zero
 // there, i.e. no other delivery in the same channel with an overlapping target range writes the
@@ -263,14 +284,14 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
                 const NeuronRange range = owned(m.populations[p]);
                 for (int64_t i = range.first; i < range.first + range.count; ++i)
                     store(state[u], i - own.first,
-                          m.params[b][i] * as_double(state[v], i - own.first));
+                          m.params[b][i - own.first] * as_double(state[v], i - own.first));
             }
         }
         std::vector<HostArray> params;
         for (const auto& values : m.params) {
             HostArray a = make_array(dtype, {local_n});
             for (int64_t i = 0; i < local_n; ++i)
-                store(a, i, values[static_cast<size_t>(own.first + i)]);
+                store(a, i, values[static_cast<size_t>(i)]);
             params.push_back(std::move(a));
         }
         HostArray spikes = make_array(DType::bool_, {local_n});
@@ -280,28 +301,26 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
         std::vector<Delivery> deliveries;
         int64_t max_delay = 1, min_delay = std::numeric_limits<int64_t>::max();
         for (const BuiltPathway& p : m.pathways) {
-            Delivery del{&p, {}, {}, 1};
+            Delivery del{.pathway = &p};
             del.delay_steps = std::max<int64_t>(1, std::llround(p.delay_ms / dt));
             max_delay = std::max(max_delay, del.delay_steps);
             min_delay = std::min(min_delay, del.delay_steps);
-            if (p.local.count > 0)
-                std::visit(
-                    [&](const auto& conn) {
-                        del.plan = prepare_event_matvec(*conn, DType::bool_, false, device);
-                    },
-                    p.conn);
+            if (p.local.count > 0) {
+                if (const auto* jitc = std::get_if<std::shared_ptr<Jitc>>(&p.conn))
+                    del.jitc = prepare_jitc_window(p, **jitc, device);
+                else
+                    std::visit(
+                        [&](const auto& conn) {
+                            del.plan = prepare_event_matvec(*conn, DType::bool_, false, device);
+                        },
+                        p.conn);
+            }
             deliveries.push_back(std::move(del));
         }
         direct_deliveries(deliveries);
-        for (Delivery& del : deliveries) {
-            const BuiltPathway& p = *del.pathway;
-            const int64_t width = std::holds_alternative<std::shared_ptr<Jitc>>(p.conn)
-                                      ? p.target.count
-                                      : p.local.count;
-            del.window = width != p.local.count;
-            if (p.local.count > 0 && (!del.direct || del.window))
-                del.scratch = make_array(dtype, {width});
-        }
+        for (Delivery& del : deliveries)
+            if (del.pathway->local.count > 0 && !del.direct)
+                del.scratch = make_array(dtype, {del.pathway->local.count});
         const int64_t slots = max_delay + 1;
         HostArray ring[2] = {make_array(dtype, {slots, local_n}),
                              make_array(dtype, {slots, local_n})};
@@ -398,11 +417,10 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
             i_syn_all.resize(static_cast<size_t>(n));
         }
         std::vector<int64_t> spikes_per_population(m.populations.size(), 0);
-        std::vector<int64_t> population_of(static_cast<size_t>(n));
-        for (size_t p = 0; p < m.populations.size(); ++p)
-            for (int64_t i = 0; i < m.populations[p].count; ++i)
-                population_of[static_cast<size_t>(m.populations[p].first + i)] =
-                    static_cast<int64_t>(p);
+        // The populations' first neurons, ascending (they tile [0, n) in order).
+        std::vector<int64_t> population_first;
+        for (const NeuronRange& r : m.populations)
+            population_first.push_back(r.first);
         std::vector<int64_t> source_active(deliveries.size());
         std::vector<int32_t> fired_ids; // a step's spikes over all ranks, ascending
         fired_ids.reserve(static_cast<size_t>(n));
@@ -479,20 +497,17 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
             const BE::Tensor src = slice(spikes_all, 0, p.source.first, p.source.count, device);
             const int64_t target_slot = (t + del.delay_steps) % slots;
             const int64_t at = p.local.first - own.first;
-            if (del.direct && !del.window) {
+            if (del.direct) {
                 BE::Tensor out = slice(ring[p.channel], target_slot, at, p.local.count, device);
-                del.plan.run(src, out);
+                del.run(src, out);
                 return;
             }
             BE::Tensor out = slice(del.scratch, 0, 0, del.scratch.numel(), device);
-            del.plan.run(src, out);
-            const int64_t from = del.window ? p.local.first - p.target.first : 0;
+            del.run(src, out);
             if (dtype == DType::float32)
-                window_into<float>(del.scratch, from, p.local.count, ring[p.channel], target_slot,
-                                   at, del.direct);
+                add_into<float>(del.scratch, p.local.count, ring[p.channel], target_slot, at);
             else
-                window_into<double>(del.scratch, from, p.local.count, ring[p.channel], target_slot,
-                                    at, del.direct);
+                add_into<double>(del.scratch, p.local.count, ring[p.channel], target_slot, at);
         };
 
         // Records the gathered steps [t0, t1) and, with `deliver`, sends them through the
@@ -519,7 +534,8 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
                     signals.spike_times_ms.push_back(time);
                     signals.spike_ids.push_back(id);
                     ++spikes_per_population[static_cast<size_t>(
-                        population_of[static_cast<size_t>(id)])];
+                        std::upper_bound(population_first.begin(), population_first.end(), id) -
+                        population_first.begin() - 1)];
                 }
                 for (size_t q = 0; q < value_at.size(); ++q) {
                     if (probe_vm)

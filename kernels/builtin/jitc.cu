@@ -14,6 +14,7 @@
 //     memory, like the CPU, and sum each column in row order).
 //   todense: one thread per generated row (launch threads = rows) zeroes and writes its line.
 //   row: one thread (launch blocks=1, block=1).
+//   sim_jitc_<kind>_deliver: one thread per output (below).
 #include "be/jitc.h"
 #include "event_device.h"
 
@@ -132,6 +133,35 @@ __global__ void jitc_row(BE::Tensor out, int64_t row, int64_t seed, int64_t rows
         y[g.col] = static_cast<T>(g.weight);
 }
 
+// The simulator's delivery into one process's targets (the CPU twin's sim_jitc_deliver): one
+// thread per output, column col0 + j, adding the active rows in ascending order, each generated
+// over the one-column window [col0 + j, col0 + j + 1) (its tile up to that column).
+template <typename T, typename Kind>
+__global__ void sim_jitc_deliver(const BE::Tensor spikes, BE::Tensor out, int64_t seed,
+                                 int64_t rows, int64_t cols, double p, double w0, double w1,
+                                 int64_t col0, int64_t col1) {
+    BE_CHECK(0 <= col0 && col0 < col1 && col1 <= cols, "need 0 <= col0 < col1 <= cols");
+    BE_CHECK(spikes.ndim() == 1 && spikes.size(0) == rows && out.ndim() == 1 &&
+                 out.size(0) == col1 - col0,
+             "spikes must be [rows] and out [col1 - col0]");
+    const int64_t j = global_thread();
+    if (j >= out.numel()) return;
+    const be_jitc::Params prm = checked_params(seed, rows, cols, p, w0, w1);
+    const bool* s = spikes.data_ptr<bool>();
+    int64_t count = 0;
+    T acc = T(0);
+    for (int64_t i = 0; i < rows; ++i) {
+        if (!s[i]) continue;
+        be_jitc::RowGen<Kind> g(prm, i, col0 + j, col0 + j + 1);
+        if (!g.next()) continue;
+        if (Kind::drawn)
+            acc += static_cast<T>(g.weight);
+        else
+            ++count;
+    }
+    out.data_ptr<T>()[j] = Kind::drawn ? acc : be_jitc::scaled_count<T>(count, w0);
+}
+
 // clang-format off
 // @BE jitc_scalar_event_matvec_bool_f32 = jitc_product<float, ScalarW, SpikeBool, 1> arg:bool ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
 // @BE jitc_scalar_event_matvec_bool_f64 = jitc_product<double, ScalarW, SpikeBool, 1> arg:bool ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=out.numel())
@@ -193,4 +223,10 @@ __global__ void jitc_row(BE::Tensor out, int64_t row, int64_t seed, int64_t rows
 // @BE jitc_uniform_todense_f64 = jitc_todense<double, UniformW> ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(threads=rows)
 // @BE jitc_uniform_row_f32 = jitc_row<float, UniformW> ret:float32 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(blocks=1, block=1)
 // @BE jitc_uniform_row_f64 = jitc_row<double, UniformW> ret:float64 attr.row:int64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 launch(blocks=1, block=1)
+// @BE sim_jitc_scalar_deliver_f32 = sim_jitc_deliver<float, ScalarW> arg:bool ret:float32 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64 launch(threads=out.numel())
+// @BE sim_jitc_scalar_deliver_f64 = sim_jitc_deliver<double, ScalarW> arg:bool ret:float64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64 launch(threads=out.numel())
+// @BE sim_jitc_normal_deliver_f32 = sim_jitc_deliver<float, NormalW> arg:bool ret:float32 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64 launch(threads=out.numel())
+// @BE sim_jitc_normal_deliver_f64 = sim_jitc_deliver<double, NormalW> arg:bool ret:float64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64 launch(threads=out.numel())
+// @BE sim_jitc_uniform_deliver_f32 = sim_jitc_deliver<float, UniformW> arg:bool ret:float32 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64 launch(threads=out.numel())
+// @BE sim_jitc_uniform_deliver_f64 = sim_jitc_deliver<double, UniformW> arg:bool ret:float64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64 launch(threads=out.numel())
 // clang-format on

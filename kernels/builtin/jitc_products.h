@@ -11,8 +11,11 @@
 //                                       (one vector per row)
 //   ..._todense                         ret out [rows, cols] ([cols, rows] with transpose)
 //   ..._row                             ret out[cols]: row `row` of R, dense (the generator)
+//   sim_jitc_<kind>_deliver_<f32|f64>   arg spikes bool[rows], ret out[col1 - col0]: columns
+//                                       [col0, col1) of spikes @ R (the simulator's ranks)
 // attrs: transpose (products, todense), seed, rows, cols, p, w0, w1 (the weight parameters:
-// (w, 0), (mean, stddev), (low, high)), row (row target only). The frontend validates them.
+// (w, 0), (mean, stddev), (low, high)), row (row target only), col0, col1 (deliver only).
+// The frontend validates them.
 // transpose = false: out = spikes @ R (n_in = rows, n_out = cols), a scatter of the active rows;
 // transpose = true:  out = R @ spikes (n_in = cols, n_out = rows), a gather: each output row is
 //   generated and its entries whose column is active are summed (O(rows * cols * p)).
@@ -96,20 +99,21 @@ void jitc_gather(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, 
     });
 }
 
-// out = s @ R for scalar weights and event spikes: the active rows are split across the workers,
-// each counting connections per column in its own array; the counts are summed, then scaled.
+// out = (s @ R)[col0, col1) for scalar weights and event spikes: the active rows are split across
+// the workers, each counting connections per column in its own array; the counts are summed,
+// then scaled.
 // Count (the array element type) is the narrowest that cannot overflow (a column's count is at
 // most the number of active rows): a smaller array stays in cache (1M columns: 2 MiB of uint16
 // instead of 4 MiB of int32).
 template <typename T, typename Kind, typename Count>
 void jitc_scatter_counted(const be_jitc::Params& prm, const std::vector<int32_t>& active, T* y,
-                          int64_t cols, double p) {
-    const size_t n = static_cast<size_t>(cols);
-    const double entries = static_cast<double>(active.size()) * static_cast<double>(cols) * p;
+                          int64_t col0, int64_t col1, double p) {
+    const size_t n = static_cast<size_t>(col1 - col0);
+    const double entries = static_cast<double>(active.size()) * static_cast<double>(n) * p;
     auto count_rows = [&](std::vector<Count>& count, size_t a0, size_t a1) {
         for (size_t a = a0; a < a1; ++a) {
-            be_jitc::RowGen<Kind> g(prm, active[a]);
-            g.for_each([&](int64_t c, double) { ++count[c]; });
+            be_jitc::RowGen<Kind> g(prm, active[a], col0, col1);
+            g.for_each([&](int64_t c, double) { ++count[c - col0]; });
         }
     };
     if (worker_count() == 1 || entries < k_parallel_entries) {
@@ -139,30 +143,32 @@ void jitc_scatter_counted(const be_jitc::Params& prm, const std::vector<int32_t>
                       });
 }
 
-// out = s @ R with drawn weights or weighted inputs: the active rows are added in ascending
-// order. With one worker each row is generated straight into y; with more, groups of rows are
-// generated in parallel, then added by the output chunks (see the file comment). Both add the
-// same terms in the same order, so the results are bitwise equal.
+// out = (s @ R)[col0, col1) with drawn weights or weighted inputs: the active rows are added in
+// ascending order. With one worker each row is generated straight into y; with more, groups of
+// rows are generated in parallel, then added by the output chunks (see the file comment). Both
+// add the same terms in the same order, so the results are bitwise equal.
 template <typename T, typename Kind, typename Enc>
 void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, int64_t rows,
-                  int64_t cols, double p) {
+                  int64_t col0, int64_t col1, double p) {
     std::vector<int32_t> active;
     collect_active<Enc>(s, rows, active);
     if constexpr (k_counted<Kind, Enc>) {
         if (active.size() <= UINT8_MAX)
-            jitc_scatter_counted<T, Kind, uint8_t>(prm, active, y, cols, p);
+            jitc_scatter_counted<T, Kind, uint8_t>(prm, active, y, col0, col1, p);
         else if (active.size() <= UINT16_MAX)
-            jitc_scatter_counted<T, Kind, uint16_t>(prm, active, y, cols, p);
+            jitc_scatter_counted<T, Kind, uint16_t>(prm, active, y, col0, col1, p);
         else
-            jitc_scatter_counted<T, Kind, int32_t>(prm, active, y, cols, p);
+            jitc_scatter_counted<T, Kind, int32_t>(prm, active, y, col0, col1, p);
         return;
     }
+    const int64_t cols = col1 - col0; // the outputs
     std::fill(y, y + cols, T(0));
+    T* const y0 = y - col0; // indexed by the matrix's column
     if (worker_count() == 1) {
         for (const int32_t i : active) {
             const T f = factor<Enc, T>(s, i);
-            be_jitc::RowGen<Kind> g(prm, i);
-            g.for_each([&](int64_t c, double w) { add_entry<Enc, T>(y[c], f, T(w)); });
+            be_jitc::RowGen<Kind> g(prm, i, col0, col1);
+            g.for_each([&](int64_t c, double w) { add_entry<Enc, T>(y0[c], f, T(w)); });
         }
         return;
     }
@@ -182,7 +188,7 @@ void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y,
         tbb::parallel_for(g0, g1, [&](size_t a) {
             RowBuffer& row = rows_of_group[a - g0];
             row.size = 0;
-            be_jitc::RowGen<Kind> g(prm, active[a]);
+            be_jitc::RowGen<Kind> g(prm, active[a], col0, col1);
             for (;;) {
                 const size_t need = static_cast<size_t>(row.size) + be_jitc::k_batch_words;
                 if (row.cols.size() < need) row.cols.resize(std::max(need, 2 * row.cols.size()));
@@ -203,9 +209,9 @@ void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y,
                 const int32_t* ci = row.cols.data();
                 const T* cw = row.weights.data();
                 const T f = factor<Enc, T>(s, active[a]);
-                int64_t k = whole ? 0 : lower_bound_pos(ci, 0, row.size, c0);
-                for (; k < row.size && ci[k] < c1; ++k)
-                    add_entry<Enc, T>(y[ci[k]], f, drawn ? cw[k] : constant);
+                int64_t k = whole ? 0 : lower_bound_pos(ci, 0, row.size, col0 + c0);
+                for (; k < row.size && ci[k] < col0 + c1; ++k)
+                    add_entry<Enc, T>(y0[ci[k]], f, drawn ? cw[k] : constant);
             }
         });
     }
@@ -218,7 +224,7 @@ void jitc_vector(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, 
     if (transpose)
         jitc_gather<T, Kind, Enc>(prm, s, y, rows);
     else
-        jitc_scatter<T, Kind, Enc>(prm, s, y, rows, cols, p);
+        jitc_scatter<T, Kind, Enc>(prm, s, y, rows, 0, cols, p);
 }
 
 // Rank 1: spikes [n_in] -> out [n_out]; Rank 2 (matmat): spikes [batch, n_in] -> out
@@ -235,6 +241,23 @@ void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int
     T* y = out.data_ptr<T>();
     for (int64_t b = 0; b < batch; ++b)
         jitc_vector<T, Kind, Enc>(d.prm, s + b * words, y + b * n_out, transpose, rows, cols, p);
+}
+
+// The simulator's delivery into one process's targets: out [col1 - col0] = columns [col0, col1)
+// of spikes @ R, spikes bool [rows]; each active row generates only the tiles that overlap the
+// window (be/jitc.h), and the outputs equal those columns of the whole product bit for bit (the
+// same terms in the same order).
+template <typename T, typename Kind>
+void sim_jitc_deliver(const BE::Tensor& spikes, BE::Tensor& out, int64_t seed, int64_t rows,
+                      int64_t cols, double p, double w0, double w1, int64_t col0, int64_t col1) {
+    const Dims d = dims(seed, rows, cols, p, w0, w1);
+    BE_CHECK(0 <= col0 && col0 < col1 && col1 <= cols, "need 0 <= col0 < col1 <= cols");
+    BE_CHECK(spikes.ndim() == 1 && spikes.is_contiguous() && spikes.size(0) == rows,
+             "spikes must be [rows]");
+    BE_CHECK(out.ndim() == 1 && out.is_contiguous() && out.size(0) == col1 - col0,
+             "out must be [col1 - col0]");
+    jitc_scatter<T, Kind, SpikeBool>(d.prm, spikes.data_ptr<bool>(), out.data_ptr<T>(), rows, col0,
+                                     col1, p);
 }
 
 template <typename T, typename Kind>

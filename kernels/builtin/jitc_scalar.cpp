@@ -24,4 +24,6 @@
 // @BE jitc_scalar_event_matmat_bits_f64 = jitc_product<double, ScalarW, SpikeBits, 2> arg:uint32 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_scalar_matmat_f32 = jitc_product<float, ScalarW, Values<float>, 2> arg:float32 ret:float32 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
 // @BE jitc_scalar_matmat_f64 = jitc_product<double, ScalarW, Values<double>, 2> arg:float64 ret:float64 attr.transpose:bool attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64
+// @BE sim_jitc_scalar_deliver_f32 = sim_jitc_deliver<float, ScalarW> arg:bool ret:float32 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64
+// @BE sim_jitc_scalar_deliver_f64 = sim_jitc_deliver<double, ScalarW> arg:bool ret:float64 attr.seed:int64 attr.rows:int64 attr.cols:int64 attr.p:float64 attr.w0:float64 attr.w1:float64 attr.col0:int64 attr.col1:int64
 // clang-format on

@@ -6,6 +6,7 @@
 #include "event_test_util.h"
 #include "nvrtc_build.h"
 
+#include <becore/frontends/builtins.h>
 #include <becore/frontends/jitc.h>
 
 #include <be/jitc.h>
@@ -53,30 +54,89 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 // RowGen's batched, vectorised skips against the definition written out serially (jitc.h):
-// Stream 0 words one by one, u = (x + 1) 2^-32, k = floor(log_fixed(u) / log(1 - p)).
+// per tile t of T columns, stream (row, t, 0) word by word, u = (x + 1) 2^-32,
+// k = floor(log_fixed(u) / log(1 - p)), the tile's columns from t T on up to its end.
 TEST(JitcMath, BatchedRowGenerationMatchesTheSerialDefinition) {
     for (double p : {0.05, 0.5, 0.001}) {
         const int64_t cols = 200000;
         const be_jitc::Params prm(0x1234567890abcdefull, cols, p, 0.3, 0.0);
-        for (int64_t row : {int64_t{0}, int64_t{5}, int64_t{1} << 33}) {
+        int64_t tile = 256; // the smallest power of two >= 256 / p
+        while (static_cast<double>(tile) < 256.0 / p)
+            tile *= 2;
+        ASSERT_EQ(prm.tile, tile) << "p " << p;
+        const double inv = 1.0 / be_jitc::log_fixed(1.0 - p);
+        for (int64_t row : {int64_t{0}, int64_t{5}, (int64_t{1} << 31) - 1}) {
             be_jitc::RowGen<be_jitc::ScalarW> g(prm, row);
-            be_jitc::Stream words(0x1234567890abcdefull, static_cast<uint64_t>(row), 0u);
-            const double inv = 1.0 / be_jitc::log_fixed(1.0 - p);
-            int64_t col = -1, entries = 0;
-            for (;;) {
-                const double u = (static_cast<double>(words.next()) + 1.0) / 4294967296.0;
-                const double k = std::floor(be_jitc::log_fixed(u) * inv);
-                if (k >= static_cast<double>(cols)) break;
-                col += 1 + static_cast<int64_t>(k);
-                if (col >= cols) break;
-                ASSERT_TRUE(g.next()) << "p " << p << " row " << row << " entry " << entries;
-                ASSERT_EQ(g.col, col) << "p " << p << " row " << row << " entry " << entries;
-                ++entries;
+            int64_t entries = 0;
+            for (int64_t first = 0; first < cols; first += tile) {
+                be_jitc::Stream words(0x1234567890abcdefull, static_cast<uint64_t>(row),
+                                      static_cast<uint32_t>(first / tile), 0u);
+                const int64_t end = std::min(cols, first + tile);
+                for (int64_t col = first - 1;;) {
+                    const double u = (static_cast<double>(words.next()) + 1.0) / 4294967296.0;
+                    const double k = std::floor(be_jitc::log_fixed(u) * inv);
+                    if (k >= static_cast<double>(cols)) break;
+                    col += 1 + static_cast<int64_t>(k);
+                    if (col >= end) break;
+                    ASSERT_TRUE(g.next()) << "p " << p << " row " << row << " entry " << entries;
+                    ASSERT_EQ(g.col, col) << "p " << p << " row " << row << " entry " << entries;
+                    ++entries;
+                }
             }
             EXPECT_FALSE(g.next());
             EXPECT_NEAR(static_cast<double>(entries), cols * p, 6 * std::sqrt(cols * p) + 1);
         }
     }
+}
+
+// The tile width: a power of two, at least 256 columns and 256 / p, one tile once it reaches
+// cols (a row of at most 256 / p columns keeps the single-stream definition).
+TEST(JitcMath, TileWidthFollowsTheExpectedEntries) {
+    EXPECT_EQ(be_jitc::tile_columns(1.0, 100000), 256);
+    EXPECT_EQ(be_jitc::tile_columns(0.1, 100000), 4096);
+    EXPECT_EQ(be_jitc::tile_columns(0.02, 100000), 16384);
+    EXPECT_EQ(be_jitc::tile_columns(0.02, 4000), 4096); // >= cols: one tile
+    EXPECT_EQ(be_jitc::tile_columns(1e-6, 1000), 1024);
+}
+
+// A window [lo, hi) of a row sees exactly the whole row's entries and weights in it, through
+// next(), for_each and next_columns, for windows inside a tile, across tiles, at the row's
+// ends, and empty ones.
+template <typename Kind> void expect_windows_match_the_row(double w0, double w1) {
+    const int64_t cols = 30000;
+    const be_jitc::Params prm(0xabcdef12345ull, cols, 0.03, w0, w1); // T = 16384: two tiles
+    ASSERT_EQ(prm.tile, 16384);
+    for (int64_t row : {int64_t{0}, int64_t{11}}) {
+        std::vector<std::pair<int64_t, double>> all;
+        be_jitc::RowGen<Kind> whole(prm, row);
+        while (whole.next())
+            all.emplace_back(whole.col, whole.weight);
+        const std::pair<int64_t, int64_t> windows[] = {
+            {0, cols},      {0, 1},        {1, 7000},     {7000, 16384}, {16383, 16385},
+            {10000, 20000}, {16384, cols}, {29999, cols}, {5, 5},        {20000, 100000}};
+        for (const auto& [lo, hi] : windows) {
+            std::vector<std::pair<int64_t, double>> want, by_next, by_each, by_batch;
+            for (const auto& e : all)
+                if (e.first >= lo && e.first < hi) want.push_back(e);
+            be_jitc::RowGen<Kind> a(prm, row, lo, hi), b(prm, row, lo, hi), c(prm, row, lo, hi);
+            while (a.next())
+                by_next.emplace_back(a.col, a.weight);
+            b.for_each([&](int64_t col, double w) { by_each.emplace_back(col, w); });
+            int32_t batch[be_jitc::k_batch_words];
+            for (int n; (n = c.next_columns(batch)) > 0;)
+                for (int t = 0; t < n; ++t)
+                    by_batch.emplace_back(batch[t], c.draw_weight());
+            EXPECT_EQ(by_next, want) << "row " << row << " [" << lo << ", " << hi << ")";
+            EXPECT_EQ(by_each, want) << "row " << row << " [" << lo << ", " << hi << ")";
+            EXPECT_EQ(by_batch, want) << "row " << row << " [" << lo << ", " << hi << ")";
+        }
+    }
+}
+
+TEST(JitcMath, ColumnWindowsGiveTheRowsEntries) {
+    expect_windows_match_the_row<be_jitc::ScalarW>(0.5, 0.0);
+    expect_windows_match_the_row<be_jitc::NormalW>(0.2, 1.3);
+    expect_windows_match_the_row<be_jitc::UniformW>(-1.0, 1.0);
 }
 
 // The CPU's batched weights (Kind::fill over k_batch_words words) against the serial draws from
@@ -86,11 +146,17 @@ TEST(JitcMath, BatchedRowGenerationMatchesTheSerialDefinition) {
 template <typename Kind> void expect_serial_weights(double w0, double w1) {
     const uint64_t seed = 0xfeedbeefcafe1234ull;
     const be_jitc::Params prm(seed, 5000, 0.1, w0, w1);
-    for (int64_t row : {int64_t{0}, int64_t{3}, int64_t{1} << 40}) {
+    ASSERT_EQ(prm.tile, 4096); // two tiles: the weights' stream restarts at column 4096
+    for (int64_t row : {int64_t{0}, int64_t{3}, (int64_t{1} << 31) - 1}) {
         std::vector<double> serial;
-        be_jitc::Stream ws(seed, static_cast<uint64_t>(row), 1u);
+        be_jitc::Stream ws(seed, static_cast<uint64_t>(row), 0u, 1u);
         be_jitc::RowGen<Kind> g(prm, row);
+        bool second_tile = false;
         while (g.next()) {
+            if (g.col >= 4096 && !second_tile) {
+                ws = be_jitc::Stream(seed, static_cast<uint64_t>(row), 1u, 1u);
+                second_tile = true;
+            }
             serial.push_back(Kind::draw(ws, w0, w1));
             ASSERT_EQ(g.weight, serial.back()) << "row " << row << " entry " << serial.size();
         }
@@ -245,13 +311,13 @@ TEST(JitcEmu, EmulatedTwinMatchesCpuBitwise) {
         for (DType dtype : {DType::float32, DType::float64})
             for (JitcOrientation o : {JitcOrientation::R, JitcOrientation::C}) {
                 SCOPED_TRACE(std::string(kind) + " " + std::string(dtype_name(dtype)));
-                const auto conn = make(kind, 23, 300, 0.1, 21, o, dtype);
+                const auto conn = make(kind, 23, 700, 0.5, 21, o, dtype); // R: 2 tiles a row
                 const Device emu = Device::cuda_emu;
                 EXPECT_TRUE(same_bits(todense(*conn, false, emu), todense(*conn)));
                 EXPECT_TRUE(same_bits(todense(*conn, true, emu), todense(*conn, true)));
                 EXPECT_TRUE(same_bits(generate(*conn, 3, emu), generate(*conn, 3)));
                 for (bool transpose : {false, true}) {
-                    const int64_t n_in = transpose ? 300 : 23;
+                    const int64_t n_in = transpose ? 700 : 23;
                     const HostArray s = random_bool(rng, 0, n_in, 0.3);
                     const HostArray x = random_float(rng, dtype, 0, n_in, 0.5);
                     EXPECT_TRUE(same_bits(event_matvec(s, *conn, transpose, emu),
@@ -268,6 +334,46 @@ TEST(JitcEmu, EmulatedTwinMatchesCpuBitwise) {
                         same_bits(matmat(xb, *conn, transpose, emu), matmat(xb, *conn, transpose)));
                 }
             }
+}
+
+// The simulator's delivery target be.sim_jitc_<kind>_deliver (a process's columns [col0, col1)
+// of spikes @ R) against those columns of the whole product (event_matvec over whole rows), bit
+// for bit, on cpu and on the jitc.cu twin in emulation: R with 3 tiles of 1024 columns per row
+// (p = 0.3), windows inside one tile, across tiles, at the ends and the blocks of 4 processes;
+// every output is one window's or another's, never a neighbour's.
+TEST(JitcWindow, DeliveryWindowsEqualTheWholeProductsColumns) {
+    std::mt19937_64 rng(17);
+    const int64_t rows = 150, cols = 3000;
+    for (const char* kind : {"scalar", "normal", "uniform"})
+        for (DType dtype : {DType::float32, DType::float64}) {
+            SCOPED_TRACE(std::string(kind) + " " + std::string(dtype_name(dtype)));
+            const auto conn = make(kind, rows, cols, 0.3, 5, JitcOrientation::R, dtype);
+            const HostArray s = random_bool(rng, 0, rows, 0.2);
+            const HostArray whole = event_matvec(s, *conn);
+            const std::string target = "sim_jitc_" + std::string(kind) + "_deliver" +
+                                       (dtype == DType::float32 ? "_f32" : "_f64");
+            const std::pair<int64_t, int64_t> windows[] = {{0, cols},    {0, 750},     {750, 1500},
+                                                           {1500, 2250}, {2250, cols}, {100, 900},
+                                                           {1000, 2100}, {2999, cols}};
+            for (const auto& [col0, col1] : windows)
+                for (Device device : {Device::cpu, Device::cuda_emu}) {
+                    HostArray out = array(dtype, {col1 - col0});
+                    BE::Tensor in_view = s.view(), out_view = out.view();
+                    in_view.device_ = out_view.device_ = device;
+                    call_builtin(target, {&in_view, 1}, {&out_view, 1},
+                                 {{"seed", int64_t{5}},
+                                  {"rows", rows},
+                                  {"cols", cols},
+                                  {"p", 0.3},
+                                  {"w0", conn->w0()},
+                                  {"w1", conn->w1()},
+                                  {"col0", col0},
+                                  {"col1", col1}});
+                    for (int64_t j = col0; j < col1; ++j)
+                        ASSERT_EQ(get(out, j - col0), get(whole, j))
+                            << device_name(device) << " [" << col0 << ", " << col1 << ") col " << j;
+                }
+        }
 }
 
 // Every jitc.cu target (vector and batched products, todense, row, each kind and dtype) through

@@ -289,6 +289,17 @@ void add_jitc_twin_cases(std::map<std::string, TwinCase>& cases) {
             }
             cases.emplace(base + "todense" + sfx, std::move(dense));
             cases.emplace(base + "row" + sfx, std::move(row));
+            // The simulator's delivery window, on rows of two tiles (p = 0.5: 512 columns).
+            TwinCase deliver;
+            for (const auto& [col0, col1] : {std::pair<int64_t, int64_t>{0, 600}, {100, 550}}) {
+                AttrMap a = attrs(0.5, 4);
+                a["cols"] = int64_t{600};
+                a.emplace("col0", col0);
+                a.emplace("col1", col1);
+                deliver.calls.push_back({{{DType::bool_, {rows}}}, {{t, {col1 - col0}}}, a});
+            }
+            cases.emplace("be.sim_jitc_" + std::string(kind) + "_deliver" + sfx,
+                          std::move(deliver));
         }
     }
 }

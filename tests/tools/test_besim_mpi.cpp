@@ -77,10 +77,15 @@ TEST_F(BesimMpi, Brunel2000SpikesAreTheSameForOneToFourRanks) {
 }
 
 // Every pathway format (jitc with scalar and normal weights, csr, fixed-pre, fixed-post split
-// into per-rank windows) and every probe (Vm, LFP and CSD proxies gathered from the ranks).
+// into per-rank windows) and every probe (Vm, LFP and CSD proxies gathered from the ranks), on
+// 800 neurons: the I -> E JITC pathway (p = 0.5) has rows of two tiles of 512 columns
+// (be/jitc.h), so ranks' windows start inside tiles and span tile boundaries.
 TEST_F(BesimMpi, EveryFormatAndProbeIsTheSameForOneToFourRanks) {
     std::string toml =
         test::read_file(fs::path(BECORE_EXAMPLES_DIR).parent_path() / "sim" / "small.toml");
+    const size_t n_at = toml.find("\nn = 200\n");
+    ASSERT_NE(n_at, std::string::npos) << "examples/sim/small.toml changed";
+    toml.replace(n_at, 9, "\nn = 800\n");
     toml += R"(
 [[pathway]]
 source = "E"
@@ -94,8 +99,8 @@ delay_ms = 0.4
 source = "I"
 target = "E"
 format = "jitc"
-p = 0.05
-weight = { kind = "normal", w0 = 2.0, w1 = 0.4 }
+p = 0.5
+weight = { kind = "normal", w0 = 0.2, w1 = 0.05 }
 delay_ms = 0.2
 channel = "i"
 )";

@@ -11,14 +11,18 @@
 // The generation algorithm (the definition of the matrices; not seed-compatible with brainevent
 // or any other library):
 //   Philox4x32-10 (Salmon et al., Random123) with key {seed_lo, seed_hi} (the two 32-bit halves
-//   of the 64-bit seed) and counter {block, row_lo, row_hi, stream}: each (row, stream) pair is an
+//   of the 64-bit seed) and counter {block, row, tile, stream}: each (row, tile, stream) is an
 //   independent sequence of 32-bit words, 4 per block, blocks 0, 1, 2, ... taken in order.
-//   Stream 0 draws the columns of row i: with q = 1 - p and L = 1 / log(q) (both computed once
-//   in double), each word x gives u = (x + 1) * 2^-32 in (0, 1] and a skip
-//   k = floor(log_fixed(u) * L); the columns are c_0 = k_0, c_{t+1} = c_t + 1 + k_{t+1}, up to
-//   cols (exclusive). That is Bernoulli(p) per entry, exact up to the 2^-32 resolution of u. p = 1
-//   gives every column (L is taken as 0, so every skip is 0).
-//   Stream 1 draws the weights of the row's entries, in column order:
+//   A row is cut into tiles of T columns, T the smallest power of two >= 256 / p and >= 256
+//   (tile_columns; a row of at most T columns is one tile, tile 0), tile t holding columns
+//   [t T, min((t + 1) T, cols)). Stream 0 of a tile draws its columns: with q = 1 - p and
+//   L = 1 / log(q) (both computed once in double), each word x gives u = (x + 1) * 2^-32 in
+//   (0, 1] and a skip k = floor(log_fixed(u) * L); the columns are c_0 = t T + k_0,
+//   c_{j+1} = c_j + 1 + k_{j+1}, up to the tile's end (exclusive). That is Bernoulli(p) per
+//   entry, exact up to the 2^-32 resolution of u. p = 1 gives every column (L is taken as 0,
+//   so every skip is 0). The tiles make a window of columns cheap: a process that owns columns
+//   [a, b) generates the tiles that overlap them, and gets the same entries as the whole row.
+//   Stream 1 of a tile draws the weights of its entries, in column order:
 //     scalar   w                                          (no draws)
 //     uniform  low + (high - low) * (x * 2^-32)           (one word; in [low, high))
 //     normal   mean + stddev * z, z by Marsaglia's polar method: words x, y give
@@ -80,20 +84,19 @@ BE_JITC_FN U32x4 philox4x32_10(U32x4 ctr, uint32_t k0, uint32_t k1) {
     return ctr;
 }
 
-// The words of one (seed, row, stream) sequence, in order.
+// The words of one (seed, row, tile, stream) sequence, in order (rows < 2^31).
 struct Stream {
-    uint32_t k0, k1, row_lo, row_hi, stream;
+    uint32_t k0, k1, row, tile, stream;
     uint32_t block = 0;
     int used = 4;
     U32x4 buffer{};
 
-    BE_JITC_FN Stream(uint64_t seed, uint64_t row, uint32_t which)
+    BE_JITC_FN Stream(uint64_t seed, uint64_t row_, uint32_t tile_, uint32_t which)
         : k0(static_cast<uint32_t>(seed)), k1(static_cast<uint32_t>(seed >> 32)),
-          row_lo(static_cast<uint32_t>(row)), row_hi(static_cast<uint32_t>(row >> 32)),
-          stream(which) {}
+          row(static_cast<uint32_t>(row_)), tile(tile_), stream(which) {}
     BE_JITC_FN uint32_t next() {
         if (used == 4) {
-            buffer = philox4x32_10(U32x4{{block++, row_lo, row_hi, stream}}, k0, k1);
+            buffer = philox4x32_10(U32x4{{block++, row, tile, stream}}, k0, k1);
             used = 0;
         }
         return buffer.v[used++];
@@ -118,12 +121,12 @@ typedef uint64_t U64x8 __attribute__((vector_size(64))); // one Philox block per
 // block first + b: the arithmetic of philox4x32_10 with 32-bit values in 64-bit lanes, so that a
 // 32x32->64 product is one vpmuludq. (A plain loop over 8 blocks is unrolled into spilling scalar
 // code by clang 16: 3.7 ns per word against 0.98.)
-BE_JITC_FN void philox_8_blocks(uint32_t first, uint32_t row_lo, uint32_t row_hi, uint32_t stream,
+BE_JITC_FN void philox_8_blocks(uint32_t first, uint32_t row, uint32_t tile, uint32_t stream,
                                 uint32_t k0, uint32_t k1, U64x8 (&c)[4]) {
     for (int b = 0; b < 8; ++b) {
         c[0][b] = first + static_cast<uint32_t>(b);
-        c[1][b] = row_lo;
-        c[2][b] = row_hi;
+        c[1][b] = row;
+        c[2][b] = tile;
         c[3][b] = stream;
     }
     const uint64_t low = 0xFFFFFFFFull;
@@ -143,13 +146,13 @@ BE_JITC_FN void philox_8_blocks(uint32_t first, uint32_t row_lo, uint32_t row_hi
 // in order.
 BE_JITC_FN void stream_words(const Stream& s, uint32_t first, uint32_t (&words)[k_batch_words]) {
 #if defined(BE_JITC_ONE_BLOCK)
-    const U32x4 r = philox4x32_10(U32x4{{first, s.row_lo, s.row_hi, s.stream}}, s.k0, s.k1);
+    const U32x4 r = philox4x32_10(U32x4{{first, s.row, s.tile, s.stream}}, s.k0, s.k1);
     for (int j = 0; j < 4; ++j)
         words[j] = r.v[j];
 #else
     U64x8 lo[4], hi[4]; // both halves' rounds in flight together: one alone is latency-bound
-    philox_8_blocks(first, s.row_lo, s.row_hi, s.stream, s.k0, s.k1, lo);
-    philox_8_blocks(first + 8, s.row_lo, s.row_hi, s.stream, s.k0, s.k1, hi);
+    philox_8_blocks(first, s.row, s.tile, s.stream, s.k0, s.k1, lo);
+    philox_8_blocks(first + 8, s.row, s.tile, s.stream, s.k0, s.k1, hi);
     for (int j = 0; j < 4; ++j)
         for (int b = 0; b < 8; ++b) {
             words[4 * b + j] = static_cast<uint32_t>(lo[j][b]);
@@ -301,21 +304,39 @@ template <typename T> BE_JITC_FN T scaled_count(int64_t count, double w0) {
 
 // ---- rows -------------------------------------------------------------------------------------
 
+// Expected entries per tile: a row is cut into tiles of the smallest power-of-two number of
+// columns T >= k_tile_entries / p (and >= k_tile_entries), each drawn from its own streams, so
+// that a window of columns costs the tiles it overlaps, not the row up to it. Smaller tiles cut
+// a window's cost closer to its share of the row (a window that starts inside a tile walks it
+// from the tile's first column, E / 2 entries on average); larger ones waste less of the last
+// batch of k_batch_words words per tile (about half a batch: 12 % at E = 256).
+constexpr double k_tile_entries = 256.0;
+
+// T for (p, cols): doubling stops once T >= cols (one tile; any larger T defines the same row).
+BE_JITC_FN int64_t tile_columns(double p, int64_t cols) {
+    const double want = k_tile_entries / p; // correctly rounded: the same T on every backend
+    int64_t t = static_cast<int64_t>(k_tile_entries);
+    while (t < cols && static_cast<double>(t) < want)
+        t *= 2;
+    return t;
+}
+
 // The matrix's generator: R(seed, rows x cols) with connection probability p in (0, 1].
 struct Params {
     uint64_t seed;
     int64_t cols;
     double p, w0, w1;
     double inv_log_q; // 1 / log(1 - p), or 0 when p == 1 (every skip 0)
+    int64_t tile;     // columns per tile (tile_columns)
 
     BE_JITC_FN Params(uint64_t seed_, int64_t cols_, double p_, double w0_, double w1_)
         : seed(seed_), cols(cols_), p(p_), w0(w0_), w1(w1_),
-          inv_log_q(p_ < 1.0 ? 1.0 / log_fixed(1.0 - p_) : 0.0) {}
+          inv_log_q(p_ < 1.0 ? 1.0 / log_fixed(1.0 - p_) : 0.0), tile(tile_columns(p_, cols_)) {}
 };
 
 // The skip of a uniform word x: floor(log_fixed(u) * inv_log_q), u = (x + 1) 2^-32, as an int32
-// saturated at INT32_MAX (the row ends either way: cols < 2^31). Total: a NaN or a negative k
-// (only from an invalid p, which the kernels reject) ends the row rather than converting out of
+// saturated at INT32_MAX (the tile ends either way: cols < 2^31). Total: a NaN or a negative k
+// (only from an invalid p, which the kernels reject) ends the tile rather than converting out of
 // range.
 BE_JITC_FN int32_t skip_of(uint32_t x, double inv_log_q) {
     const double u = (static_cast<double>(x) + 1.0) * (1.0 / 4294967296.0);
@@ -323,30 +344,85 @@ BE_JITC_FN int32_t skip_of(uint32_t x, double inv_log_q) {
     return k >= 0.0 && k < 2147483647.0 ? static_cast<int32_t>(k) : 2147483647; // trunc = floor
 }
 
-// Walks the entries of row `row` in ascending column order: while (g.next()) use g.col, g.weight,
-// or g.for_each(visit), or g.next_columns(batch). p = 1 needs no special case: inv_log_q = 0
-// makes every skip 0.
+// Walks the entries of row `row` in ascending column order, within the column window [lo, hi)
+// (default: the whole row): while (g.next()) use g.col, g.weight, or g.for_each(visit), or
+// g.next_columns(batch). Every window sees the entries and weights of the whole row that fall
+// into it: it starts at the first tile it overlaps and discards that tile's entries (and their
+// weights) before lo. p = 1 needs no special case: inv_log_q = 0 makes every skip 0.
 template <typename Kind> struct RowGen {
     const Params& prm;
-    Stream skips, weights;
-    int64_t col = -1;
+    uint64_t row;
+    Stream skips, weights; // of the current tile (skips: only its key and counter)
+    int64_t col = -1;      // the last column taken (the tile's first - 1 before its first entry)
+    int64_t hi;            // the window's end
+    int64_t limit = 0;     // min(the current tile's end, hi): the walk's bound
+    uint32_t tile = 0;
+    bool ended = false;
+    bool tile_done = false; // next_columns reached the tile's end: switch at its next call
     double weight = 0.0;
     int used = k_batch_words; // skip[used, k_batch_words) are still to be taken
-    uint32_t next_block = 0;  // of stream 0 (the skips' Stream only holds the key and row)
+    uint32_t next_block = 0;  // of the skips' stream
     int32_t skip[k_batch_words];
 #if !defined(BE_JITC_ONE_BLOCK)
-    // Stream 1's weights, drawn k_batch_words words at a time from block w_block on.
+    // The weights' stream, drawn k_batch_words words at a time from block w_block on.
     double w_buffer[k_batch_words];
     int w_used = 0, w_count = 0;
     uint32_t w_block = 0;
 #endif
 
-    BE_JITC_FN RowGen(const Params& p, int64_t row)
-        : prm(p), skips(p.seed, static_cast<uint64_t>(row), 0u),
-          weights(p.seed, static_cast<uint64_t>(row), 1u) {}
+    BE_JITC_FN RowGen(const Params& p, int64_t row_, int64_t lo = 0, int64_t hi_ = -1)
+        : prm(p), row(static_cast<uint64_t>(row_)), skips(p.seed, row, 0u, 0u),
+          weights(p.seed, row, 0u, 1u), hi(hi_ < 0 || hi_ > p.cols ? p.cols : hi_) {
+        if (lo < 0) lo = 0;
+        if (lo >= hi) {
+            ended = true;
+            col = hi;
+            return;
+        }
+        start_tile(static_cast<uint32_t>(lo / p.tile));
+        // Take the tile's entries before lo without visiting them (their skips stay in the
+        // batch: the entry at or after lo is left for the walk), then draw their weights.
+        int64_t before = 0;
+        for (;;) {
+            if (used == k_batch_words) refill();
+            const int64_t c = col + 1 + static_cast<int64_t>(skip[used]);
+            if (c >= lo) break;
+            col = c;
+            ++used;
+            ++before;
+        }
+        for (; before > 0; --before)
+            draw_weight();
+    }
 
-    // The skips of the next k_batch_words words of stream 0 (a whole batch: sizing it to the
-    // row's expected remainder, half a batch at a row's end, measured slower: 354 against 420 M
+    BE_JITC_FN void start_tile(uint32_t t) {
+        tile = t;
+        const int64_t first = static_cast<int64_t>(t) * prm.tile;
+        const int64_t end = prm.cols - first > prm.tile ? first + prm.tile : prm.cols;
+        limit = end < hi ? end : hi;
+        col = first - 1;
+        skips = Stream(prm.seed, row, t, 0u);
+        weights = Stream(prm.seed, row, t, 1u);
+        used = k_batch_words;
+        next_block = 0;
+#if !defined(BE_JITC_ONE_BLOCK)
+        w_used = w_count = 0;
+        w_block = 0;
+#endif
+    }
+
+    // A skip reached `limit`: the next tile, or the end of the window.
+    BE_JITC_FN void end_of_tile() {
+        if (limit >= hi) {
+            ended = true;
+            col = hi;
+        } else {
+            start_tile(tile + 1);
+        }
+    }
+
+    // The skips of the next k_batch_words words of the skips' stream (a whole batch: sizing it to
+    // the tile's expected remainder, half a batch at its end, measured slower: 354 against 420 M
     // entries/s at 100 entries per row).
     BE_JITC_FN void refill() {
         uint32_t words[k_batch_words];
@@ -377,37 +453,55 @@ template <typename Kind> struct RowGen {
 #endif
     }
 
-    // Writes the row's next columns to out (ascending, at most k_batch_words) and returns how
-    // many; 0 once the row has ended. The weights of those entries, in order, are the next
+    // Writes the window's next columns to out (ascending, at most k_batch_words) and returns how
+    // many; 0 once the window has ended. The weights of those entries, in order, are the next
     // draw_weight() calls. The batched form of next() for the CPU kernels.
     BE_JITC_FN int next_columns(int32_t* out) {
-        const int64_t cols = prm.cols;
-        int64_t c = col; // a local, so that the stores to out cannot alias the cursor
-        if (c >= cols) return 0;
-        if (used == k_batch_words) refill();
-        int n = 0;
-        for (int q = used; q < k_batch_words; ++q) {
-            c += 1 + static_cast<int64_t>(skip[q]);
-            if (c >= cols) {
-                col = cols;
-                used = q + 1;
-                return n;
+        switch_if_done();
+        while (!ended) {
+            if (used == k_batch_words) refill();
+            int64_t c = col; // a local, so that the stores to out cannot alias the cursor
+            int n = 0;
+            int q = used;
+            for (; q < k_batch_words; ++q) {
+                const int64_t next = c + 1 + static_cast<int64_t>(skip[q]);
+                if (next >= limit) break;
+                c = next;
+                out[n++] = static_cast<int32_t>(c);
             }
-            out[n++] = static_cast<int32_t>(c);
+            col = c;
+            used = q;
+            if (q == k_batch_words) return n;
+            ++used; // the skip that left the tile
+            tile_done = true;
+            if (n > 0) return n; // their weights are still to be drawn from this tile
+            switch_if_done();
         }
-        col = c;
-        used = k_batch_words;
-        return n;
+        return 0;
     }
 
-    // Calls visit(col, weight) for every remaining entry of the row, in column order. The loop
-    // of next_columns with the visit inlined: 495 M entries/s against 430 M through a batch
-    // array. The cursor is a local (stores made by visit cannot alias it) and the loop bound a
-    // constant; either change measured 15-20 % slower.
+    BE_JITC_FN void switch_if_done() {
+        if (!tile_done) return;
+        tile_done = false;
+        end_of_tile();
+    }
+
+    // Calls visit(col, weight) for every remaining entry of the window, in column order.
     template <typename F> BE_JITC_FN void for_each(F&& visit) {
-        const int64_t cols = prm.cols;
+        switch_if_done();
+        while (!ended) {
+            walk_tile(visit);
+            end_of_tile();
+        }
+    }
+
+    // Visits the current tile's remaining entries. The loop of next_columns with the visit
+    // inlined: 495 M entries/s against 430 M through a batch array. The cursor is a local
+    // (stores made by visit cannot alias it) and the loop bound a local constant; either change
+    // measured 15-20 % slower.
+    template <typename F> BE_JITC_FN void walk_tile(F& visit) {
+        const int64_t bound = limit;
         int64_t c = col;
-        if (c >= cols) return;
         for (int q = used;;) {
             if (q == k_batch_words) {
                 refill();
@@ -415,8 +509,7 @@ template <typename Kind> struct RowGen {
             }
             for (; q < k_batch_words; ++q) {
                 c += 1 + static_cast<int64_t>(skip[q]);
-                if (c >= cols) {
-                    col = cols;
+                if (c >= bound) {
                     used = q + 1;
                     return;
                 }
@@ -426,15 +519,18 @@ template <typename Kind> struct RowGen {
     }
 
     BE_JITC_FN bool next() {
-        if (col >= prm.cols) return false;
-        if (used == k_batch_words) refill();
-        col += 1 + static_cast<int64_t>(skip[used++]);
-        if (col >= prm.cols) {
-            col = prm.cols;
-            return false;
+        switch_if_done();
+        while (!ended) {
+            if (used == k_batch_words) refill();
+            const int64_t c = col + 1 + static_cast<int64_t>(skip[used++]);
+            if (c < limit) {
+                col = c;
+                weight = draw_weight();
+                return true;
+            }
+            end_of_tile();
         }
-        weight = draw_weight();
-        return true;
+        return false;
     }
 };
 
