@@ -9,12 +9,12 @@
 //   2. the neuron target integrates with in_e / in_i = slot t and writes this step's spikes;
 //   3. slot t is cleared (it becomes slot t + S, S = longest delay + 1);
 //   4. spikes are compacted into (time, id) and the probes recorded;
-//   5. each pathway whose source spiked delivers spikes @ M into slot t + delay.
+//   5. each pathway whose source spiked delivers spikes @ M into slot t + delay (this rank's
+//      targets only: sim_delivery.h).
 // Delays are at least one step, so a spike never acts within the step that emitted it.
-#include "sim_model.h"
+#include "sim_delivery.h"
 
 #include <becore/frontends/builtins.h>
-#include <becore/frontends/event_plan.h>
 #include <becore/frontends/readouts.h>
 #include <becore/frontends/runtime_report.h>
 #include <becore/frontends/sim_exchange.h>
@@ -31,44 +31,12 @@
 
 namespace be {
 
+using namespace sim_loop;
+
 namespace {
 
 [[noreturn]] void fail(const std::string& message) {
     throw Exception(make_error(ErrorCode::invalid_argument, "simulate: " + message));
-}
-
-HostArray make_array(DType dtype, std::vector<int64_t> shape) {
-    auto array = HostArray::create(dtype, std::move(shape));
-    if (!array) throw Exception(array.error());
-    return std::move(*array);
-}
-
-// A view of elements [first, first + count) of a 1-D array (or of row `row` of a 2-D one),
-// built in place: the loop makes these every step and must not allocate.
-BE::Tensor slice(const HostArray& a, int64_t row, int64_t first, int64_t count, Device device) {
-    const int64_t width = a.ndim() == 2 ? a.shape()[1] : a.shape()[0];
-    BE::Tensor t;
-    t.data = static_cast<char*>(const_cast<void*>(a.data())) +
-             (row * width + first) * dtype_size(a.dtype());
-    t.dtype_ = a.dtype();
-    t.device_ = device;
-    t.rank = 1;
-    t.shape[0] = count;
-    t.strides[0] = 1;
-    return t;
-}
-
-void check(const Result<void>& r) {
-    if (!r) throw Exception(r.error());
-}
-
-// The first `count` elements of `from` added into row `row` of the ring from column `at`.
-template <typename T>
-void add_into(const HostArray& from, int64_t count, HostArray& ring, int64_t row, int64_t at) {
-    const T* src = from.data_as<T>();
-    T* dst = ring.data_as<T>() + row * ring.shape()[1] + at;
-    for (int64_t i = 0; i < count; ++i)
-        dst[i] += src[i];
 }
 
 template <typename T> double value_at(const HostArray& a, int64_t i) {
@@ -101,71 +69,6 @@ void store(HostArray& a, int64_t i, double v) {
         break;
     default:
         break;
-    }
-}
-
-// One pathway's delivery into this rank's targets (`local`): a stored pathway's event product,
-// or for JITC the window target be.sim_jitc_<kind>_deliver, which generates only the tiles of
-// the active rows that overlap this rank's columns (be/jitc.h).
-struct Delivery {
-    const BuiltPathway* pathway;
-    EventMatvecPlan plan; // stored pathways
-    PreparedCall jitc;    // JITC pathways
-    HostArray scratch;    // empty when direct
-    int64_t delay_steps = 1;
-    // The kernel writes its output straight into the ring slot (it overwrites its target range
-    // there) instead of into `scratch` that is then added: exact when nothing else has written
-    // that range of the slot before it (see direct_deliveries).
-    bool direct = false;
-
-    void run(const BE::Tensor& spikes, BE::Tensor& out) const {
-        if (!jitc) return plan.run(spikes, out);
-        check(jitc.invoke({&spikes, 1}, {&out, 1}));
-    }
-};
-
-// The JITC window target of a pathway: spikes bool [source.count] -> out [local.count], the
-// columns of this rank's targets.
-PreparedCall prepare_jitc_window(const BuiltPathway& p, const Jitc& conn, Device device) {
-    const int64_t col0 = p.local.first - p.target.first;
-    const AttrMap attrs{{"seed", static_cast<int64_t>(conn.seed())},
-                        {"rows", conn.rows()},
-                        {"cols", conn.cols()},
-                        {"p", conn.p()},
-                        {"w0", conn.w0()},
-                        {"w1", conn.w1()},
-                        {"col0", col0},
-                        {"col1", col0 + p.local.count}};
-    const DType arg_dtypes[] = {DType::bool_};
-    const DType ret_dtypes[] = {conn.dtype()};
-    const std::string name = "be.sim_jitc_" + conn.kind() + "_deliver" +
-                             (conn.dtype() == DType::float32 ? "_f32" : "_f64");
-    auto call = builtin_registry().prepare(name, device, arg_dtypes, ret_dtypes, attrs);
-    if (!call) throw Exception(call.error());
-    return std::move(*call);
-}
-
-// A delivery may overwrite its target range of slot t + delay when that range is still all zero
-// there, i.e. no other delivery in the same channel with an overlapping target range writes the
-// slot before it: none with a longer delay (it ran at an earlier step) and none with the same
-// delay earlier in the list. Inputs add to slot t at step t, after every delivery into it. Then
-// 0 + (the kernel's sum) is the sum itself and the direct write equals scratch-then-add bit for
-// bit; every other delivery keeps the scratch.
-void direct_deliveries(std::vector<Delivery>& deliveries) {
-    for (size_t k = 0; k < deliveries.size(); ++k) {
-        const BuiltPathway& p = *deliveries[k].pathway;
-        bool direct = true;
-        for (size_t o = 0; o < deliveries.size() && direct; ++o) {
-            if (o == k) continue;
-            const BuiltPathway& q = *deliveries[o].pathway;
-            const bool overlap = q.channel == p.channel &&
-                                 q.target.first < p.target.first + p.target.count &&
-                                 p.target.first < q.target.first + q.target.count;
-            const bool before = deliveries[o].delay_steps > deliveries[k].delay_steps ||
-                                (deliveries[o].delay_steps == deliveries[k].delay_steps && o < k);
-            direct = !(overlap && before);
-        }
-        deliveries[k].direct = direct;
     }
 }
 
@@ -298,29 +201,12 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
         // Every rank's spikes of the step being delivered, set from the exchanged ids.
         HostArray spikes_all = make_array(DType::bool_, {n});
 
-        std::vector<Delivery> deliveries;
+        std::vector<Delivery> deliveries = prepare_deliveries(m, dt, device, dtype);
         int64_t max_delay = 1, min_delay = std::numeric_limits<int64_t>::max();
-        for (const BuiltPathway& p : m.pathways) {
-            Delivery del{.pathway = &p};
-            del.delay_steps = std::max<int64_t>(1, std::llround(p.delay_ms / dt));
+        for (const Delivery& del : deliveries) {
             max_delay = std::max(max_delay, del.delay_steps);
             min_delay = std::min(min_delay, del.delay_steps);
-            if (p.local.count > 0) {
-                if (const auto* jitc = std::get_if<std::shared_ptr<Jitc>>(&p.conn))
-                    del.jitc = prepare_jitc_window(p, **jitc, device);
-                else
-                    std::visit(
-                        [&](const auto& conn) {
-                            del.plan = prepare_event_matvec(*conn, DType::bool_, false, device);
-                        },
-                        p.conn);
-            }
-            deliveries.push_back(std::move(del));
         }
-        direct_deliveries(deliveries);
-        for (Delivery& del : deliveries)
-            if (del.pathway->local.count > 0 && !del.direct)
-                del.scratch = make_array(dtype, {del.pathway->local.count});
         const int64_t slots = max_delay + 1;
         HostArray ring[2] = {make_array(dtype, {slots, local_n}),
                              make_array(dtype, {slots, local_n})};
@@ -491,25 +377,6 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
             }
         };
 
-        // Delivers step t's spikes (spikes_all) through one pathway into slot t + delay.
-        const auto deliver_one = [&](Delivery& del, int64_t t) {
-            const BuiltPathway& p = *del.pathway;
-            const BE::Tensor src = slice(spikes_all, 0, p.source.first, p.source.count, device);
-            const int64_t target_slot = (t + del.delay_steps) % slots;
-            const int64_t at = p.local.first - own.first;
-            if (del.direct) {
-                BE::Tensor out = slice(ring[p.channel], target_slot, at, p.local.count, device);
-                del.run(src, out);
-                return;
-            }
-            BE::Tensor out = slice(del.scratch, 0, 0, del.scratch.numel(), device);
-            del.run(src, out);
-            if (dtype == DType::float32)
-                add_into<float>(del.scratch, p.local.count, ring[p.channel], target_slot, at);
-            else
-                add_into<double>(del.scratch, p.local.count, ring[p.channel], target_slot, at);
-        };
-
         // Records the gathered steps [t0, t1) and, with `deliver`, sends them through the
         // pathways into the ring.
         const auto take_steps = [&](int64_t t0, int64_t t1, bool deliver) {
@@ -565,7 +432,8 @@ Signals simulate(const Model& model, const SimulateOptions& options, SpikeExchan
                     if (active == 0) continue;
                     synaptic_events += static_cast<double>(active) * p.synapses /
                                        static_cast<double>(p.source.count);
-                    if (deliver && p.local.count > 0) deliver_one(del, t);
+                    if (deliver && p.local.count > 0)
+                        sim_loop::deliver(del, spikes_all, ring, t, slots, own.first, device);
                 }
                 for (const int32_t id : fired_ids)
                     fired_all[id] = 0;
