@@ -25,6 +25,13 @@ nlohmann::json value_json(const NeuronValue& v) {
 
 } // namespace
 
+std::optional<WeightDist::Kind> parse_weight_kind(const std::string& text) {
+    for (auto kind :
+         {WeightDist::Kind::constant, WeightDist::Kind::normal, WeightDist::Kind::uniform})
+        if (text == weight_kind_name(kind)) return kind;
+    return std::nullopt;
+}
+
 Configuration Configuration::runtime(uint64_t seed, DType dtype, double duration_ms, double dt_ms,
                                      Device device) const {
     return with([&](ConfigurationData& d) {
@@ -50,6 +57,17 @@ Configuration Configuration::column(std::string name, int64_t layers, int64_t n)
     return with([&](ConfigurationData& d) {
         d.column_name = std::move(name);
         d.layers = layers;
+        d.layer_names.clear();
+        d.n = n;
+    });
+}
+
+Configuration Configuration::column(std::string name, std::vector<std::string> layer_names,
+                                    int64_t n) const {
+    return with([&](ConfigurationData& d) {
+        d.column_name = std::move(name);
+        d.layers = static_cast<int64_t>(layer_names.size());
+        d.layer_names = std::move(layer_names);
         d.n = n;
     });
 }
@@ -119,6 +137,7 @@ nlohmann::json Configuration::to_json() const {
                     {"duration_ms", d.duration_ms},
                     {"dt_ms", d.dt_ms}};
     j["column"] = {{"name", d.column_name}, {"layers", d.layers}, {"n", d.n}};
+    if (!d.layer_names.empty()) j["column"]["layer_names"] = d.layer_names;
     j["cell_types"] = nlohmann::json::array();
     for (const auto& [name, fraction] : d.cell_types)
         j["cell_types"].push_back({{"name", name}, {"fraction", fraction}});

@@ -58,6 +58,11 @@ void validate_column(const ConfigurationData& d) {
     if (d.n >= (int64_t{1} << 31)) invalid("column.n", "must be below 2^31");
     if (d.layers < 1)
         invalid("column.layers", "must be at least 1, not " + std::to_string(d.layers));
+    std::set<std::string> layer_names;
+    for (const auto& name : d.layer_names)
+        if (name.empty() || !layer_names.insert(name).second)
+            invalid("column.layers",
+                    "'" + name + "' is " + (name.empty() ? "not a layer name" : "named twice"));
     if (d.cell_types.empty()) invalid("cell_types", "at least one cell type is needed");
     double sum = 0;
     std::set<std::string> seen;

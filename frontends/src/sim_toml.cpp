@@ -5,7 +5,7 @@
 //   preset = "coba-auryn"        Configuration::preset(name), applied first; the rest override
 //   probes, record, contacts     probes(...), record(...), contacts(...)
 //   [runtime]                    seed, dtype, duration_ms, dt_ms, device, threads (each optional)
-//   [column]                     name, layers, n (each optional)
+//   [column]                     name, layers (a count or the names), n (each optional)
 //   [cell_types]                 NAME = fraction, in the file's order; replaces the preset's
 //   [emitter]                    model, preset; a model other than the preset's drops the
 //                                preset's attrs, params and initial states
@@ -203,15 +203,11 @@ struct Reader {
              {{"kind",
                [&](const toml::node& n, const std::string& p) {
                    const std::string kind = string(n, p);
-                   if (kind == "constant")
-                       w.kind = WeightDist::Kind::constant;
-                   else if (kind == "normal")
-                       w.kind = WeightDist::Kind::normal;
-                   else if (kind == "uniform")
-                       w.kind = WeightDist::Kind::uniform;
-                   else
+                   const auto parsed = parse_weight_kind(kind);
+                   if (!parsed)
                        fail(p, "unknown kind '" + kind + "' (known: constant, normal, uniform)",
                             n.source());
+                   w.kind = *parsed;
                }},
               {"w0", [&](const toml::node& n, const std::string& p) { w.w0 = number(n, p); }},
               {"w1", [&](const toml::node& n, const std::string& p) { w.w1 = number(n, p); }}});
@@ -318,7 +314,17 @@ Configuration Configuration::from_toml_string(const std::string& text, const std
                              const std::string& p) { d.column_name = r.string(v, p); }},
                 {"layers",
                  [&](const toml::node& v, const std::string& p) {
-                     d.layers = r.integer(v, p, std::numeric_limits<int64_t>::min());
+                     d.layer_names.clear();
+                     if (v.is_integer()) {
+                         d.layers = r.integer(v, p, std::numeric_limits<int64_t>::min());
+                         return;
+                     }
+                     if (!v.is_array()) r.wrong_type(p, "an integer or an array of names", v);
+                     const toml::array& names = r.array(v, p);
+                     for (size_t i = 0; i < names.size(); ++i)
+                         d.layer_names.push_back(
+                             r.string(names[i], p + "[" + std::to_string(i) + "]"));
+                     d.layers = static_cast<int64_t>(names.size());
                  }},
                 {"n", [&](const toml::node& v, const std::string& p) {
                      d.n = r.integer(v, p, std::numeric_limits<int64_t>::min());

@@ -228,6 +228,21 @@ weight = 0.5
     EXPECT_EQ(d.contacts, 12);
 }
 
+TEST(SimToml, LayersAreACountOrTheirNames) {
+    const Configuration named = Configuration::from_toml_string(
+        "preset = \"cuba\"\n[column]\nname = \"V1\"\nlayers = [\"L2/3\", \"L4\"]\nn = 40\n");
+    EXPECT_EQ(named.to_json(),
+              Configuration::preset("cuba").column("V1", {"L2/3", "L4"}, 40).to_json());
+    EXPECT_EQ(named.data().layers, 2);
+    const Configuration counted = Configuration::from_toml_string("[column]\nlayers = 3\n");
+    EXPECT_TRUE(counted.data().layer_names.empty());
+    EXPECT_EQ(counted.data().layers, 3);
+    EXPECT_TOML_ERROR("[column]\nlayers = [\"L1\", 2]\n",
+                      "column.layers[1]: expected a string, got an integer (t.toml:2)");
+    EXPECT_TOML_ERROR("[column]\nlayers = \"L1\"\n",
+                      "column.layers: expected an integer or an array of names, got a string");
+}
+
 TEST(SimToml, EmptyArraysClearThePresetsPathwaysAndInputs) {
     const Configuration c =
         Configuration::from_toml_string("preset = \"brunel2000\"\npathway = []\ninput = []\n");

@@ -72,6 +72,11 @@ TEST(SimConfig, EveryInvalidFieldIsNamed) {
     EXPECT_CONSTRUCT_ERROR(ok.cell_types({{"E", 1.2}, {"I", -0.2}}), "cell_types.I");
     EXPECT_CONSTRUCT_ERROR(ok.column("c", 1, -5), "column.n: must be a positive number");
     EXPECT_CONSTRUCT_ERROR(ok.column("c", 0, 100), "column.layers");
+    EXPECT_CONSTRUCT_ERROR(ok.column("c", std::vector<std::string>{}, 100),
+                           "column.layers: must be at least 1, not 0");
+    EXPECT_CONSTRUCT_ERROR(ok.column("c", {"L4", "L4"}, 100), "column.layers: 'L4' is named twice");
+    EXPECT_CONSTRUCT_ERROR(ok.column("c", {"L4", ""}, 100),
+                           "column.layers: '' is not a layer name");
     EXPECT_CONSTRUCT_ERROR(ok.set_emitter("hodgkin_huxley", "x"), "unknown model 'hodgkin_huxley'");
     EXPECT_CONSTRUCT_ERROR(ok.set_emitter("custom", "mylab.missing"),
                            "set_emitter(custom, mylab.missing): no such target");
@@ -203,6 +208,18 @@ TEST(SimMetadata, CarriesTheConfigurationSeedAndRuntimeReport) {
     EXPECT_FALSE(report["versions"]["becore"].get<std::string>().empty());
     EXPECT_EQ(s.time_ms.size(), 10u);
     EXPECT_DOUBLE_EQ(s.time_ms.back(), 1.0);
+}
+
+TEST(SimMetadata, NamedLayersAreTheCountedLayersWithTheirNames) {
+    const Configuration counted = small_network().duration(2);
+    const Configuration named = counted.column("V1", {"L2/3", "L4"}, 200);
+    const Signals a = simulate(construct(counted));
+    const Signals b = simulate(construct(named));
+    expect_same(a, b); // the same depth bands: names change nothing but the metadata
+    EXPECT_EQ(b.metadata["configuration"]["column"]["layer_names"], (nlohmann::json{"L2/3", "L4"}));
+    EXPECT_EQ(b.metadata["configuration"]["column"]["layers"], 2);
+    EXPECT_FALSE(a.metadata["configuration"]["column"].contains("layer_names"));
+    EXPECT_TRUE(named.column("V1", 2, 200).data().layer_names.empty());
 }
 
 TEST(SimReproducible, CudaEmulationEqualsCpu) {

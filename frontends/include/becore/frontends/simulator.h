@@ -46,6 +46,9 @@ struct WeightDist {
     double w0 = 0.0, w1 = 0.0;
 };
 
+// "constant", "normal" or "uniform" (TOML's and Python's weight.kind); nullopt for anything else.
+std::optional<WeightDist::Kind> parse_weight_kind(const std::string& text);
+
 // One pathway from a cell type to a cell type ("*" = every neuron).
 struct Pathway {
     std::string source, target;
@@ -83,6 +86,7 @@ struct ConfigurationData {
     double dt_ms = 0.1;
     std::string column_name = "column";
     int64_t layers = 1;
+    std::vector<std::string> layer_names; // the layers' names, if given (then layers = their count)
     int64_t n = 0;
     std::vector<std::pair<std::string, double>> cell_types; // in order: ids are contiguous
     std::vector<Pathway> pathways;
@@ -119,6 +123,9 @@ class Configuration {
     Configuration duration(double duration_ms) const;
     Configuration threads(int threads) const;
     Configuration column(std::string name, int64_t layers, int64_t n) const;
+    // Layers by name (the seed's column("V1", layers=["L2/3"], n=100)): one depth band per name,
+    // in order; the names are carried into to_json() and the Signals' metadata.
+    Configuration column(std::string name, std::vector<std::string> layer_names, int64_t n) const;
     Configuration cell_types(std::vector<std::pair<std::string, double>> fractions) const;
     Configuration connectivity(Pathway pathway) const; // appends
     Configuration clear_connectivity() const;
