@@ -20,11 +20,17 @@ import numpy as np
 from . import _becore
 from .errors import (BecoreError, CompileError, InvalidArgument, IOFailure, KernelError,
                      NotFound, Unavailable)
+from . import plot
+from .simulator import (Configuration, Model, RuntimeConfig, Signals, TraceSpec, construct,
+                        simulate, trace_to_signals)
 
 __all__ = [
     "BecoreError", "CompileError", "InvalidArgument", "IOFailure", "KernelError", "NotFound",
     "Unavailable", "cache_info", "call", "configure", "configured", "load_cuda_file", "load_dir",
     "load_file", "ops", "runtime_report", "shutdown", "targets",
+    # the simulator (simulator.py) and its plots (plot.py)
+    "Configuration", "Model", "RuntimeConfig", "Signals", "TraceSpec", "construct", "plot",
+    "simulate", "trace_to_signals",
 ]
 
 # The NumPy types a becore tensor can hold (be::DType); anything else is refused before a call.

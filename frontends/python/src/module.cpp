@@ -433,6 +433,8 @@ void translate(const std::exception_ptr& p, void*) {
 }
 
 } // namespace
+
+void register_simulator(nb::module_& m); // sim_module.cpp
 } // namespace be
 
 NB_MODULE(_becore, m) {
@@ -459,4 +461,5 @@ NB_MODULE(_becore, m) {
         shutdown();
     });
     m.def("home", [] { return becore_home(); });
+    register_simulator(m);
 }
