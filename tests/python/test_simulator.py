@@ -244,8 +244,7 @@ def test_bad_fields_are_named():
 def docs_blocks():
     """The python blocks of docs/python.md's "Simulator" section, in order."""
     text = DOCS.read_text()
-    section = text[text.index("\n## Simulator\n"):]
-    section = section[:section.index("\n## ", 1)]
+    section = text[text.index("\n## Simulator\n") + 1:].split("\n## ")[0]
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
