@@ -172,3 +172,16 @@ def test_ops_lists_the_op_table():
     assert [a[0] for a in op["attrs"]] == ["transpose", "cols"]
     # Every op is a target the built-ins register (the C++ OpTable tests check the signatures).
     assert all(name.startswith("be.") for name in ops) and len(ops) == len(becore.ops())
+
+
+def test_integer_attrs_beyond_64_bits_are_refused_by_name():
+    indptr, indices = np.array([0, 1], np.int64), np.array([0], np.int32)
+    args = (indptr, indices, np.array([1.0], np.float32), np.array([True]))
+    (y,) = becore.call("be.csr_event_matvec_bool_f32", *args, transpose=False, cols=np.int64(1))
+    assert y.tolist() == [1.0]
+    # 2^63 fits no int64 attr: the registry's range check names it (a uint64 on the way).
+    with pytest.raises(becore.InvalidArgument, match=r"cols"):
+        becore.call("be.csr_event_matvec_bool_f32", *args, transpose=False, cols=2**63)
+    with pytest.raises(becore.InvalidArgument, match=r"attr cols = 18446744073709551616 does not "
+                                                     r"fit in 64 bits"):
+        becore.call("be.csr_event_matvec_bool_f32", *args, transpose=False, cols=2**64)

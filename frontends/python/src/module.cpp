@@ -111,10 +111,11 @@ AttrValue attr_of(const std::string& name, const std::string& target, nb::handle
         nb::hasattr(value, "dtype") && nb::str(value.attr("dtype")).equal(nb::str("bool")))
         return PyObject_IsTrue(value.ptr()) == 1; // NumPy's bool is no Python bool
     if (nb::hasattr(value, "__index__")) {
-        nb::int_ number = nb::borrow<nb::int_>(value.attr("__index__")());
-        if (nb::cast<bool>(number < nb::int_(0))) return nb::cast<int64_t>(number);
-        if (nb::cast<bool>(number > nb::int_(INT64_MAX))) return nb::cast<uint64_t>(number);
-        return nb::cast<int64_t>(number);
+        nb::object number = value.attr("__index__")();
+        if (int64_t i = 0; nb::try_cast(number, i)) return i;
+        if (uint64_t u = 0; nb::try_cast(number, u)) return u; // [2^63, 2^64): for uint64 attrs
+        invalid("call(" + target + "): attr " + name + " = " +
+                nb::cast<std::string>(nb::str(number)) + " does not fit in 64 bits");
     }
     if (nb::hasattr(value, "__float__")) return nb::cast<double>(value.attr("__float__")());
     invalid("call(" + target + "): attr " + name + " is a " +
