@@ -19,10 +19,12 @@
 // The prelude (docs/toolchain.md): a compile first obtains the PCH of its prelude text
 // (cpu_prelude_text) like any entry — this process's memory, the cache, or compiled under the
 // prelude key's own lock and stored — backend "prelude", key inputs: the text (which names the
-// absolute header directories, since a PCH records where its headers were) and the kernel's
-// flags, target, toolchain and kernel-headers hash. The kernel's key holds all of these but the
-// directories, so a moved installation keeps its kernel entries and builds a new prelude on its
-// next compile. BECORE_PRELUDE=off compiles without one: the same object, more slowly.
+// absolute header directories, since a PCH records where its headers were), the kernel's flags
+// followed by cpu_prelude_flags(), its target, toolchain and kernel-headers hash. The kernel's
+// key holds all of these but the directories and the prelude's own flags (which change how fast
+// it compiles, never what), so a moved installation keeps its kernel entries and builds a new
+// prelude on its next compile. BECORE_PRELUDE=off compiles without one: the same object, more
+// slowly.
 #include "backend.h"
 #include "kernel_headers.h"
 
@@ -52,6 +54,8 @@ CacheKeyInputs prelude_inputs(const HostCompile& plan, const std::string& text) 
     inputs.backend = "prelude";
     inputs.source_text = text;
     inputs.source_display = "prelude for " + plan.inputs.backend + " " + plan.request.cpu_target;
+    for (auto& flag : cpu_prelude_flags())
+        inputs.flags.push_back(std::move(flag));
     inputs.include_roots.assign(plan.request.include_dirs.begin(), plan.request.include_dirs.end());
     return inputs;
 }

@@ -43,7 +43,13 @@ TEST_F(KernelctlPrelude, BuiltOnceThenReadFromTheCache) {
         EXPECT_GT(first["phases"][phase].get<double>(), 0) << phase << first;
     auto second = build(1);
     EXPECT_EQ(second["phases"]["prelude"], "cached") << second;
-    EXPECT_EQ(preludes().size(), 1u);
+    ASSERT_EQ(preludes().size(), 1u);
+    // The prelude's key holds the flags its PCH is built with beyond the kernel's.
+    auto shown = run_json("show --json " + preludes()[0]["key"].get<std::string>());
+    std::string flags;
+    for (const auto& field : shown["fields"])
+        if (field["name"] == "flags") flags = field["value"];
+    EXPECT_NE(flags.find(" -fpch-instantiate-templates"), std::string::npos) << shown;
     // A hit compiles nothing: no phases.
     auto hit = build(1);
     EXPECT_EQ(hit["status"], "hit");

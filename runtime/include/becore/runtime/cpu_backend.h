@@ -62,6 +62,8 @@ std::string cpu_toolchain_identity();
 // (compile_prelude) with the request's flags, it stands for exactly the text a compile without
 // it reads first, so it never changes what a kernel means (docs/toolchain.md, "The prelude").
 std::string cpu_prelude_text(const CpuCompileRequest& request);
+// The flags a prelude's PCH is built with beyond the request's (part of the prelude's key).
+std::vector<std::string> cpu_prelude_flags();
 // The precompiled header (PCH) of cpu_prelude_text(request), in memory.
 Result<CompiledObject> compile_prelude(const CpuCompileRequest& request);
 
