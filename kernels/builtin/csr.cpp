@@ -10,6 +10,8 @@
 //   csr_todense                         arg indptr, arg indices, arg weights, ret out, attrs
 // transpose = false: out = spikes @ M (event-driven scatter from the active rows);
 // transpose = true:  out = M @ spikes (gather). Partition and summation order: sparse_rows.h.
+#include <be/builtin_includes.h>
+
 #include "sparse_rows.h"
 
 // At global scope so that the generated trampolines see the encodings too.

@@ -13,6 +13,8 @@
 //
 // Every output element is summed from 0 in ascending index order of the active inputs by the one
 // task that owns its chunk (event_common.h): bitwise the same for any number of threads.
+#include <be/builtin_includes.h>
+
 #include "event_common.h"
 
 // At global scope so that the generated trampolines see the encodings too.

@@ -18,6 +18,8 @@
 // step in which v crossed, so the spike is emitted in that step. The integration that follows
 // is the same, so the trajectories agree (v here is c where the paper shows the peak).
 // The CUDA twin is izhikevich.cu; both apply neuron_rules.h's izhikevich_update.
+#include <be/builtin_includes.h>
+
 #include "neuron_cpu.h"
 #include "neuron_rules.h"
 

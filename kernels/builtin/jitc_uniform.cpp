@@ -1,6 +1,8 @@
 // The JITC targets with uniform weights (between w0 and w1); jitc_products.h has the
 // products, attrs and semantics. One file per weight kind, so that the three compile in
 // parallel.
+#include <be/builtin_includes.h>
+
 #include "jitc_products.h"
 
 // clang-format off

@@ -42,11 +42,7 @@
 // stage's rows over threads (a row is always one thread's, in the fixed order). Results do not
 // depend on the number of threads, and a member of an ensemble is bitwise equal to its single
 // solve. The vjp's reverse sweep is serial.
-#include <oneapi/tbb/parallel_for.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstring>
+#include <be/builtin_includes.h>
 
 namespace {
 

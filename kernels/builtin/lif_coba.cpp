@@ -34,6 +34,8 @@
 // e_rest = -60, e_exc = 0, e_inh = -80, v_th = -50, v_reset = -60, t_ref = 5, i_bg = 20
 // (bg_current = 2e-2 V), weights 0.4 (excitatory) and 5.1 (inhibitory), in units of the leak.
 // The CUDA twin is lif_coba.cu; both apply neuron_rules.h's lif_coba_update.
+#include <be/builtin_includes.h>
+
 #include "neuron_cpu.h"
 #include "neuron_rules.h"
 

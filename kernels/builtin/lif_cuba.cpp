@@ -25,6 +25,8 @@
 // A spike at step k holds v for the round(t_ref/dt) steps k+1 ... k+round(t_ref/dt); the first
 // step that can spike again is k+round(t_ref/dt)+1 (t_ref = 0: every step).
 // The CUDA twin is lif_cuba.cu; both apply neuron_rules.h's lif_cuba_update.
+#include <be/builtin_includes.h>
+
 #include "neuron_cpu.h"
 #include "neuron_rules.h"
 

@@ -9,6 +9,8 @@
 //     out[i] += mean + stddev * N(0, 1)
 // Draws are keyed by (seed, stream, first + i, step) (be/sim_rng.h): the result for a neuron does
 // not depend on the thread count or on how the neurons are split into calls.
+#include <be/builtin_includes.h>
+
 #include "sim_input_rule.h"
 
 #include <oneapi/tbb/parallel_for.h>

@@ -13,6 +13,8 @@
 // its update is a fixed sequence of operations: bitwise the same for any thread count.
 // Work: the rows of active pre neurons; when some post neuron spiked, every stored entry is
 // tested (finding the synapses of a post neuron in CSR needs a column index).
+#include <be/builtin_includes.h>
+
 #include "event_common.h"
 #include "stdp_rule.h"
 
