@@ -129,10 +129,9 @@ inline int64_t chunk_count(int64_t n) {
     return 2 * ((n + k_chunk_max - 1) / k_chunk_max);
 }
 
-// Runs body(batch, begin, end) over [0, batches) x chunks of [0, n) in parallel. The partition
-// is fixed by (batches, n); the thread count only decides which thread runs which piece.
-template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& body) {
-    const int64_t chunks = chunk_count(n);
+// Runs body(batch, begin, end) over [0, batches) x `chunks` equal chunks of [0, n) in parallel.
+template <typename F>
+void for_each_chunk(int64_t batches, int64_t n, int64_t chunks, const F& body) {
     const int64_t width = chunks == 0 ? 0 : (n + chunks - 1) / chunks;
     const int64_t pieces = batches * chunks;
     if (pieces == 0) return;
@@ -149,6 +148,12 @@ template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& b
             }
         },
         tbb::simple_partitioner());
+}
+
+// The same over the fixed partition chunk_count(n): it depends on (batches, n) alone, and the
+// thread count only decides which thread runs which piece.
+template <typename F> void for_each_chunk(int64_t batches, int64_t n, const F& body) {
+    for_each_chunk(batches, n, chunk_count(n), body);
 }
 
 // How many threads may run the kernel's parallel loops (BECORE_THREADS and any
