@@ -35,8 +35,11 @@ fi
 py="$work/venv/bin/python"
 start=$(date +%s)
 # Unix Makefiles, as scripts/build.sh: scikit-build-core would pick Ninja where it is installed,
-# and the compiler cache only answers for the same command lines.
-CMAKE_GENERATOR=${CMAKE_GENERATOR:-Unix Makefiles} \
+# and the compiler cache only answers for the same command lines. PYTHONCOERCECLOCALE=0: in the C
+# locale (CI's bare environment) Python would export LC_CTYPE=C.UTF-8 to the compilers it starts
+# (PEP 538), and ccache keys on the locale variables, so no object of the build before would match
+# (Python still reads UTF-8 there: PEP 540's UTF-8 mode).
+PYTHONCOERCECLOCALE=0 CMAKE_GENERATOR=${CMAKE_GENERATOR:-Unix Makefiles} \
   "$py" -m pip install -q --disable-pip-version-check ${settings[@]+"${settings[@]}"} "$repo[jax]"
 echo "pip install: $(($(date +%s) - start)) s"
 cd "$work"
