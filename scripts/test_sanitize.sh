@@ -28,7 +28,6 @@ slow=(
   CacheConcurrency.KillNineDuringBuildsNeverLeavesADamagedEntry    # 50 kill -9 iterations
   'Prelude.SameObject.*'                  # clang's output compared byte for byte
   KernelctlParallel.DirectoryBuildIsTheSameWithOneAndTwoThreads    # the same, for a directory
-  BuiltinCacheWarm                        # every built-in compiled: the work is in LLVM
   BesimMpi.Brunel2000SpikesAreTheSameForOneToFourRanks  # 10 runs of the simulator loop; the
                                           # coba and every-format cases run the same exchange
 )
