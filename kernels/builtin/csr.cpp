@@ -26,8 +26,8 @@ void csr_product(const BE::Tensor& indptr, const BE::Tensor& indices, const BE::
     const int64_t rows = indptr.size(0) - 1;
     const int64_t nnz = indptr.data_ptr<int64_t>()[rows];
     BE_CHECK(indices.numel() == nnz, "indices must have indptr[rows] entries");
-    rows_product<T, Enc, Rank>(CsrRows{indptr.data_ptr<int64_t>()}, rows, cols, nnz, indices,
-                               weights, spikes, out, transpose);
+    rows_product<T, Enc>(CsrRows{indptr.data_ptr<int64_t>()}, Rank, rows, cols, nnz, indices,
+                         weights, spikes, out, transpose);
 }
 
 template <typename T>

@@ -22,20 +22,22 @@ using namespace be_event;
 
 namespace {
 
-template <typename T, typename Enc, int Rank>
-void dense_product(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& out, bool transpose) {
+// rank 1: spikes [n_in] -> out [n_out]; rank 2: spikes [batch, n_in] -> out [batch, n_out].
+template <typename T, typename Enc>
+void dense_batches(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& out, bool transpose,
+                   int rank) {
     BE_CHECK(m.ndim() == 2 && m.is_contiguous(), "M must be a contiguous 2-D matrix");
     const int64_t rows = m.size(0), cols = m.size(1);
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
-    const int64_t batches = checked_batches<Enc, Rank>(spikes, out, n_in, n_out);
+    const int64_t batches = checked_batches<Enc>(spikes, out, rank, n_in, n_out);
     const int64_t in_stride = Enc::words(n_in);
     const T* w = m.data_ptr<T>();
     const auto* s = spikes.data_ptr<typename Enc::Elem>();
     T* y = out.data_ptr<T>();
 
     std::vector<std::vector<int32_t>> active(batches);
-    tbb::parallel_for(int64_t{0}, batches,
-                      [&](int64_t b) { collect_active<Enc>(s + b * in_stride, n_in, active[b]); });
+    be_parallel::for_each(
+        batches, [&](int64_t b) { collect_active<Enc>(s + b * in_stride, n_in, active[b]); });
     if (!transpose) {
         // out[b, j] = sum over active i (ascending) of f_i * M[i, j]: each task adds the rows
         // of the active inputs to its own column range, a contiguous vectorisable sweep.
@@ -75,6 +77,11 @@ void dense_product(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& ou
     }
 }
 
+template <typename T, typename Enc, int Rank>
+void dense_product(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& out, bool transpose) {
+    dense_batches<T, Enc>(m, spikes, out, transpose, Rank);
+}
+
 template <typename T> void dense_todense(const BE::Tensor& m, BE::Tensor& out, bool transpose) {
     BE_CHECK(m.ndim() == 2 && m.is_contiguous(), "M must be a contiguous 2-D matrix");
     const int64_t rows = m.size(0), cols = m.size(1);
@@ -87,7 +94,7 @@ template <typename T> void dense_todense(const BE::Tensor& m, BE::Tensor& out, b
         std::memcpy(y, w, sizeof(T) * rows * cols);
         return;
     }
-    tbb::parallel_for(int64_t{0}, cols, [&](int64_t j) {
+    be_parallel::for_each(cols, [&](int64_t j) {
         for (int64_t i = 0; i < rows; ++i)
             y[j * rows + i] = w[i * cols + j];
     });

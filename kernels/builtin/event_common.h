@@ -19,11 +19,9 @@
 
 #include "be/check.h"
 #include "be/tensor.h"
+#include "parallel.h"
 
-#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
@@ -96,17 +94,19 @@ void collect_active(const typename Enc::Elem* s, int64_t n, std::vector<int32_t>
 }
 
 // The checks every event product makes of spikes [batch,] Enc::words(n_in) and out [batch,]
-// n_out (contiguous; Rank 2: the same batch). Returns the batch (1 for Rank 1).
-template <typename Enc, int Rank>
-int64_t checked_batches(const BE::Tensor& spikes, const BE::Tensor& out, int64_t n_in,
+// n_out (contiguous; rank 2: the same batch). Returns the batch (1 for rank 1).
+// The rank is a run-time value so that one instantiation of a product serves the matvec and the
+// matmat targets: their loops are the same, and a second copy of each doubled its compile time.
+template <typename Enc>
+int64_t checked_batches(const BE::Tensor& spikes, const BE::Tensor& out, int rank, int64_t n_in,
                         int64_t n_out) {
-    BE_CHECK(spikes.ndim() == Rank && spikes.is_contiguous(),
-             Rank == 1 ? "spikes must be a contiguous vector" : "spikes must be [batch, n]");
-    BE_CHECK(out.ndim() == Rank && out.is_contiguous(), "out must have the rank of spikes");
-    BE_CHECK(spikes.size(Rank - 1) == Enc::words(n_in), "spikes has the wrong length for M");
-    BE_CHECK(out.size(Rank - 1) == n_out, "out has the wrong length for M");
-    BE_CHECK(Rank == 1 || out.size(0) == spikes.size(0), "out and spikes must have the same batch");
-    return Rank == 1 ? 1 : spikes.size(0);
+    BE_CHECK(spikes.ndim() == rank && spikes.is_contiguous(),
+             rank == 1 ? "spikes must be a contiguous vector" : "spikes must be [batch, n]");
+    BE_CHECK(out.ndim() == rank && out.is_contiguous(), "out must have the rank of spikes");
+    BE_CHECK(spikes.size(rank - 1) == Enc::words(n_in), "spikes has the wrong length for M");
+    BE_CHECK(out.size(rank - 1) == n_out, "out has the wrong length for M");
+    BE_CHECK(rank == 1 || out.size(0) == spikes.size(0), "out and spikes must have the same batch");
+    return rank == 1 ? 1 : spikes.size(0);
 }
 
 // The factor an active entry i contributes with: 1 for events, its value for Values.
@@ -139,15 +139,10 @@ void for_each_chunk(int64_t batches, int64_t n, int64_t chunks, const F& body) {
         body(int64_t{0}, int64_t{0}, n);
         return;
     }
-    tbb::parallel_for(
-        tbb::blocked_range<int64_t>(0, pieces, 1),
-        [&](const tbb::blocked_range<int64_t>& r) {
-            for (int64_t p = r.begin(); p < r.end(); ++p) {
-                const int64_t b = p / chunks, c = p % chunks;
-                body(b, std::min(n, c * width), std::min(n, (c + 1) * width));
-            }
-        },
-        tbb::simple_partitioner());
+    be_parallel::for_each_task(pieces, [&](int64_t p) {
+        const int64_t b = p / chunks, c = p % chunks;
+        body(b, std::min(n, c * width), std::min(n, (c + 1) * width));
+    });
 }
 
 // The same over the fixed partition chunk_count(n): it depends on (batches, n) alone, and the

@@ -26,8 +26,8 @@ void fixed_product(const BE::Tensor& indices, const BE::Tensor& weights, const B
                    BE::Tensor& out, bool transpose, int64_t cols) {
     BE_CHECK(indices.ndim() == 2 && indices.is_contiguous(), "indices must be [rows, k]");
     const int64_t rows = indices.size(0), k = indices.size(1);
-    rows_product<T, Enc, Rank>(FixedRows{k}, rows, cols, rows * k, indices, weights, spikes, out,
-                               transpose);
+    rows_product<T, Enc>(FixedRows{k}, Rank, rows, cols, rows * k, indices, weights, spikes, out,
+                         transpose);
 }
 
 template <typename T>

@@ -125,22 +125,19 @@ void jitc_scatter_counted(const be_jitc::Params& prm, const std::vector<int32_t>
     }
     tbb::enumerable_thread_specific<std::vector<Count>> counts(
         [n] { return std::vector<Count>(n, 0); });
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, active.size(), 16),
-                      [&](const tbb::blocked_range<size_t>& r) {
-                          count_rows(counts.local(), r.begin(), r.end());
-                      });
+    be_parallel::for_ranges(static_cast<int64_t>(active.size()), 16,
+                            [&](int64_t a0, int64_t a1) { count_rows(counts.local(), a0, a1); });
     std::vector<const Count*> parts;
     for (const auto& count : counts)
         parts.push_back(count.data());
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 4096),
-                      [&](const tbb::blocked_range<size_t>& r) {
-                          for (size_t j = r.begin(); j < r.end(); ++j) {
-                              int64_t total = 0;
-                              for (const Count* part : parts)
-                                  total += part[j];
-                              y[j] = be_jitc::scaled_count<T>(total, prm.w0);
-                          }
-                      });
+    be_parallel::for_ranges(static_cast<int64_t>(n), 4096, [&](int64_t j0, int64_t j1) {
+        for (int64_t j = j0; j < j1; ++j) {
+            int64_t total = 0;
+            for (const Count* part : parts)
+                total += part[j];
+            y[j] = be_jitc::scaled_count<T>(total, prm.w0);
+        }
+    });
 }
 
 // out = (s @ R)[col0, col1) with drawn weights or weighted inputs: the active rows are added in
@@ -185,10 +182,10 @@ void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y,
     std::vector<RowBuffer> rows_of_group(std::min(group, active.size()));
     for (size_t g0 = 0; g0 < active.size(); g0 += group) {
         const size_t g1 = std::min(active.size(), g0 + group);
-        tbb::parallel_for(g0, g1, [&](size_t a) {
-            RowBuffer& row = rows_of_group[a - g0];
+        be_parallel::for_each(static_cast<int64_t>(g1 - g0), [&](int64_t r) {
+            RowBuffer& row = rows_of_group[r];
             row.size = 0;
-            be_jitc::RowGen<Kind> g(prm, active[a], col0, col1);
+            be_jitc::RowGen<Kind> g(prm, active[g0 + r], col0, col1);
             for (;;) {
                 const size_t need = static_cast<size_t>(row.size) + be_jitc::k_batch_words;
                 if (row.cols.size() < need) row.cols.resize(std::max(need, 2 * row.cols.size()));
@@ -236,7 +233,7 @@ void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int
     const Dims d = dims(seed, rows, cols, p, w0, w1);
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
     const int64_t words = Enc::words(n_in);
-    const int64_t batch = checked_batches<Enc, Rank>(spikes, out, n_in, n_out);
+    const int64_t batch = checked_batches<Enc>(spikes, out, Rank, n_in, n_out);
     const auto* s = spikes.data_ptr<typename Enc::Elem>();
     T* y = out.data_ptr<T>();
     for (int64_t b = 0; b < batch; ++b)
@@ -270,7 +267,7 @@ void jitc_todense(BE::Tensor& out, bool transpose, int64_t seed, int64_t rows, i
     T* y = out.data_ptr<T>();
     std::memset(y, 0, sizeof(T) * rows * cols);
     // A row has no repeated column, so every entry is written by exactly one row: no race.
-    tbb::parallel_for(int64_t{0}, rows, [&](int64_t i) {
+    be_parallel::for_each(rows, [&](int64_t i) {
         be_jitc::RowGen<Kind> g(d.prm, i);
         g.for_each(
             [&](int64_t c, double w) { (transpose ? y[c * rows + i] : y[i * cols + c]) = T(w); });

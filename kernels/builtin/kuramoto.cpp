@@ -44,6 +44,8 @@
 // solve. The vjp's reverse sweep is serial.
 #include <be/builtin_includes.h>
 
+#include "parallel.h"
+
 namespace {
 
 constexpr int64_t k_lanes = 8;
@@ -165,7 +167,7 @@ inline void stage(const Member& m, int64_t n, int st, double dt, double* s, doub
         stage_rows(m, n, st, s, c, d, 0, n);
         return;
     }
-    tbb::parallel_for(int64_t{0}, (n + k_row_block - 1) / k_row_block, [&](int64_t block) {
+    be_parallel::for_each((n + k_row_block - 1) / k_row_block, [&](int64_t block) {
         stage_rows(m, n, st, s, c, d, block * k_row_block, std::min(n, (block + 1) * k_row_block));
     });
 }
@@ -231,7 +233,7 @@ void rk4(const BE::Tensor& theta0, const BE::Tensor& omega, const BE::Tensor& K,
     if (members == 1)
         member(0);
     else
-        tbb::parallel_for(int64_t{0}, members, member);
+        be_parallel::for_each(members, member);
 }
 
 } // namespace

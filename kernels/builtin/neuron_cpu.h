@@ -5,8 +5,7 @@
 // workers would cost.
 #pragma once
 
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
+#include "parallel.h"
 
 #include <cstdint>
 
@@ -29,8 +28,7 @@ template <typename F> void for_neurons(int64_t n, const F& body) {
         body(int64_t{0}, n);
         return;
     }
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, k_neuron_grain),
-                      [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); });
+    be_parallel::for_ranges(n, k_neuron_grain, body);
 }
 
 // One step of a population of the LIF models (lif_cuba.cpp, lif_coba.cpp): state v, two synaptic

@@ -11,9 +11,8 @@
 // not depend on the thread count or on how the neurons are split into calls.
 #include <be/builtin_includes.h>
 
+#include "parallel.h"
 #include "sim_input_rule.h"
-
-#include <oneapi/tbb/parallel_for.h>
 
 #include <cmath>
 
@@ -27,8 +26,8 @@ template <typename F> void for_neurons(int64_t n, F&& body) {
             body(i);
         return;
     }
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, k_grain), [&](const auto& r) {
-        for (int64_t i = r.begin(); i < r.end(); ++i)
+    be_parallel::for_ranges(n, k_grain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
             body(i);
     });
 }

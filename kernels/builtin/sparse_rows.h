@@ -39,14 +39,15 @@ struct FixedRows {
     int64_t end(int64_t i) const { return (i + 1) * k; }
 };
 
-template <typename T, typename Enc, int Rank, typename RowsT>
-void rows_product(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
+// rank 1: spikes [n_in] -> out [n_out]; rank 2: spikes [batch, n_in] -> out [batch, n_out].
+template <typename T, typename Enc, typename RowsT>
+void rows_product(const RowsT& layout, int rank, int64_t rows, int64_t cols, int64_t nnz,
                   const BE::Tensor& indices, const BE::Tensor& weights, const BE::Tensor& spikes,
                   BE::Tensor& out, bool transpose) {
     BE_CHECK(weights.is_contiguous() && (weights.numel() == nnz || weights.numel() == 1),
              "weights must have one entry per connection, or one (homogeneous)");
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
-    const int64_t batches = checked_batches<Enc, Rank>(spikes, out, n_in, n_out);
+    const int64_t batches = checked_batches<Enc>(spikes, out, rank, n_in, n_out);
     const int64_t in_stride = Enc::words(n_in);
     const int32_t* idx = indices.data_ptr<int32_t>();
     const T* w = weights.data_ptr<T>();
@@ -59,7 +60,7 @@ void rows_product(const RowsT& layout, int64_t rows, int64_t cols, int64_t nnz,
         if (batches == 1)
             collect_active<Enc>(s, n_in, active[0]);
         else
-            tbb::parallel_for(int64_t{0}, batches, [&](int64_t b) {
+            be_parallel::for_each(batches, [&](int64_t b) {
                 collect_active<Enc>(s + b * in_stride, n_in, active[b]);
             });
         // Active rows in groups of about k_group_bytes of row data, the groups one after another:

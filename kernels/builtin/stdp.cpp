@@ -55,11 +55,11 @@ void csr_stdp(const BE::Tensor& indptr, const BE::Tensor& indices, const BE::Ten
     };
     if (active_post.empty()) {
         // Only depression: the rows of the active pre neurons, nothing else.
-        tbb::parallel_for(size_t{0}, active_pre.size(),
-                          [&](size_t a) { update_row(active_pre[a], true); });
+        be_parallel::for_each(static_cast<int64_t>(active_pre.size()),
+                              [&](int64_t a) { update_row(active_pre[a], true); });
         return;
     }
-    tbb::parallel_for(int64_t{0}, rows, [&](int64_t i) { update_row(i, Enc::active(pre, i)); });
+    be_parallel::for_each(rows, [&](int64_t i) { update_row(i, Enc::active(pre, i)); });
 }
 
 } // namespace
