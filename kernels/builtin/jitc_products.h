@@ -67,8 +67,8 @@ Dims dims(int64_t seed, int64_t rows, int64_t cols, double p, double w0, double 
 }
 
 // y[c] += the contribution of entry (row with factor f, column c, weight w).
-template <typename Enc, typename T> inline void add_entry(T& y, T f, T w) {
-    if constexpr (Enc::weighted)
+template <bool Weighted, typename T> inline void add_entry(T& y, T f, T w) {
+    if constexpr (Weighted)
         y += f * w;
     else
         y += w;
@@ -76,7 +76,7 @@ template <typename Enc, typename T> inline void add_entry(T& y, T f, T w) {
 
 // Scalar weights with event (unweighted) spikes: outputs are be_jitc::scaled_count of an integer
 // count of active connections; integer counts add associatively, so rows may be split freely.
-template <typename Kind, typename Enc> constexpr bool k_counted = !Kind::drawn && !Enc::weighted;
+template <typename Kind, bool Weighted> constexpr bool k_counted = !Kind::drawn && !Weighted;
 
 // out = R @ s: each output row is generated and its entries whose column is active are summed.
 template <typename T, typename Kind, typename Enc>
@@ -84,14 +84,15 @@ void jitc_gather(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, 
     for_each_chunk(1, rows, [&](int64_t, int64_t r0, int64_t r1) {
         for (int64_t i = r0; i < r1; ++i) {
             be_jitc::RowGen<Kind> g(prm, i);
-            if constexpr (k_counted<Kind, Enc>) {
+            if constexpr (k_counted<Kind, Enc::weighted>) {
                 int64_t count = 0;
                 g.for_each([&](int64_t c, double) { count += Enc::active(s, c) ? 1 : 0; });
                 y[i] = be_jitc::scaled_count<T>(count, prm.w0);
             } else {
                 T acc = T(0);
                 g.for_each([&](int64_t c, double w) {
-                    if (Enc::active(s, c)) add_entry<Enc, T>(acc, factor<Enc, T>(s, c), T(w));
+                    if (Enc::active(s, c))
+                        add_entry<Enc::weighted>(acc, factor<Enc, T>(s, c), T(w));
                 });
                 y[i] = acc;
             }
@@ -140,16 +141,17 @@ void jitc_scatter_counted(const be_jitc::Params& prm, const std::vector<int32_t>
     });
 }
 
-// out = (s @ R)[col0, col1) with drawn weights or weighted inputs: the active rows are added in
-// ascending order. With one worker each row is generated straight into y; with more, groups of
-// rows are generated in parallel, then added by the output chunks (see the file comment). Both
-// add the same terms in the same order, so the results are bitwise equal.
-template <typename T, typename Kind, typename Enc>
-void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, int64_t rows,
-                  int64_t col0, int64_t col1, double p) {
-    std::vector<int32_t> active;
-    collect_active<Enc>(s, rows, active);
-    if constexpr (k_counted<Kind, Enc>) {
+// out = (s @ R)[col0, col1) from the active rows of s (ascending), each row weighted by its input
+// value values[i] (Weighted) or by 1. Once the active rows are known the encoding of s plays no
+// part, so the three event encodings share this code, the bulk of a JITC file's.
+// Drawn weights or weighted inputs: the active rows are added in ascending order. With one worker
+// each row is generated straight into y; with more, groups of rows are generated in parallel,
+// then added by the output chunks (see the file comment). Both add the same terms in the same
+// order, so the results are bitwise equal.
+template <typename T, typename Kind, bool Weighted>
+void jitc_scatter_rows(const be_jitc::Params& prm, const std::vector<int32_t>& active,
+                       const T* values, T* y, int64_t col0, int64_t col1, double p) {
+    if constexpr (k_counted<Kind, Weighted>) {
         if (active.size() <= UINT8_MAX)
             jitc_scatter_counted<T, Kind, uint8_t>(prm, active, y, col0, col1, p);
         else if (active.size() <= UINT16_MAX)
@@ -163,9 +165,9 @@ void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y,
     T* const y0 = y - col0; // indexed by the matrix's column
     if (worker_count() == 1) {
         for (const int32_t i : active) {
-            const T f = factor<Enc, T>(s, i);
+            const T f = Weighted ? values[i] : T(1);
             be_jitc::RowGen<Kind> g(prm, i, col0, col1);
-            g.for_each([&](int64_t c, double w) { add_entry<Enc, T>(y0[c], f, T(w)); });
+            g.for_each([&](int64_t c, double w) { add_entry<Weighted>(y0[c], f, T(w)); });
         }
         return;
     }
@@ -205,13 +207,25 @@ void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y,
                 const RowBuffer& row = rows_of_group[a - g0];
                 const int32_t* ci = row.cols.data();
                 const T* cw = row.weights.data();
-                const T f = factor<Enc, T>(s, active[a]);
+                const T f = Weighted ? values[active[a]] : T(1);
                 int64_t k = whole ? 0 : lower_bound_pos(ci, 0, row.size, col0 + c0);
                 for (; k < row.size && ci[k] < col0 + c1; ++k)
-                    add_entry<Enc, T>(y0[ci[k]], f, drawn ? cw[k] : constant);
+                    add_entry<Weighted>(y0[ci[k]], f, drawn ? cw[k] : constant);
             }
         });
     }
+}
+
+// out = (s @ R)[col0, col1).
+template <typename T, typename Kind, typename Enc>
+void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, int64_t rows,
+                  int64_t col0, int64_t col1, double p) {
+    std::vector<int32_t> active;
+    collect_active<Enc>(s, rows, active);
+    if constexpr (Enc::weighted) // Values<T>: s holds the rows' values
+        jitc_scatter_rows<T, Kind, true>(prm, active, s, y, col0, col1, p);
+    else
+        jitc_scatter_rows<T, Kind, false>(prm, active, nullptr, y, col0, col1, p);
 }
 
 // One input vector s [Enc::words(n_in)] -> y [n_out].
