@@ -37,10 +37,11 @@ class TargetImpl {
     std::string content_key; // identifies the compiled content, for "same content is a no-op"
     std::optional<Error> load_error;
 
-    // Runs the implementation. params[i] points at the i-th parameter's value, validated and
-    // converted (entry.h's convention, which is also cuLaunchKernel's); `device_index` is the
-    // index of the device the tensors are on.
-    virtual Result<void> invoke(const std::string& op, void* const* params, int64_t stream,
+    // Runs the implementation as target `target`: errors start with call_prefix(target).
+    // params[i] points at the i-th parameter's value, validated and converted (entry.h's
+    // convention, which is also cuLaunchKernel's); `device_index` is the index of the device the
+    // tensors are on.
+    virtual Result<void> invoke(const std::string& target, void* const* params, int64_t stream,
                                 int device_index) const = 0;
 
     // What BE::cuda_launch needs of a `.cu` kernel; an error for any other implementation.
@@ -57,6 +58,12 @@ class TargetImpl {
     enum class State { ready, pending, failed };
     virtual State state() const { return load_error ? State::failed : State::ready; }
 };
+
+// "call(<target>): ", the start of a call's messages; formatted on failure only, so that a call
+// allocates nothing for its messages.
+inline std::string call_prefix(std::string_view target) {
+    return "call(" + std::string(target) + "): ";
+}
 
 // One source file, parsed, as a backend receives it.
 struct SourceUnit {
@@ -148,16 +155,17 @@ std::shared_ptr<Impl> add_impl(SourceBuild& build, Device device, const char* ba
 }
 
 // The geometry of a call to a `.cu` target (cuda and cuda-emu alike) from its launch clause and
-// the call's marshalled params; the error starts with `op`.
-inline Result<LaunchGeometry> call_geometry(const std::string& op, const Signature& signature,
+// the call's marshalled params; the error starts with call_prefix(target).
+inline Result<LaunchGeometry> call_geometry(std::string_view target, const Signature& signature,
                                             void* const* params) {
     if (!signature.launch)
         return make_error(ErrorCode::invalid_argument,
-                          op + ": '" + signature.name +
+                          call_prefix(target) + "'" + signature.name +
                               "' has no launch clause; launch it with BE::cuda_launch from a .cpp "
                               "entry, or annotate it with launch(...)");
     auto geometry = evaluate_launch(*signature.launch, signature.params, params);
-    if (!geometry) return make_error(geometry.error().code(), op + ": " + geometry.error().message);
+    if (!geometry)
+        return make_error(geometry.error().code(), call_prefix(target) + geometry.error().message);
     return *geometry;
 }
 

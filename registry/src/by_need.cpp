@@ -4,6 +4,8 @@
 // file loads in full (all its targets) whatever name asked for it.
 #include "by_need.h"
 
+#include <algorithm>
+
 namespace be {
 
 Result<void> Registry::load_dir_by_need(const std::filesystem::path& dir, const std::string& prefix,
@@ -31,8 +33,8 @@ bool load_once(Registry& registry, detail::ByNeed::File& file, LoadReport* repor
     std::lock_guard lock(file.mutex);
     if (file.loaded) return false;
     auto loaded = registry.load_file(file.path, file.options);
-    file.loaded = true;
     if (!loaded) file.error = loaded.error();
+    file.loaded = true;
     if (report) *report = detail::as_report(file.path, std::move(loaded), file.options);
     return true;
 }
@@ -64,8 +66,8 @@ std::vector<LoadReport> Registry::load_pending() {
     }
     std::vector<LoadReport> reports = load_files(loads);
     for (size_t i = 0; i < claimed.size(); ++i) {
-        claimed[i]->loaded = true;
         claimed[i]->error = reports[i].error;
+        claimed[i]->loaded = true;
         claims[i].unlock();
     }
     for (auto* file : busy) {
@@ -81,6 +83,14 @@ std::optional<Error> Registry::load_needed(std::string_view name) const {
         std::lock_guard lock(by_need_->mutex);
         auto it = by_need_->by_name.find(name);
         if (it == by_need_->by_name.end()) return std::nullopt;
+        // Every call after the first: the files have loaded, so a flag per file, without a copy
+        // of the list or the files' mutexes.
+        if (std::all_of(it->second.begin(), it->second.end(),
+                        [](const detail::ByNeed::File* file) { return file->loaded.load(); })) {
+            for (const auto* file : it->second)
+                if (file->error) return file->error;
+            return std::nullopt;
+        }
         files = it->second;
     }
     // Loading changes what the registry holds, not what it answers: a name's target is the same
@@ -103,7 +113,7 @@ std::shared_ptr<const Target> Registry::find_loaded(std::string_view name) const
 
 Result<std::shared_ptr<const Target>> Registry::lookup(std::string_view name,
                                                        std::optional<BE::DType> ret_dtype,
-                                                       const std::string& op) const {
+                                                       std::string_view verb) const {
     std::optional<Error> failure;
     // The files defining a name are loaded even when the name is already served: another file
     // may have published it for one device (jitc.cu serves every jitc target on cuda, while each
@@ -122,6 +132,7 @@ Result<std::shared_ptr<const Target>> Registry::lookup(std::string_view name,
         for (const auto& [dtype, suffix] : suffixes)
             if (dtype == *ret_dtype)
                 if (auto target = exact(std::string(name) + suffix)) return target;
+    const std::string op = std::string(verb) + "(" + std::string(name) + ")";
     if (failure) return make_error(failure->code(), op + ": " + failure->message, failure->log);
     return make_error(ErrorCode::not_found, op + ": no such target");
 }

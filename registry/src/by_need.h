@@ -5,6 +5,7 @@
 
 #include <becore/registry/registry.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -41,9 +42,11 @@ struct ByNeed {
     struct File {
         std::filesystem::path path;
         LoadOptions options;
-        std::mutex mutex;           // held while the file loads
-        bool loaded = false;        // guarded by mutex
-        std::optional<Error> error; // guarded by mutex: the load's failure, once it ran
+        std::mutex mutex; // held while the file loads
+        // Set under mutex once the load ran, after `error`: a lookup that reads it true reads
+        // `error` without the mutex (it no longer changes).
+        std::atomic<bool> loaded = false;
+        std::optional<Error> error; // the load's failure, once it ran
     };
     std::mutex mutex; // guards the containers below, not the loads
     std::vector<std::unique_ptr<File>> files;

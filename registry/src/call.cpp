@@ -11,6 +11,7 @@
 #include <becore/registry/registry.h>
 #include <becore/runtime/dtype.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -37,6 +38,37 @@ union Scalar {
     uint16_t bits16; // float16 / bfloat16, for .cu kernels taking __half / __nv_bfloat16
     float f32;
     double f64;
+};
+
+// n values of T, inline up to N and in one heap allocation beyond: the per-call lists of
+// Target::call (dtypes, slots), so that it allocates nothing for the usual target. Copies are
+// deep (data() is computed, not stored).
+template <typename T, size_t N> class InlineArray {
+  public:
+    InlineArray() = default;
+    explicit InlineArray(size_t n) : size_(n) {
+        if (n > N) heap_.resize(n);
+    }
+    void assign(size_t n, const T& value) {
+        size_ = n;
+        if (n > N)
+            heap_.assign(n, value);
+        else
+            std::fill_n(inline_, n, value);
+    }
+    size_t size() const { return size_; }
+    T* data() { return size_ > N ? heap_.data() : inline_; }
+    const T* data() const { return size_ > N ? heap_.data() : inline_; }
+    T& operator[](size_t i) { return data()[i]; }
+    const T& operator[](size_t i) const { return data()[i]; }
+    T* begin() { return data(); }
+    T* end() { return data() + size_; }
+    std::span<const T> span() const { return {data(), size_}; }
+
+  private:
+    T inline_[N]{}; // value-initialised: a copy never reads an indeterminate enum
+    std::vector<T> heap_;
+    size_t size_ = 0;
 };
 
 } // namespace detail
@@ -98,7 +130,8 @@ std::string convert_attr(const Param& param, const AttrValue& value, Scalar& out
         const double d = floating_value(value);
         const double max = type == DType::float16 ? 65504.0 : std::numeric_limits<float>::max();
         if (std::isfinite(d) && std::fabs(d) > max)
-            return mismatch(type == DType::float16 ? "out of float16 range" : "out of bfloat16 range");
+            return mismatch(type == DType::float16 ? "out of float16 range"
+                                                   : "out of bfloat16 range");
         out.bits16 = type == DType::float16 ? float16_bits(static_cast<float>(d))
                                             : bfloat16_bits(static_cast<float>(d));
         return {};
@@ -193,28 +226,15 @@ Result<std::pair<Device, int>> call_device(const Signature& s, std::span<const B
     return first;
 }
 
-// The dtypes of a call's tensors, without a heap allocation for up to 16 tensors.
-class DTypeList {
-  public:
-    explicit DTypeList(std::span<const BE::Tensor> tensors) {
-        DType* out = inline_;
-        if (tensors.size() > std::size(inline_)) {
-            heap_.resize(tensors.size());
-            out = heap_.data();
-        }
-        for (size_t i = 0; i < tensors.size(); ++i)
-            out[i] = tensors[i].dtype();
-        view_ = {out, tensors.size()};
-    }
-    DTypeList(const DTypeList&) = delete;
-    DTypeList& operator=(const DTypeList&) = delete;
-    std::span<const DType> span() const { return view_; }
+using DTypeList = detail::InlineArray<DType, 16>;
 
-  private:
-    DType inline_[16];
-    std::vector<DType> heap_;
-    std::span<const DType> view_;
-};
+// The dtypes of a call's tensors.
+DTypeList dtypes_of(std::span<const BE::Tensor> tensors) {
+    DTypeList dtypes(tensors.size());
+    for (size_t i = 0; i < tensors.size(); ++i)
+        dtypes[i] = tensors[i].dtype();
+    return dtypes;
+}
 
 // Makes `registry` the calling registry of this thread for the scope (BE::cuda_launch names).
 class CallingRegistryScope {
@@ -241,12 +261,12 @@ struct PreparedCall::State {
     };
     std::shared_ptr<const detail::TargetImpl> impl;
     const Registry* registry = nullptr;
-    std::string name; // the target's (empty on Target::call's path, which does not need it)
-    std::string op;   // "call(<target>)": the prefix of invoke's messages
+    // The target's (empty on Target::call's path, which passes the target's own name to run).
+    std::string name;
     Device device = Device::cpu;
     int64_t stream = 0;
     size_t n_args = 0, n_rets = 0;
-    std::vector<Slot> slots;
+    detail::InlineArray<Slot, 16> slots;
 };
 
 namespace detail {
@@ -260,10 +280,9 @@ struct PreparedAccess {
     static Result<void> build(State& s, const Target& target, bool preparing, Device device,
                               std::span<const DType> arg_dtypes, std::span<const DType> ret_dtypes,
                               const AttrMap& attrs, int64_t stream) {
-        s.op = "call(" + target.name() + ")";
         auto fail = [&](const std::string& why) {
             return make_error(ErrorCode::invalid_argument,
-                              (preparing ? "prepare(" + target.name() + ")" : s.op) + ": " + why);
+                              (preparing ? "prepare(" : "call(") + target.name() + "): " + why);
         };
         std::shared_ptr<const TargetImpl> impl;
         for (const auto& i : TargetAccess::impls(target))
@@ -344,7 +363,8 @@ struct PreparedAccess {
     }
 
     // Why tensor `index` of its kind, for parameter `param`, does not match (matches() failed).
-    [[gnu::cold, gnu::noinline]] static Error mismatch(const State& s, size_t param, size_t index,
+    [[gnu::cold, gnu::noinline]] static Error mismatch(const State& s, const std::string& target,
+                                                       size_t param, size_t index,
                                                        const BE::Tensor& t, int device_index) {
         const Param& p = s.impl->signature.params[param];
         const Slot& slot = s.slots[param];
@@ -366,15 +386,16 @@ struct PreparedAccess {
         else
             why = " has no data";
         return make_error(ErrorCode::invalid_argument,
-                          s.op + ": " + tensor_what(slot.kind, index, p.name) + why);
+                          call_prefix(target) + tensor_what(slot.kind, index, p.name) + why);
     }
 
-    // invoke: integer checks, marshalling, the implementation.
-    static Result<void> run(const State& s, std::span<const BE::Tensor> args,
-                            std::span<BE::Tensor> rets) {
+    // invoke: integer checks, marshalling, the implementation; messages start with
+    // "call(<target>)".
+    static Result<void> run(const State& s, const std::string& target,
+                            std::span<const BE::Tensor> args, std::span<BE::Tensor> rets) {
         if (args.size() != s.n_args || rets.size() != s.n_rets) [[unlikely]]
             return make_error(ErrorCode::invalid_argument,
-                              s.op + ": " +
+                              call_prefix(target) +
                                   count_message(s.n_args, s.n_rets, args.size(), rets.size()));
         void* inline_params[32];
         std::vector<void*> many; // a target with more parameters than that: one allocation
@@ -394,7 +415,7 @@ struct PreparedAccess {
             case ParamKind::arg: {
                 const BE::Tensor& t = args[next_arg];
                 if (!matches(slot, t, s.device, device_index)) [[unlikely]]
-                    return mismatch(s, i, next_arg, t, device_index);
+                    return mismatch(s, target, i, next_arg, t, device_index);
                 params[i] = const_cast<BE::Tensor*>(&t);
                 ++next_arg;
                 break;
@@ -402,7 +423,7 @@ struct PreparedAccess {
             case ParamKind::ret: {
                 BE::Tensor& t = rets[next_ret];
                 if (!matches(slot, t, s.device, device_index)) [[unlikely]]
-                    return mismatch(s, i, next_ret, t, device_index);
+                    return mismatch(s, target, i, next_ret, t, device_index);
                 params[i] = &t;
                 ++next_ret;
                 break;
@@ -413,7 +434,7 @@ struct PreparedAccess {
             }
         }
         CallingRegistryScope scope(s.registry);
-        return s.impl->invoke(s.op, params, s.stream, device_index);
+        return s.impl->invoke(target, params, s.stream, device_index);
     }
 
     static Result<void> call(const Target& target, std::span<const BE::Tensor> args,
@@ -422,13 +443,13 @@ struct PreparedAccess {
         if (!device)
             return make_error(device.error().code(),
                               "call(" + target.name() + "): " + device.error().message);
-        const DTypeList arg_dtypes(args), ret_dtypes(rets);
+        const DTypeList arg_dtypes = dtypes_of(args), ret_dtypes = dtypes_of(rets);
         State s;
         if (auto built = build(s, target, false, device->first, arg_dtypes.span(),
                                ret_dtypes.span(), attrs, stream);
             !built)
             return built;
-        return run(s, args, rets);
+        return run(s, target.name(), args, rets);
     }
 
     static Result<PreparedCall> prepare(const Target& target, Device device,
@@ -451,7 +472,7 @@ struct PreparedAccess {
         if (!device)
             return make_error(device.error().code(),
                               "prepare(" + target.name() + "): " + device.error().message);
-        const DTypeList arg_dtypes(args), ret_dtypes(rets);
+        const DTypeList arg_dtypes = dtypes_of(args), ret_dtypes = dtypes_of(rets);
         auto prepared =
             prepare(target, device->first, arg_dtypes.span(), ret_dtypes.span(), attrs, stream);
         if (!prepared) return prepared;
@@ -532,7 +553,7 @@ Result<void> PreparedCall::invoke(std::span<const BE::Tensor> args,
     if (!state_) [[unlikely]]
         return make_error(ErrorCode::invalid_argument,
                           std::string("PreparedCall::invoke: ") + k_empty_call);
-    return detail::PreparedAccess::run(*state_, args, rets);
+    return detail::PreparedAccess::run(*state_, state_->name, args, rets);
 }
 
 Result<size_t> PreparedCall::attr_index(std::string_view name) const {
@@ -607,8 +628,8 @@ Result<PreparedCall> Registry::prepare(std::string_view name, Device device,
                                        std::span<const DType> arg_dtypes,
                                        std::span<const DType> ret_dtypes, const AttrMap& attrs,
                                        int64_t stream) const {
-    auto target = lookup(name, ret_dtypes.empty() ? std::nullopt : std::optional(ret_dtypes[0]),
-                         "prepare(" + std::string(name) + ")");
+    auto target =
+        lookup(name, ret_dtypes.empty() ? std::nullopt : std::optional(ret_dtypes[0]), "prepare");
     if (!target) return target.error();
     return (*target)->prepare(device, arg_dtypes, ret_dtypes, attrs, stream);
 }
@@ -616,8 +637,8 @@ Result<PreparedCall> Registry::prepare(std::string_view name, Device device,
 Result<PreparedCall> Registry::prepare(std::string_view name, std::span<const BE::Tensor> args,
                                        std::span<const BE::Tensor> rets, const AttrMap& attrs,
                                        int64_t stream) const {
-    auto target = lookup(name, rets.empty() ? std::nullopt : std::optional(rets[0].dtype()),
-                         "prepare(" + std::string(name) + ")");
+    auto target =
+        lookup(name, rets.empty() ? std::nullopt : std::optional(rets[0].dtype()), "prepare");
     if (!target) return target.error();
     return (*target)->prepare(args, rets, attrs, stream);
 }

@@ -16,13 +16,13 @@ class CpuImpl : public TargetImpl {
     std::shared_ptr<JitModule> module; // keeps the code alive while the target is held
     Entry entry = nullptr;
 
-    Result<void> invoke(const std::string& op, void* const* params, int64_t /*stream*/,
+    Result<void> invoke(const std::string& target, void* const* params, int64_t /*stream*/,
                         int /*device_index*/) const override {
         char message[4096]; // written only on failure: no 4 KiB clear per call
         message[0] = '\0';
         BE::detail::ErrorSink sink{message, sizeof message};
         if (entry(params, &sink) != 0)
-            return make_error(ErrorCode::kernel_failed, op + ": " + message);
+            return make_error(ErrorCode::kernel_failed, call_prefix(target) + message);
         return {};
     }
 };

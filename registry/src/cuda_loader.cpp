@@ -27,16 +27,16 @@ class CudaImpl : public TargetImpl {
     std::shared_ptr<CudaModule> module; // null without a device
     std::string lowered_name;
 
-    Result<void> invoke(const std::string& op, void* const* params, int64_t stream,
+    Result<void> invoke(const std::string& target, void* const* params, int64_t stream,
                         int device_index) const override {
-        auto geometry = call_geometry(op, signature, params);
+        auto geometry = call_geometry(target, signature, params);
         if (!geometry) return geometry.error();
         if (auto ready = usable(); !ready)
-            return make_error(ready.error().code(), op + ": " + ready.error().message);
+            return make_error(ready.error().code(), call_prefix(target) + ready.error().message);
         auto function = module->function(lowered_name, device_index);
         if (!function)
-            return make_error(function.error().code(), op + ": " + function.error().message,
-                              function.error().log);
+            return make_error(function.error().code(),
+                              call_prefix(target) + function.error().message, function.error().log);
         // CUDA rejects an empty grid; a launch with nothing to do is skipped, after the checks
         // above so that a call on empty tensors fails exactly where a full one would.
         if (geometry->blocks == 0) return {};
@@ -48,7 +48,8 @@ class CudaImpl : public TargetImpl {
         config.device = device_index;
         auto launched = cuda_launch_function(*function, config, const_cast<void**>(params));
         if (!launched)
-            return make_error(launched.error().code(), op + ": " + launched.error().message);
+            return make_error(launched.error().code(),
+                              call_prefix(target) + launched.error().message);
         return {};
     }
 

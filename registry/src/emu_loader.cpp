@@ -122,11 +122,11 @@ class EmuImpl : public TargetImpl {
     size_t index = 0;   // of the signature in the source
     std::string target; // full name, for emulate_launch's messages
 
-    Result<void> invoke(const std::string& op, void* const* params, int64_t /*stream*/,
+    Result<void> invoke(const std::string& name, void* const* params, int64_t /*stream*/,
                         int /*device_index*/) const override {
-        auto geometry = call_geometry(op, signature, params);
+        auto geometry = call_geometry(name, signature, params);
         if (!geometry) return geometry.error();
-        auto body = emulation(op);
+        auto body = emulation(name);
         if (!body) return body.error();
         // As on cuda, a launch with nothing to do is skipped after the checks above.
         if (geometry->blocks == 0) return {};
@@ -135,7 +135,7 @@ class EmuImpl : public TargetImpl {
         launch.block = {geometry->block, 1, 1};
         launch.dynamic_shared_bytes = geometry->shared_bytes;
         auto ran = emulate_launch(launch, target, *body, params);
-        if (!ran) return make_error(ran.error().code(), op + ": " + ran.error().message);
+        if (!ran) return make_error(ran.error().code(), call_prefix(name) + ran.error().message);
         return {};
     }
 
@@ -155,10 +155,11 @@ class EmuImpl : public TargetImpl {
     }
 
   private:
-    // The body, compiling the source's emulation on first use; errors start with `op` if given.
-    Result<EmuKernelBody> emulation(const std::string& op) const {
+    // The body, compiling the source's emulation on first use; errors start with
+    // call_prefix(name) if a name is given.
+    Result<EmuKernelBody> emulation(std::string_view name) const {
         // Formatted on failure only: a prepared call's invoke allocates nothing.
-        auto prefix = [&op] { return op.empty() ? std::string() : op + ": "; };
+        auto prefix = [name] { return name.empty() ? std::string() : call_prefix(name); };
         if (load_error)
             return make_error(load_error->code(),
                               prefix() +

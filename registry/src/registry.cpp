@@ -570,8 +570,8 @@ std::string Target::backend(Device device) const {
 Result<void> Registry::call(std::string_view name, std::span<const BE::Tensor> args,
                             std::span<BE::Tensor> rets, const AttrMap& attrs,
                             int64_t stream) const {
-    auto target = lookup(name, rets.empty() ? std::nullopt : std::optional(rets[0].dtype()),
-                         "call(" + std::string(name) + ")");
+    auto target =
+        lookup(name, rets.empty() ? std::nullopt : std::optional(rets[0].dtype()), "call");
     if (!target) return target.error();
     return (*target)->call(args, rets, attrs, stream);
 }

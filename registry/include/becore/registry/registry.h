@@ -277,10 +277,11 @@ class Registry {
     detail::StagedLoad stage_source(const std::filesystem::path& path, const std::string& source,
                                     const LoadOptions& options, bool cuda, bool inline_source);
     Result<LoadReport> commit(detail::StagedLoad staged);
-    // find(), with an error worded "<op>: ..." instead of nullptr: "no such target", or why the
-    // by-need file defining the name failed to load.
+    // find(), with an error worded "<verb>(<name>): ..." instead of nullptr: "no such target", or
+    // why the by-need file defining the name failed to load. The text is formatted on failure
+    // only: a call by name allocates nothing here.
     Result<std::shared_ptr<const Target>>
-    lookup(std::string_view name, std::optional<BE::DType> ret_dtype, const std::string& op) const;
+    lookup(std::string_view name, std::optional<BE::DType> ret_dtype, std::string_view verb) const;
     std::shared_ptr<const Target> find_loaded(std::string_view name) const;
     // Loads the by-need files defining `name` (if any, once); the first failure.
     std::optional<Error> load_needed(std::string_view name) const;
