@@ -405,6 +405,19 @@ Result<void> call_op(const OpDesc& op, std::span<const BE::Tensor> args, std::sp
     }
 }
 
+Result<void> call_target(std::string_view name, std::span<const BE::Tensor> args,
+                         std::span<BE::Tensor> rets, const AttrMap& attrs, int64_t stream) {
+    // Not find_op: a target outside the table is no error here, and formats no message per call.
+    const Table& t = table();
+    if (const auto found = t.by_target.find(name); found != t.by_target.end())
+        return call_op(t.ops[found->second], args, rets, attrs, stream);
+    try {
+        return builtin_registry().call(name, args, rets, attrs, stream);
+    } catch (const Exception& e) { // builtin_registry(): the built-ins cannot be indexed
+        return e.error();
+    }
+}
+
 Result<ProductSizes> product_sizes(const OpDesc& op, std::span<const TensorSpec> conn_args,
                                    const AttrMap& attrs) {
     if (!op.op.ends_with("matvec") && !op.op.ends_with("matmat"))

@@ -282,6 +282,33 @@ TEST(OpTable, CallOpRejectsBeforeTheKernelAndRunsWhatPasses) {
         << not_contiguous.error().message;
 }
 
+// call_target, the bindings' call by name: an op of the table gets call_op's checks, any other
+// target the registry's, and a name that is neither is not found.
+TEST(OpTable, CallTargetChecksOpsAndCallsOtherTargets) {
+    HostArray indptr = array(DType::int64, {2}), indices = array(DType::int32, {1});
+    HostArray weights = array(DType::float32, {1}), spikes = array(DType::bool_, {2});
+    indptr.data_as<int64_t>()[1] = 1;
+    HostArray out = array(DType::float32, {1});
+    const BE::Tensor args[] = {indptr.view(), indices.view(), weights.view(), spikes.view()};
+    BE::Tensor rets[] = {out.view()};
+    // Two spikes for one row: only the op table's rule sees it (the kernel reads one).
+    const auto op = call_target("be.csr_event_matvec_bool_f32", args, rets,
+                                {{"transpose", false}, {"cols", int64_t{1}}});
+    ASSERT_FALSE(op);
+    EXPECT_TRUE(op.error().message.starts_with("check_op(be.csr_event_matvec_bool_f32): arg 3"))
+        << op.error().message;
+
+    const auto other = call_target("be.kuramoto_rk4_f64", {}, {}, {});
+    ASSERT_FALSE(other);
+    EXPECT_EQ(other.error().message, "call(be.kuramoto_rk4_f64): expected 3 args and 2 rets, got "
+                                     "0 args and 0 rets");
+
+    const auto missing = call_target("be.no_such_target", {}, {}, {});
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code(), ErrorCode::not_found);
+    EXPECT_EQ(missing.error().message, "call(be.no_such_target): no such target");
+}
+
 // The operators on views: the same results as on host arrays, on cpu and cuda-emu; stored
 // connectivity refuses cuda views (its arrays are host memory) before anything runs.
 TEST(OpTable, OperatorsOnViewsEqualTheHostArrayOperators) {

@@ -6,17 +6,15 @@
 // The call's attributes: `target` (the target's name, a string) and the target's own attrs by
 // name (bool, integer and float scalars, converted to the declared types by the registry). XLA
 // buffers are dense row-major (ffi_call's default layout), so each becomes a contiguous
-// BE::Tensor view of XLA's memory: no copy. A target of the op table (op_table.h) runs through
-// call_op, so bad shapes and dtypes get check_op's message before any kernel runs; any other
-// target through the registry's call, with its checks and its BE_CHECKs. A becore error becomes
-// an XLA FFI error with the message unchanged and the code mapped by be::ErrorCode (ffi_code).
-#include <becore/frontends/builtins.h>
+// BE::Tensor view of XLA's memory: no copy. The call is call_target's, as becore.call's: a
+// target of the op table (op_table.h) through call_op, so bad shapes and dtypes get check_op's
+// message before any kernel runs; any other target through the registry's call, with its checks
+// and its BE_CHECKs. A becore error becomes an XLA FFI error with the message unchanged and the
+// code mapped by be::ErrorCode (ffi_code).
 #include <becore/frontends/op_table.h>
 #include <becore/registry/registry.h>
 
 #include <nanobind/nanobind.h>
-#include <nanobind/stl/string.h>
-#include <nanobind/stl/vector.h>
 
 #include <xla/ffi/api/ffi.h>
 
@@ -144,7 +142,7 @@ std::optional<ffi::Error> attrs_of(const ffi::Dictionary& attrs, const std::stri
     return std::nullopt;
 }
 
-ffi::Error call_target(ffi::RemainingArgs args, ffi::RemainingRets rets, ffi::Dictionary attrs) {
+ffi::Error handle_call(ffi::RemainingArgs args, ffi::RemainingRets rets, ffi::Dictionary attrs) {
     const auto name = attrs.get<std::string_view>("target");
     if (name.has_error())
         return ffi::Error(ffi::ErrorCode::kInvalidArgument,
@@ -162,33 +160,19 @@ ffi::Error call_target(ffi::RemainingArgs args, ffi::RemainingRets rets, ffi::Di
     }
     AttrMap attr_map;
     if (auto error = attrs_of(attrs, target, attr_map)) return *error;
-    try {
-        auto op = find_op(target);
-        const Result<void> done =
-            op ? call_op(**op, arg_views, ret_views, attr_map)
-               : builtin_registry().call(target, arg_views, ret_views, attr_map);
-        if (!done) return ffi_error(done.error());
-    } catch (const Exception& e) { // builtin_registry(): the built-ins cannot be indexed
-        return ffi_error(e.error());
-    }
+    if (auto done = call_target(target, arg_views, ret_views, attr_map); !done)
+        return ffi_error(done.error());
     return ffi::Error::Success();
 }
 
 } // namespace
 } // namespace be
 
-XLA_FFI_DEFINE_HANDLER_SYMBOL(becore_call_cpu, be::call_target,
+XLA_FFI_DEFINE_HANDLER_SYMBOL(becore_call_cpu, be::handle_call,
                               ffi::Ffi::Bind().RemainingArgs().RemainingRets().Attrs());
 
 NB_MODULE(_jax_ffi, m) {
     // The handler for jax.ffi.register_ffi_target(..., platform="cpu"). XLA's CPU client hands
     // buffers in host memory; a CUDA handler (device memory, the stream) is not built here.
     m.def("cpu_handler", [] { return nb::capsule(reinterpret_cast<void*>(&becore_call_cpu)); });
-    // The op table's targets: becore.jax batches their matvec ops as the matmat twins.
-    m.def("op_targets", [] {
-        std::vector<std::string> names;
-        for (const be::OpDesc& op : be::op_table())
-            names.push_back(op.target);
-        return names;
-    });
 }

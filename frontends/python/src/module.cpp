@@ -223,12 +223,6 @@ std::vector<BE::Tensor> views_of(const auto& arrays, Device device, const std::s
     return views;
 }
 
-// The op-table entry of a built-in event or JITC target; other targets have none.
-const OpDesc* op_of(const std::string& name) {
-    auto op = find_op(name);
-    return op ? *op : nullptr;
-}
-
 void call(const std::string& name, const std::vector<ArgArray>& args,
           const std::vector<RetArray>& rets, const nb::dict& attrs,
           const std::string& device_text) {
@@ -243,20 +237,19 @@ void call(const std::string& name, const std::vector<ArgArray>& args,
     nb::gil_scoped_release release;
     // The op table's shape rules catch what only a kernel's BE_CHECK would (or would not: a
     // spike vector longer than the matrix), before anything runs.
-    if (const OpDesc* op = op_of(name))
-        value_or_throw(check_op(*op, arg_views, ret_views, attr_map));
-    value_or_throw(builtin_registry().call(name, arg_views, ret_views, attr_map));
+    value_or_throw(call_target(name, arg_views, ret_views, attr_map));
 }
 
 // The rets' (shape, dtype) of an op-table target for these args and attrs: what `call` needs
 // when the caller gives no rets.
 nb::list op_rets(const std::string& name, const std::vector<ArgArray>& args,
                  const nb::dict& attrs) {
-    const OpDesc* op = op_of(name);
-    if (!op)
+    auto found = find_op(name); // the built-in event and JITC targets only
+    if (!found)
         invalid("call(" + name +
                 "): rets are needed: only the built-in event and JITC targets (becore.ops()) "
                 "have known output shapes");
+    const OpDesc* op = *found;
     for (size_t i = 0; i < op->rets.size(); ++i)
         if (op->rets[i].in_place)
             invalid("call(" + name + "): ret " + std::to_string(i) + " '" + op->rets[i].name +

@@ -94,6 +94,10 @@ Result<void> check_op(const OpDesc& op, std::span<const BE::Tensor> args,
 // cuda (`stream` for cuda). The registry checks the attrs' types and the devices.
 Result<void> call_op(const OpDesc& op, std::span<const BE::Tensor> args, std::span<BE::Tensor> rets,
                      const AttrMap& attrs, int64_t stream = 0);
+// A call by name as the bindings make it (Python's becore.call, becore.jax's handler): a target
+// of the op table through call_op, any other through builtin_registry().call.
+Result<void> call_target(std::string_view name, std::span<const BE::Tensor> args,
+                         std::span<BE::Tensor> rets, const AttrMap& attrs, int64_t stream = 0);
 
 // For the products (event_matvec, event_matmat, matvec, matmat): the entries of each input
 // vector (uint32 words for bits) and of each output vector, from the connectivity's args (all

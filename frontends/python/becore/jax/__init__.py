@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _becore  # noqa: F401  (loads becore's libraries before the handler's module)
+from .. import _becore  # loads becore's libraries before the handler's module
 from ..errors import InvalidArgument
 
 try:
@@ -36,7 +36,8 @@ __all__ = ["call", "kuramoto_rk4", "kuramoto_ensemble", "JITCScalarR", "JITCScal
 _FFI_TARGET = "becore_call"
 jax.ffi.register_ffi_target(_FFI_TARGET, _jax_ffi.cpu_handler(), platform="cpu")
 
-_OP_TARGETS = frozenset(_jax_ffi.op_targets())
+# The op table's targets (becore.ops()): their matvec ops batch as the matmat twins.
+_OP_TARGETS = frozenset(op["target"] for op in _becore.ops())
 
 
 def _attr(name: str, value: Any, target: str) -> Any:
