@@ -118,5 +118,8 @@ def test_attrs_must_be_static_scalars(pyt):
         jax.jit(call)(2.0)
     with pytest.raises(becore.InvalidArgument, match=r"attr alpha is a str"):
         call("2")
+    with pytest.raises(becore.InvalidArgument,
+                       match=r"attr alpha = -9223372036854775809 does not fit in 64 bits"):
+        call(-2**63 - 1)
     with pytest.raises(becore.InvalidArgument, match=r"'target' is the call's own attribute"):
         bj.call("pyt.axpby_f32", x, x, result_shape_dtypes=sds((4,), jnp.float32), target=1)

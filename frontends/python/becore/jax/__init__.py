@@ -50,6 +50,9 @@ def _attr(name: str, value: Any, target: str) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return np.bool_(value)
     if isinstance(value, (int, np.integer)):
+        if not -2**63 <= value < 2**64:  # as becore.call: NumPy would raise OverflowError
+            raise InvalidArgument(f"becore.jax.call({target}): attr {name} = {value} does not "
+                                  "fit in 64 bits")
         return np.uint64(value) if value > np.iinfo(np.int64).max else np.int64(value)
     if isinstance(value, (float, np.floating)):
         return np.float64(value)
