@@ -32,12 +32,15 @@ class _Spec(NamedTuple):
     flip: bool              # conn = Sᵀ (JITC C: S = R(seed, n_post x n_pre))
     attrs: tuple            # the format's attrs but transpose: (("seed", 3), ("p", 0.1), ...)
 
+    @property
+    def suffix(self) -> str:
+        return "f32" if self.dtype == jnp.float32 else "f64"
+
     def target(self, x: jax.Array) -> str:
-        suffix = "f32" if self.dtype == jnp.float32 else "f64"
         batched = "matmat" if x.ndim == 2 else "matvec"
         if x.dtype == jnp.bool_:
-            return f"be.{self.format}_event_{batched}_bool_{suffix}"
-        return f"be.{self.format}_{batched}_{suffix}"
+            return f"be.{self.format}_event_{batched}_bool_{self.suffix}"
+        return f"be.{self.format}_{batched}_{self.suffix}"
 
     def product(self, conn: tuple, x: jax.Array, transpose: bool) -> jax.Array:
         """x @ S (transpose false) or S @ x, rows of a batch alike."""
@@ -126,11 +129,9 @@ class _Connectivity:
     def todense(self) -> jax.Array:
         """M as a dense [n_pre, n_post] array, from the format's todense target."""
         s = self._spec
-        suffix = "f32" if s.dtype == jnp.float32 else "f64"
         arrays = self._conn if self._weights is None else (*self._conn, self._weights)
-        shape = (s.cols, s.rows) if s.flip else (s.rows, s.cols)
-        return call(f"be.{s.format}_todense_{suffix}", *arrays,
-                    result_shape_dtypes=jax.ShapeDtypeStruct(shape, s.dtype),
+        return call(f"be.{s.format}_todense_{s.suffix}", *arrays,
+                    result_shape_dtypes=jax.ShapeDtypeStruct(self.shape, s.dtype),
                     transpose=s.flip, **dict(s.attrs))
 
 
