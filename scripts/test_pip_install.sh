@@ -20,6 +20,13 @@ settings=()
 work=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --build-type | --build-dir)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then
+        echo "test_pip_install.sh: $1 needs a value (see --help)" >&2
+        exit 2
+      fi ;;
+  esac
+  case "$1" in
     --build-type) settings+=("--config-settings=cmake.build-type=$2"); shift 2 ;;
     --build-dir) settings+=("--config-settings=build-dir=$2"); shift 2 ;;
     -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
