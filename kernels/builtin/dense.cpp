@@ -22,6 +22,30 @@ using namespace be_event;
 
 namespace {
 
+// out[b, j] = sum over active i (ascending) of f_i * M[i, j], f_i = values[b * in_stride + i]
+// (Weighted) or 1 (events): each task adds the rows of the active inputs to its own column range,
+// a contiguous vectorisable sweep. The three event encodings share this code.
+template <typename T, bool Weighted>
+void dense_scatter(const std::vector<std::vector<int32_t>>& active, const T* values,
+                   int64_t in_stride, const T* w, int64_t cols, T* y) {
+    const int64_t batches = static_cast<int64_t>(active.size());
+    for_each_chunk(batches, cols, [&](int64_t b, int64_t c0, int64_t c1) {
+        T* yb = y + b * cols;
+        for (int64_t j = c0; j < c1; ++j)
+            yb[j] = T(0);
+        for (int32_t i : active[b]) {
+            const T* row = w + i * cols;
+            const T f = Weighted ? values[b * in_stride + i] : T(1);
+            if constexpr (Weighted)
+                for (int64_t j = c0; j < c1; ++j)
+                    yb[j] += f * row[j];
+            else
+                for (int64_t j = c0; j < c1; ++j)
+                    yb[j] += row[j];
+        }
+    });
+}
+
 // rank 1: spikes [n_in] -> out [n_out]; rank 2: spikes [batch, n_in] -> out [batch, n_out].
 template <typename T, typename Enc>
 void dense_batches(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& out, bool transpose,
@@ -39,24 +63,10 @@ void dense_batches(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& ou
     be_parallel::for_each(
         batches, [&](int64_t b) { collect_active<Enc>(s + b * in_stride, n_in, active[b]); });
     if (!transpose) {
-        // out[b, j] = sum over active i (ascending) of f_i * M[i, j]: each task adds the rows
-        // of the active inputs to its own column range, a contiguous vectorisable sweep.
-        for_each_chunk(batches, n_out, [&](int64_t b, int64_t c0, int64_t c1) {
-            T* yb = y + b * n_out;
-            for (int64_t j = c0; j < c1; ++j)
-                yb[j] = T(0);
-            const auto* sb = s + b * in_stride;
-            for (int32_t i : active[b]) {
-                const T* row = w + i * cols;
-                const T f = factor<Enc, T>(sb, i);
-                if constexpr (Enc::weighted)
-                    for (int64_t j = c0; j < c1; ++j)
-                        yb[j] += f * row[j];
-                else
-                    for (int64_t j = c0; j < c1; ++j)
-                        yb[j] += row[j];
-            }
-        });
+        if constexpr (Enc::weighted) // Values<T>: the spikes are the rows' values
+            dense_scatter<T, true>(active, s, in_stride, w, cols, y);
+        else
+            dense_scatter<T, false>(active, nullptr, in_stride, w, cols, y);
     } else {
         // out[b, i] = sum over active j (ascending) of f_j * M[i, j]: a gather per row.
         for_each_chunk(batches, n_out, [&](int64_t b, int64_t r0, int64_t r1) {

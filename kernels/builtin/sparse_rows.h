@@ -39,6 +39,74 @@ struct FixedRows {
     int64_t end(int64_t i) const { return (i + 1) * k; }
 };
 
+// out = spikes @ M from the active rows of each batch (ascending), each row weighted by its input
+// value values[b * in_stride + i] (Weighted) or by 1 (events). Once the active rows are known the
+// spike encoding plays no part, so the three event encodings share this code.
+template <typename T, bool Weighted, typename RowsT>
+void scatter_rows(const RowsT& layout, const std::vector<std::vector<int32_t>>& active,
+                  const T* values, int64_t in_stride, const int32_t* idx, const T* w,
+                  bool homogeneous, T* y, int64_t n_out) {
+    const int64_t batches = static_cast<int64_t>(active.size());
+    // Active rows in groups of about k_group_bytes of row data, the groups one after another:
+    // every chunk task of a group re-reads the group's rows from the shared L3 instead of
+    // DRAM. Group boundaries depend on the rows alone, and the rows of each output are still
+    // added in ascending order.
+    const int64_t row_bytes = int64_t(sizeof(int32_t)) + (homogeneous ? 0 : int64_t(sizeof(T)));
+    std::vector<std::vector<size_t>> groups(batches);
+    size_t max_groups = 1;
+    for (int64_t b = 0; b < batches; ++b) {
+        groups[b].push_back(0);
+        int64_t bytes = 0;
+        for (size_t a = 0; a < active[b].size(); ++a) {
+            const int32_t i = active[b][a];
+            bytes += (layout.end(i) - layout.begin(i)) * row_bytes;
+            if (bytes >= k_group_bytes && a + 1 < active[b].size()) {
+                groups[b].push_back(a + 1);
+                bytes = 0;
+            }
+        }
+        groups[b].push_back(active[b].size());
+        max_groups = std::max(max_groups, groups[b].size() - 1);
+    }
+    // Every out[j] gets its terms in ascending row order whatever the column partition, so a
+    // single worker may take chunks as wide as its L2 allows: bitwise the same sums with
+    // fewer binary searches and row re-reads (N = 100k, p = 1 %, 1 % active: one chunk).
+    const int64_t chunks =
+        worker_count() == 1
+            ? std::max<int64_t>(1, (n_out * int64_t(sizeof(T)) + k_solo_chunk_bytes - 1) /
+                                       k_solo_chunk_bytes)
+            : chunk_count(n_out);
+    auto scatter = [&](auto homo) {
+        for (size_t g = 0; g < max_groups; ++g)
+            for_each_chunk(batches, n_out, chunks, [&](int64_t b, int64_t c0, int64_t c1) {
+                if (g + 1 >= groups[b].size()) return;
+                T* yb = y + b * n_out;
+                if (g == 0) std::fill(yb + c0, yb + c1, T(0));
+                for (size_t a = groups[b][g]; a < groups[b][g + 1]; ++a) {
+                    const int32_t i = active[b][a];
+                    const int64_t end = layout.end(i);
+                    const T f = Weighted ? values[b * in_stride + i] : T(1);
+                    int64_t k =
+                        c0 == 0 ? layout.begin(i) : lower_bound_pos(idx, layout.begin(i), end, c0);
+                    auto add = [&](int64_t e) {
+                        const T we = homo ? w[0] : w[e];
+                        if constexpr (Weighted)
+                            yb[idx[e]] += f * we;
+                        else
+                            yb[idx[e]] += we;
+                    };
+                    if (c1 == n_out) // the last chunk: the row's end is the bound
+                        for (; k < end; ++k)
+                            add(k);
+                    else
+                        for (; k < end && idx[k] < c1; ++k)
+                            add(k);
+                }
+            });
+    };
+    homogeneous ? scatter(std::true_type{}) : scatter(std::false_type{});
+}
+
 // rank 1: spikes [n_in] -> out [n_out]; rank 2: spikes [batch, n_in] -> out [batch, n_out].
 template <typename T, typename Enc, typename RowsT>
 void rows_product(const RowsT& layout, int rank, int64_t rows, int64_t cols, int64_t nnz,
@@ -63,65 +131,11 @@ void rows_product(const RowsT& layout, int rank, int64_t rows, int64_t cols, int
             be_parallel::for_each(batches, [&](int64_t b) {
                 collect_active<Enc>(s + b * in_stride, n_in, active[b]);
             });
-        // Active rows in groups of about k_group_bytes of row data, the groups one after another:
-        // every chunk task of a group re-reads the group's rows from the shared L3 instead of
-        // DRAM. Group boundaries depend on the rows alone, and the rows of each output are still
-        // added in ascending order.
-        const int64_t row_bytes = int64_t(sizeof(int32_t)) + (homogeneous ? 0 : int64_t(sizeof(T)));
-        std::vector<std::vector<size_t>> groups(batches);
-        size_t max_groups = 1;
-        for (int64_t b = 0; b < batches; ++b) {
-            groups[b].push_back(0);
-            int64_t bytes = 0;
-            for (size_t a = 0; a < active[b].size(); ++a) {
-                const int32_t i = active[b][a];
-                bytes += (layout.end(i) - layout.begin(i)) * row_bytes;
-                if (bytes >= k_group_bytes && a + 1 < active[b].size()) {
-                    groups[b].push_back(a + 1);
-                    bytes = 0;
-                }
-            }
-            groups[b].push_back(active[b].size());
-            max_groups = std::max(max_groups, groups[b].size() - 1);
-        }
-        // Every out[j] gets its terms in ascending row order whatever the column partition, so a
-        // single worker may take chunks as wide as its L2 allows: bitwise the same sums with
-        // fewer binary searches and row re-reads (N = 100k, p = 1 %, 1 % active: one chunk).
-        const int64_t chunks =
-            worker_count() == 1
-                ? std::max<int64_t>(1, (n_out * int64_t(sizeof(T)) + k_solo_chunk_bytes - 1) /
-                                           k_solo_chunk_bytes)
-                : chunk_count(n_out);
-        auto scatter = [&](auto homo) {
-            for (size_t g = 0; g < max_groups; ++g)
-                for_each_chunk(batches, n_out, chunks, [&](int64_t b, int64_t c0, int64_t c1) {
-                    if (g + 1 >= groups[b].size()) return;
-                    T* yb = y + b * n_out;
-                    if (g == 0) std::fill(yb + c0, yb + c1, T(0));
-                    const auto* sb = s + b * in_stride;
-                    for (size_t a = groups[b][g]; a < groups[b][g + 1]; ++a) {
-                        const int32_t i = active[b][a];
-                        const int64_t end = layout.end(i);
-                        const T f = factor<Enc, T>(sb, i);
-                        int64_t k = c0 == 0 ? layout.begin(i)
-                                            : lower_bound_pos(idx, layout.begin(i), end, c0);
-                        auto add = [&](int64_t e) {
-                            const T we = homo ? w[0] : w[e];
-                            if constexpr (Enc::weighted)
-                                yb[idx[e]] += f * we;
-                            else
-                                yb[idx[e]] += we;
-                        };
-                        if (c1 == n_out) // the last chunk: the row's end is the bound
-                            for (; k < end; ++k)
-                                add(k);
-                        else
-                            for (; k < end && idx[k] < c1; ++k)
-                                add(k);
-                    }
-                });
-        };
-        homogeneous ? scatter(std::true_type{}) : scatter(std::false_type{});
+        if constexpr (Enc::weighted) // Values<T>: the spikes are the rows' values
+            scatter_rows<T, true>(layout, active, s, in_stride, idx, w, homogeneous, y, n_out);
+        else
+            scatter_rows<T, false>(layout, active, nullptr, in_stride, idx, w, homogeneous, y,
+                                   n_out);
     } else {
         auto gather = [&](auto homo) {
             for_each_chunk(batches, n_out, [&](int64_t b, int64_t r0, int64_t r1) {
