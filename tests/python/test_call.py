@@ -163,6 +163,14 @@ def test_rets_can_be_left_out_only_for_ops(pyt):
         becore.call("be.csr_stdp_bool_f32", rets=None)
 
 
+def test_an_array_of_more_than_eight_dimensions_is_refused_by_name(pyt):
+    x = np.zeros((1,) * 9, dtype=np.float32)
+    with pytest.raises(becore.InvalidArgument, match=r"^call\(pyt.axpby_f32\): arg 1 has 9 "
+                                                     r"dimensions; becore tensors have at most 8$"):
+        becore.call("pyt.axpby_f32", np.zeros(1, np.float32), x, rets=[(1, np.float32)],
+                    alpha=1.0, beta=1.0)
+
+
 def test_ops_lists_the_op_table():
     ops = {op["target"]: op for op in becore.ops()}
     op = ops["be.csr_event_matvec_bool_f32"]

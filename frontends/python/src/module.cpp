@@ -84,12 +84,16 @@ std::optional<DType> dtype_of(nb::dlpack::dtype t) {
     return std::nullopt;
 }
 
+// Array `index` of its kind ("arg", "ret") of a call of `target`; messages start with
+// "call(<target>): <kind> <index>", formatted on failure only.
 template <typename Array>
-BE::Tensor view_of(const Array& a, Device device, const std::string& what) {
+BE::Tensor view_of(const Array& a, Device device, const std::string& target, const char* kind,
+                   size_t index) {
+    auto what = [&] { return "call(" + target + "): " + kind + " " + std::to_string(index); };
     auto dtype = dtype_of(a.dtype());
-    if (!dtype) invalid(what + " has an element type becore has no dtype for");
+    if (!dtype) invalid(what() + " has an element type becore has no dtype for");
     if (a.ndim() > static_cast<size_t>(BE::k_max_rank))
-        invalid(what + " has " + std::to_string(a.ndim()) +
+        invalid(what() + " has " + std::to_string(a.ndim()) +
                 " dimensions; becore tensors have at "
                 "most " +
                 std::to_string(BE::k_max_rank));
@@ -218,8 +222,7 @@ std::vector<BE::Tensor> views_of(const auto& arrays, Device device, const std::s
                                  const char* kind) {
     std::vector<BE::Tensor> views;
     for (size_t i = 0; i < arrays.size(); ++i)
-        views.push_back(
-            view_of(arrays[i], device, "call(" + target + "): " + kind + " " + std::to_string(i)));
+        views.push_back(view_of(arrays[i], device, target, kind, i));
     return views;
 }
 
