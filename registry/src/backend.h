@@ -83,7 +83,7 @@ struct SourceBuild {
     std::optional<Error> failure;
     std::optional<Error> deferred;
     std::string arch;
-    std::optional<CompilePhases> phases; // compiled now by the CPU backend's clang
+    std::optional<CompilePhases> phases; // compiled now (clang or NVRTC)
 };
 
 // A load up to publishing its targets (Registry::stage_source): parsed, checked against what is
@@ -185,7 +185,7 @@ struct CompiledBlob {
     std::vector<char> blob;
     std::vector<std::filesystem::path> headers_read; // for the cache's manifest
     double seconds = 0;
-    std::optional<CompilePhases> phases; // the CPU backend's; `store` is obtain()'s
+    std::optional<CompilePhases> phases; // clang's or NVRTC's; `store` is obtain()'s
 };
 
 template <typename Loaded> struct Obtained {

@@ -127,7 +127,7 @@ class CudaLoader : public SourceLoader {
             if (!compiled) return retag(compiled.error());
             if (!compiled->diagnostics.empty()) log_info(unit_.op + ": " + compiled->diagnostics);
             return CompiledBlob{pack_cuda_binary(compiled->binary), program_.user_headers,
-                                compiled->seconds};
+                                compiled->seconds, compiled->phases};
         };
         auto load = [&](const std::vector<char>& blob) { return load_binary(blob); };
         auto loaded = obtain<LoadedBinary>(cache_, inputs_, unit_.op,
@@ -138,6 +138,7 @@ class CudaLoader : public SourceLoader {
             return build;
         }
         build.cache_hit = loaded->cache_hit;
+        build.phases = loaded->phases;
         for (auto& impl : build.impls) {
             auto& cuda = static_cast<CudaImpl&>(*impl);
             cuda.binary = loaded->value.binary;

@@ -121,6 +121,49 @@ MappedLog map_log(const std::string& log, const std::map<std::string, std::strin
     return out;
 }
 
+// NVRTC's -time=- appends its phase table to the log: a blank line, the heading below, then one
+// "<program>, <phase>, <milliseconds>, ms" line per phase. Those lines are taken out of the log
+// (so a clean compile still has no diagnostics) and into `phases`.
+constexpr std::string_view k_time_heading = "File name, phase name, metric, unit";
+
+std::string take_phase_times(const std::string& log, const std::string& program,
+                             CompilePhases& phases) {
+    std::istringstream lines(log);
+    std::string line, kept;
+    const std::string prefix = program + ", ", suffix = ", ms";
+    while (std::getline(lines, line)) {
+        if (line == k_time_heading) continue;
+        if (line.size() > prefix.size() + suffix.size() && line.rfind(prefix, 0) == 0 &&
+            line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            const std::string middle =
+                line.substr(prefix.size(), line.size() - prefix.size() - suffix.size());
+            const size_t comma = middle.rfind(", ");
+            if (comma != std::string::npos) {
+                const std::string phase = middle.substr(0, comma);
+                const double seconds = std::atof(middle.c_str() + comma + 2) / 1e3;
+                if (phase == "CUDA C++ Frontend")
+                    phases.frontend += seconds;
+                else if (phase == "NVVM Optimizer")
+                    phases.optimise += seconds;
+                else if (phase == "PTX Translation")
+                    phases.emit += seconds;
+                continue; // a phase without a field here still counts in the load's `ms`
+            }
+        }
+        kept += line + "\n";
+    }
+    while (!kept.empty() && (kept.back() == '\n' || kept.back() == ' '))
+        kept.pop_back();
+    return kept;
+}
+
+// The user's flags may name a -time file of their own; NVRTC then writes the table there.
+bool asks_for_time_file(const std::vector<std::string>& flags) {
+    return std::any_of(flags.begin(), flags.end(), [](const std::string& f) {
+        return f.rfind("-time", 0) == 0 || f.rfind("--time", 0) == 0;
+    });
+}
+
 class Program {
   public:
     explicit Program(const NvrtcApi& api) : api_(api) {}
@@ -295,6 +338,9 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
         }
     }
     options.push_back("-I" + base.string());
+    // The phase table: cheap, and the PTX and CUBIN are the same with it (not part of the key).
+    const bool timed = !asks_for_time_file(request.extra_flags);
+    if (timed) options.push_back("-time=-");
 
     auto start = std::chrono::steady_clock::now();
     Program prog(api);
@@ -321,6 +367,8 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
         api.nvrtcGetProgramLog(prog.get(), log.data());
         log.resize(log_size - 1);
     }
+    CompilePhases phases;
+    if (timed) log = take_phase_times(log, program.name, phases);
     MappedLog mapped = map_log(log, files);
     if (compiled != 0) {
         if (mapped.first_error_location.empty())
@@ -334,6 +382,7 @@ Result<CompiledCuda> compile_cuda(const CudaCompileRequest& request, const CudaP
 
     CompiledCuda result;
     result.diagnostics = mapped.text;
+    result.phases = phases;
     CudaBinary& binary = result.binary;
     binary.arch = request.arch;
     size_t size = 0;

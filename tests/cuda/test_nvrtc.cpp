@@ -68,6 +68,13 @@ CudaCompileRequest request_for(const std::filesystem::path& file, const std::str
     return request;
 }
 
+// The request for `text`, written to dir/name, with its annotated entries as name expressions.
+CudaCompileRequest request_for_text(const std::filesystem::path& dir, const std::string& name,
+                                    const std::string& text, const std::string& arch) {
+    test::write_file(dir / name, text);
+    return request_for(dir / name, arch, parse_annotations(text, name, SourceKind::cuda).value());
+}
+
 TEST(NvrtcCompile, EveryShippedKernelCompilesForSm80AndSm90WithTheAnnotatedEntries) {
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(k_examples))
@@ -118,13 +125,12 @@ TEST(NvrtcProgram, HeadersAreHandedInUnderCanonicalNames) {
     test::write_file(dir / "sub" / "a.h", "#pragma once\n#include \"b.h\"\n#define A (B + 1)\n");
     test::write_file(dir / "sub" / "b.h", "#pragma once\n#define B 41\n");
     test::write_file(include / "c.h", "#pragma once\n#define C 1\n");
-    test::write_file(dir / "k.cu",
-                     "#include \"sub/a.h\"\n#include <c.h>\n#include <cuda_fp16.h>\n"
-                     "// @BE k launch(threads=1)\n"
-                     "__global__ void k(BE::Tensor o) { o.data_ptr<int>()[0] = A + C; }\n");
-    auto signatures =
-        parse_annotations(test::read_file(dir / "k.cu"), "k.cu", SourceKind::cuda).value();
-    auto request = request_for(dir / "k.cu", "sm_90", signatures);
+    auto request =
+        request_for_text(dir.path(), "k.cu",
+                         "#include \"sub/a.h\"\n#include <c.h>\n#include <cuda_fp16.h>\n"
+                         "// @BE k launch(threads=1)\n"
+                         "__global__ void k(BE::Tensor o) { o.data_ptr<int>()[0] = A + C; }\n",
+                         "sm_90");
     request.include_dirs = {include.path()};
     auto program = prepare_cuda_program(request).value();
     EXPECT_EQ(program.name, "k.cu");
@@ -157,12 +163,11 @@ TEST(NvrtcProgram, HeadersAreHandedInUnderCanonicalNames) {
 
 TEST(NvrtcCompile, ErrorsNameTheUsersFileAndLine) {
     test::TempDir dir;
-    test::write_file(dir / "bad.cu", "// @BE bad launch(threads=1)\n"
-                                     "__global__ void bad(BE::Tensor o) {\n"
-                                     "    int x = ;\n}\n");
-    auto signatures =
-        parse_annotations(test::read_file(dir / "bad.cu"), "bad.cu", SourceKind::cuda).value();
-    auto request = request_for(dir / "bad.cu", "sm_90", signatures);
+    auto request = request_for_text(dir.path(), "bad.cu",
+                                    "// @BE bad launch(threads=1)\n"
+                                    "__global__ void bad(BE::Tensor o) {\n"
+                                    "    int x = ;\n}\n",
+                                    "sm_90");
     auto compiled = compile_cuda(request, prepare_cuda_program(request).value());
     ASSERT_FALSE(compiled);
     const std::string where = (dir / "bad.cu").string() + ":3";
@@ -173,6 +178,40 @@ TEST(NvrtcCompile, ErrorsNameTheUsersFileAndLine) {
     EXPECT_NE(compiled.error().log.find(where + ": error: expected an expression"),
               std::string::npos)
         << compiled.error().log;
+}
+
+// NVRTC's phase table (-time=-) lands in CompiledCuda::phases, not in the diagnostics, which keep
+// the warnings; a user's own -time file gets the table instead (and the phases stay zero).
+TEST(NvrtcCompile, PhaseTimesAreTakenOutOfTheLog) {
+    test::TempDir dir;
+    auto request = request_for_text(dir.path(), "warn.cu",
+                                    "// @BE warn launch(threads=1)\n"
+                                    "__global__ void warn(BE::Tensor o) {\n"
+                                    "    int unused = 1;\n"
+                                    "    o.data_ptr<float>()[0] = 2.0f;\n}\n",
+                                    "sm_80");
+    auto compiled = compile_cuda(request, prepare_cuda_program(request).value());
+    ASSERT_TRUE(compiled) << compiled.error().full();
+    const CompilePhases& phases = compiled->phases;
+    EXPECT_GE(phases.frontend, 0);
+    EXPECT_GE(phases.optimise, 0);
+    EXPECT_GE(phases.emit, 0);
+    const double nvrtc = phases.frontend + phases.optimise + phases.emit;
+    EXPECT_GT(nvrtc, 0);
+    EXPECT_LE(nvrtc, compiled->seconds + 1e-3); // NVRTC reports whole milliseconds
+    const std::string& log = compiled->diagnostics;
+    EXPECT_NE(log.find((dir / "warn.cu").string() + ":3: warning"), std::string::npos) << log;
+    EXPECT_NE(log.find("\"unused\""), std::string::npos) << log;
+    EXPECT_EQ(log.find("phase name"), std::string::npos) << log;
+    EXPECT_EQ(log.find("NVVM Optimizer"), std::string::npos) << log;
+
+    const auto table = dir / "times.csv";
+    request.extra_flags = {"-time=" + table.string()};
+    auto own = compile_cuda(request, prepare_cuda_program(request).value());
+    ASSERT_TRUE(own) << own.error().full();
+    EXPECT_EQ(own->phases.frontend + own->phases.optimise + own->phases.emit, 0);
+    EXPECT_NE(test::read_file(table).find("NVVM Optimizer"), std::string::npos);
+    EXPECT_EQ(own->diagnostics.find("NVVM Optimizer"), std::string::npos) << own->diagnostics;
 }
 
 TEST(NvrtcCompile, ArchitecturesAreCheckedAndNamed) {

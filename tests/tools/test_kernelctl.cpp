@@ -71,7 +71,16 @@ TEST_F(KernelctlTest, BuildReportsCompiledThenHit) {
         EXPECT_EQ(row["status"], "compiled") << row.dump();
         EXPECT_TRUE(row["ms"].is_number());
         EXPECT_EQ(row["target"].get<std::string>().rfind("kernels.", 0), 0u) << row.dump();
-        cuda_rows += row["backend"] == "cuda";
+        if (row["backend"] != "cuda") continue;
+        ++cuda_rows;
+        // NVRTC's own phase times (its -time table); no prelude on this path.
+        ASSERT_TRUE(row.contains("phases")) << row.dump();
+        const auto& phases = row["phases"];
+        EXPECT_EQ(phases["prelude"], "none");
+        const double nvrtc = phases["frontend_ms"].get<double>() +
+                             phases["optimise_ms"].get<double>() + phases["emit_ms"].get<double>();
+        EXPECT_GT(nvrtc, 0) << row.dump();
+        EXPECT_LE(nvrtc, row["ms"].get<double>()) << row.dump();
     }
     EXPECT_EQ(cuda_rows, 6);
     // A fresh process finds everything; the prefix only names targets, it is not in the key.
@@ -79,6 +88,7 @@ TEST_F(KernelctlTest, BuildReportsCompiledThenHit) {
     ASSERT_EQ(second.size(), 12u);
     for (const auto& row : second) {
         EXPECT_EQ(row["status"], "hit") << row.dump();
+        EXPECT_FALSE(row.contains("phases")) << row.dump(); // a hit compiles nothing
         EXPECT_EQ(row["target"].get<std::string>().rfind("ex.", 0), 0u) << row.dump();
     }
     auto listed = run_json("ls --json");

@@ -159,7 +159,8 @@ struct LoadReport {
     bool cache_hit = false;
     bool unchanged = false; // the same content was already loaded: nothing was done
     double milliseconds = 0;
-    // Where the time of a compile by the CPU backend (cpu, cuda-emu) went; absent otherwise.
+    // Where the time of a compile went (clang for cpu and cuda-emu, NVRTC for cuda); absent on a
+    // hit.
     std::optional<CompilePhases> phases;
     std::optional<Error> error; // compile failure: the targets are registered and report it
     // Not loaded, and not a failure of the load: the targets are registered and calling them

@@ -8,6 +8,7 @@
 //   run:      unpack_cuda_binary → load_cuda_module (CUBIN, else PTX) → function → launch
 #pragma once
 
+#include <becore/runtime/cpu_backend.h> // CompilePhases
 #include <becore/runtime/error.h>
 
 #include <cstdint>
@@ -122,6 +123,10 @@ struct CompiledCuda {
     CudaBinary binary;
     std::string diagnostics; // NVRTC's warnings, file:line mapped to the user's files
     double seconds = 0;
+    // NVRTC's own phase times (its -time table): frontend = "CUDA C++ Frontend", optimise =
+    // "NVVM Optimizer" (LLVM IR to PTX), emit = "PTX Translation" (ptxas: PTX to the CUBIN).
+    // All zero when the user's flags ask for a -time file of their own.
+    CompilePhases phases;
 };
 
 // Compiles with NVRTC. A compile error is an Error whose message starts
