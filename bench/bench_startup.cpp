@@ -9,6 +9,8 @@
 //   - the wall time of a fresh process that loads 0, 1 and 20 cached kernel files
 //     (0 files = the process and library start-up alone, for reference), and 3 cached `.cu`
 //     files (NVRTC binaries for sm_80; skipped without NVRTC);
+//   - the first use of one JITC built-in on CUDA (sm_80, empty cache, loaded by need: its
+//     kernel alone compiles) and, not with --quick, `kernelctl build` of the whole jitc.cu;
 //   - the 20-file measurements again over a cache warmed for a CPU level only (entries
 //     "x86-64-v3", as a WARM install or an import leaves them): each native-setting load misses
 //     its native key and takes the level's entry (docs/cache.md, "CPU targets");
@@ -335,6 +337,49 @@ int main(int argc, char** argv) {
                     {"ms_per_file", 1e3 * (t - empty_process) / 3},
                     {"repetitions", process_reps},
                     {"target_seconds", 0.008}});
+
+        // The first use of one JITC target by a by-need load on an empty cache: its name
+        // expression compiles alone (LoadOptions::cuda_compile_on_use); and, not with --quick,
+        // what the whole of jitc.cu costs (kernelctl build --arch, 66 name expressions), which is
+        // what that first use cost when a by-need load compiled the whole file.
+        be::Registry fresh(be::KernelCache::open(work / "jitc-first-use"));
+        const be::DType arg_dtypes[] = {be::DType::bool_}, ret_dtypes[] = {be::DType::float32};
+        const be::AttrMap attrs = {{"transpose", false},
+                                   {"seed", int64_t{1}},
+                                   {"rows", int64_t{64}},
+                                   {"cols", int64_t{64}},
+                                   {"p", 0.1},
+                                   {"w0", 1.0},
+                                   {"w1", 1.0}};
+        auto start = Clock::now();
+        if (!fresh.load_dir_by_need(be::builtin_kernel_dir(), "be")) return 1;
+        auto prepared = fresh.prepare("be.jitc_scalar_event_matvec_bool_f32", be::Device::cuda,
+                                      arg_dtypes, ret_dtypes, attrs);
+        if (!prepared) {
+            std::fprintf(stderr, "bench_startup: %s\n", prepared.error().full().c_str());
+            return 1;
+        }
+        report.add({{"op", "builtin_cuda_first_use"},
+                    {"kernel", "jitc_scalar_event_matvec_bool_f32"},
+                    {"files", 1},
+                    {"seconds", seconds_since(start)},
+                    {"repetitions", 1}});
+        if (!quick) {
+            setenv("BECORE_CACHE_DIR", (work / "jitc-whole-file").c_str(), 1);
+            const double whole = spawn_and_wait(
+                {(fs::canonical("/proc/self/exe").parent_path() / "kernelctl").string(), "build",
+                 "--prefix", "be", (be::builtin_kernel_dir() / "jitc.cu").string()},
+                true);
+            if (whole < 0) {
+                std::fprintf(stderr, "bench_startup: kernelctl build of jitc.cu failed\n");
+                return 1;
+            }
+            report.add({{"op", "builtin_cuda_whole_file"},
+                        {"kernel", "jitc.cu"},
+                        {"files", 1},
+                        {"seconds", whole},
+                        {"repetitions", 1}});
+        }
         unsetenv("BECORE_CUDA_ARCH");
     } else {
         std::fprintf(stderr, "bench_startup: NVRTC unavailable, no .cu record\n");

@@ -53,10 +53,16 @@ class TargetImpl {
         return make_error(ErrorCode::not_found, "'" + target + "' has no CUDA emulation");
     }
 
-    // ready: callable now; pending: compiled on its first use (the CUDA emulation); failed: the
-    // load, or the deferred compile, failed.
+    // ready: callable now; pending: compiled on its first use (the CUDA emulation, a `.cu`
+    // target loaded with cuda_compile_on_use); failed: the load, or the deferred compile, failed.
     enum class State { ready, pending, failed };
     virtual State state() const { return load_error ? State::failed : State::ready; }
+
+    // Readies the implementation for calls (prepare and call ask before anything else): a `.cu`
+    // target loaded with cuda_compile_on_use compiles now, once. Its failure (the load's, or that
+    // compile's, worded as a load's), nullptr when it can be called. The CUDA emulation is not
+    // compiled here: its first launch does (emu_loader.cpp).
+    virtual const Error* ensure_ready() const { return load_error ? &*load_error : nullptr; }
 };
 
 // "call(<target>): ", the start of a call's messages; formatted on failure only, so that a call
@@ -113,6 +119,9 @@ class SourceLoader {
     // Identifies what would be compiled; computed without compiling.
     virtual const std::string& content_key() const = 0;
     virtual SourceBuild build() = 0;
+    // Whether build() compiles (or finds) the binary, rather than leaving it to the first use: a
+    // load that compiles does not count implementations still pending as already loaded.
+    virtual bool compiles_at_load() const { return true; }
 };
 
 // `.cpp` sources; `devices` is {cpu}, or {cuda, cuda-emu} for host orchestration of CUDA kernels
@@ -120,7 +129,10 @@ class SourceLoader {
 // tensors' device).
 std::unique_ptr<SourceLoader> make_cpu_loader(KernelCache& cache, const SourceUnit& unit,
                                               std::vector<Device> devices);
-std::unique_ptr<SourceLoader> make_cuda_loader(KernelCache& cache, const SourceUnit& unit);
+// With LoadOptions::cuda_compile_on_use the implementations hold the cache (they compile after
+// the load, and may outlive the registry).
+std::unique_ptr<SourceLoader> make_cuda_loader(std::shared_ptr<KernelCache> cache,
+                                               const SourceUnit& unit);
 // The CUDA emulation of a `.cu` source (device cuda-emu). Lazy: build() compiles nothing and the
 // first use compiles (the implementations hold the cache, so they may outlive the registry).
 // Eager: build() compiles, as for the other backends.

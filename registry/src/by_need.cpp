@@ -1,7 +1,8 @@
 // Loading by need (by_need.h) and the lookups that trigger it. A lookup that misses the loaded
 // targets loads the files defining the name, each under its own mutex: two threads asking for
 // names of different files load them concurrently, two asking for one file load it once, and a
-// file loads in full (all its targets) whatever name asked for it.
+// file loads in full (all its targets) whatever name asked for it; a `.cu` file's targets then
+// compile each on its first use (LoadOptions::cuda_compile_on_use, cuda_loader.cpp).
 #include "by_need.h"
 
 #include <algorithm>
@@ -19,6 +20,7 @@ Result<void> Registry::load_dir_by_need(const std::filesystem::path& dir, const 
         file->path = indexed.path;
         file->options = options;
         file->options.prefix = prefix;
+        file->options.cuda_compile_on_use = true;
         for (const auto& name : indexed.names)
             by_need_->by_name[name].push_back(file.get());
         by_need_->files.push_back(std::move(file));

@@ -295,12 +295,12 @@ struct PreparedAccess {
             return fail("the tensors are on " + std::string(device_name(device)) +
                         ", but the target has implementations for " + have + " only");
         }
-        if (impl->load_error)
-            return make_error(impl->load_error->code(),
+        if (const Error* failed = impl->ensure_ready())
+            return make_error(failed->code(),
                               fail("the target is unavailable because its source failed to load: " +
-                                   impl->load_error->message)
+                                   failed->message)
                                   .message,
-                              impl->load_error->log);
+                              failed->log);
         const auto& params = impl->signature.params;
         size_t n_args = 0, n_rets = 0;
         for (const auto& p : params) {

@@ -7,33 +7,177 @@
 // BECORE_CUDA_ARCH, no --arch) nothing is compiled: the targets are registered with a deferred
 // error that calls report.
 //
+// When it compiles: a load compiles the whole file, one program with every target's name
+// expression, so that its compile errors show at load and a file's headers (cub) are parsed
+// once. With LoadOptions::cuda_compile_on_use (the built-ins, loaded by need) the load only
+// looks up the whole file's entry (kernelctl build --arch makes it), and on a miss leaves each
+// name expression to compile on its first use (ensure_ready: prepare, call, BE::cuda_launch),
+// once per process under a mutex and once across processes under the cache's compile lock, as
+// a program of its own with its own cache entry. NVVM and ptxas time is linear in the kernels
+// compiled (jitc.cu: 66 kernels, 40 s at sm_80, one of them 0.5 s), while the front end, parsed
+// again per kernel, is small for the built-ins.
+//
 // Cache key: backend "cuda", the program text NVRTC compiles (pre-include, #line, rewritten
-// includes), cuda_compile_flags (name expressions included), target "sm_XX", toolchain
-// "nvrtc <major>.<minor>;<hash of libnvrtc>", becore's kernel-headers hash, and the user headers
-// through the manifest. Blob: pack_cuda_binary (runtime/src/cuda_binary.cpp).
+// includes), cuda_compile_flags (the name expressions compiled: all of the file's, or one),
+// target "sm_XX", toolchain "nvrtc <major>.<minor>;<hash of libnvrtc>", becore's kernel-headers
+// hash, and the user headers through the manifest. Blob: pack_cuda_binary
+// (runtime/src/cuda_binary.cpp).
 #include "backend.h"
 #include "kernel_headers.h"
 
 #include <becore/registry/launch.h>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
 
 namespace be::detail {
 namespace {
 
+// Where a target's kernel is: the module holding it (null without a device) and its entry.
+struct CudaEntry {
+    std::shared_ptr<CudaModule> module;
+    std::string lowered_name;
+};
+
+// A source as NVRTC compiles it, shared by the loader and by the compiles on first use (which
+// may outlive the loader and the registry: it holds the cache).
+struct CudaSource {
+    std::shared_ptr<KernelCache> cache;
+    std::string op;      // "load_cuda_file(<file>)": the messages' start
+    std::string display; // the path, for the driver's messages
+    std::string prefix;
+    std::vector<Signature> signatures;
+    CudaCompileRequest request; // every name expression of the source
+    CudaProgram program;
+    CacheKeyInputs inputs; // of the whole source
+};
+
+// "compile_cuda(<file>:<line>): <error>" → "load_cuda_file(<file>:<line>): compilation failed:
+// <error>", so the message starts with the user's operation and points at the line.
+Error retag(const std::string& op, const Error& error) {
+    const std::string verb = op.substr(0, op.find('('));
+    const std::string prefix = "compile_cuda(";
+    const size_t close = error.message.find("): ");
+    if (error.message.rfind(prefix, 0) == 0 && close != std::string::npos)
+        return make_error(ErrorCode::compile_failed,
+                          verb + "(" + error.message.substr(prefix.size(), close - prefix.size()) +
+                              "): compilation failed: " + error.message.substr(close + 3),
+                          error.log);
+    return make_error(ErrorCode::compile_failed, op + ": compilation failed: " + error.message,
+                      error.log);
+}
+
+// What loading one blob gives: the binary, and its module when a device is present.
+struct LoadedBinary {
+    std::shared_ptr<const CudaBinary> binary;
+    std::shared_ptr<CudaModule> module;
+};
+
+// Unpacks a blob that must hold the `expressions`, and loads it on device 0 when one is present.
+Result<LoadedBinary> load_binary(const CudaSource& source, const std::vector<char>& blob,
+                                 const std::vector<std::string>& expressions) {
+    auto unpacked = unpack_cuda_binary(blob);
+    if (!unpacked) return unpacked.error();
+    auto binary = std::make_shared<const CudaBinary>(std::move(*unpacked));
+    for (const auto& expression : expressions)
+        if (!binary->lowered_names.count(expression))
+            return make_error(ErrorCode::not_found,
+                              "the binary has no entry for '" + expression + "'");
+    LoadedBinary loaded{binary, nullptr};
+    if (!cuda_status().available) return loaded;
+    auto module = load_cuda_module(binary, source.display, 0);
+    if (!module) return module.error();
+    loaded.module = *module;
+    return loaded;
+}
+
+// The cache protocol (obtain) for `request`, the source's or one name expression's; errors
+// start with the source's op.
+Result<Obtained<LoadedBinary>> obtain_binary(const CudaSource& source,
+                                             const CudaCompileRequest& request,
+                                             const CacheKeyInputs& inputs,
+                                             const std::string& metadata) {
+    auto compile = [&]() -> Result<CompiledBlob> {
+        auto compiled = compile_cuda(request, source.program);
+        if (!compiled) return retag(source.op, compiled.error());
+        if (!compiled->diagnostics.empty()) log_info(source.op + ": " + compiled->diagnostics);
+        return CompiledBlob{pack_cuda_binary(compiled->binary), source.program.user_headers,
+                            compiled->seconds, compiled->phases};
+    };
+    auto load = [&](const std::vector<char>& blob) {
+        return load_binary(source, blob, request.name_expressions);
+    };
+    return obtain<LoadedBinary>(*source.cache, inputs, source.op, metadata, compile, load);
+}
+
+// One name expression compiled on its first use, for the targets that name it.
+class OnUseCompile {
+  public:
+    OnUseCompile(std::shared_ptr<const CudaSource> source, std::string expression)
+        : source_(std::move(source)), expression_(std::move(expression)) {}
+
+    // Compiles (or finds in the cache) and loads the expression's binary, once; its failure.
+    const Error* ensure() {
+        if (state_.load(std::memory_order_acquire) == TargetImpl::State::pending) {
+            std::lock_guard lock(mutex_);
+            if (state_.load(std::memory_order_relaxed) == TargetImpl::State::pending) run();
+        }
+        return error_ ? &*error_ : nullptr;
+    }
+    // After ensure() succeeded.
+    const CudaEntry& entry() const { return entry_; }
+    // Without waiting for a compile in progress (pending until it ends).
+    TargetImpl::State state() const { return state_.load(std::memory_order_acquire); }
+
+  private:
+    void run() {
+        CudaCompileRequest request = source_->request;
+        request.name_expressions = {expression_};
+        CacheKeyInputs inputs = source_->inputs;
+        inputs.flags = cuda_compile_flags(request);
+        std::vector<Signature> named;
+        for (const auto& s : source_->signatures)
+            if (s.function == expression_) named.push_back(s);
+        auto loaded =
+            obtain_binary(*source_, request, inputs, metadata_for(source_->prefix, named));
+        if (loaded)
+            entry_ = {loaded->value.module, loaded->value.binary->lowered_names.at(expression_)};
+        else
+            error_ = loaded.error();
+        state_.store(error_ ? TargetImpl::State::failed : TargetImpl::State::ready,
+                     std::memory_order_release);
+    }
+
+    std::shared_ptr<const CudaSource> source_;
+    std::string expression_;
+    std::mutex mutex_;
+    std::atomic<TargetImpl::State> state_{TargetImpl::State::pending};
+    // Written once under mutex_ before state_ leaves pending; read after that without it.
+    std::optional<Error> error_;
+    CudaEntry entry_;
+};
+
 class CudaImpl : public TargetImpl {
   public:
-    std::shared_ptr<const CudaBinary> binary;
-    std::shared_ptr<CudaModule> module; // null without a device
-    std::string lowered_name;
+    CudaEntry entry;                      // loaded with the source, or
+    std::shared_ptr<OnUseCompile> on_use; // compiled on first use (cuda_compile_on_use)
 
     Result<void> invoke(const std::string& target, void* const* params, int64_t stream,
                         int device_index) const override {
         auto geometry = call_geometry(target, signature, params);
         if (!geometry) return geometry.error();
-        if (auto ready = usable(); !ready)
+        if (const Error* failed = ensure_ready())
+            return make_error(failed->code(),
+                              call_prefix(target) +
+                                  "the target is unavailable because its source failed to load: " +
+                                  failed->message,
+                              failed->log);
+        const CudaEntry& kernel = ready_entry();
+        if (auto ready = usable(kernel); !ready)
             return make_error(ready.error().code(), call_prefix(target) + ready.error().message);
-        auto function = module->function(lowered_name, device_index);
+        auto function = kernel.module->function(kernel.lowered_name, device_index);
         if (!function)
             return make_error(function.error().code(),
                               call_prefix(target) + function.error().message, function.error().log);
@@ -56,20 +200,34 @@ class CudaImpl : public TargetImpl {
     Result<CudaKernelRef> cuda_kernel(const std::string& target) const override {
         CudaKernelRef ref;
         ref.target = target;
-        ref.module = module;
-        ref.lowered_name = lowered_name;
         ref.param_codes = launch_param_codes(signature);
-        if (load_error)
-            ref.unavailable =
-                "unavailable because its source failed to load: " + load_error->message;
-        else if (auto ready = usable(); !ready)
-            ref.unavailable = ready.error().message;
+        if (const Error* failed = ensure_ready()) {
+            ref.unavailable = "unavailable because its source failed to load: " + failed->message;
+            return ref;
+        }
+        const CudaEntry& kernel = ready_entry();
+        ref.module = kernel.module;
+        ref.lowered_name = kernel.lowered_name;
+        if (auto ready = usable(kernel); !ready) ref.unavailable = ready.error().message;
         return ref;
     }
 
+    State state() const override {
+        if (load_error) return State::failed;
+        return on_use ? on_use->state() : State::ready;
+    }
+
+    const Error* ensure_ready() const override {
+        if (load_error) return &*load_error;
+        return on_use ? on_use->ensure() : nullptr;
+    }
+
   private:
-    Result<void> usable() const {
-        if (module) return {};
+    // After ensure_ready() succeeded.
+    const CudaEntry& ready_entry() const { return on_use ? on_use->entry() : entry; }
+
+    static Result<void> usable(const CudaEntry& kernel) {
+        if (kernel.module) return {};
         const CudaStatus& status = cuda_status();
         return make_error(ErrorCode::unavailable, status.available
                                                       ? "the kernel's module is not loaded"
@@ -77,18 +235,19 @@ class CudaImpl : public TargetImpl {
     }
 };
 
-// What loading one blob gives: the binary, and its module when a device is present.
-struct LoadedBinary {
-    std::shared_ptr<const CudaBinary> binary;
-    std::shared_ptr<CudaModule> module;
-};
-
 class CudaLoader : public SourceLoader {
   public:
-    CudaLoader(KernelCache& cache, const SourceUnit& unit) : cache_(cache), unit_(unit) {
-        inputs_.backend = "cuda";
-        inputs_.source_text = unit.source;
-        inputs_.source_display = unit.display;
+    CudaLoader(std::shared_ptr<KernelCache> cache, const SourceUnit& unit)
+        : unit_(unit), source_(std::make_shared<CudaSource>()) {
+        source_->cache = std::move(cache);
+        source_->op = unit.op;
+        source_->display = unit.display;
+        source_->prefix = unit.options.prefix;
+        source_->signatures = unit.signatures;
+        CacheKeyInputs& inputs = source_->inputs;
+        inputs.backend = "cuda";
+        inputs.source_text = unit.source;
+        inputs.source_display = unit.display;
         auto arch = resolve_cuda_arch(unit.options.cuda_arch);
         if (!arch) {
             setup_error_ = make_error(arch.error().code(), unit.op + ": " + arch.error().message);
@@ -101,16 +260,17 @@ class CudaLoader : public SourceLoader {
         } else {
             prepare(**arch);
         }
-        key_ = source_content_key(inputs_, unit.options.prefix);
+        key_ = source_content_key(inputs, unit.options.prefix);
     }
 
     std::vector<Device> devices() const override { return {Device::cuda}; }
     std::string backend() const override { return "cuda"; }
     const std::string& content_key() const override { return key_; }
+    bool compiles_at_load() const override { return !unit_.options.cuda_compile_on_use; }
 
     SourceBuild build() override {
         SourceBuild build;
-        build.arch = request_.arch;
+        build.arch = source_->request.arch;
         for (const auto& s : unit_.signatures)
             add_impl<CudaImpl>(build, Device::cuda, "cuda", s, key_);
         if (setup_error_) {
@@ -122,112 +282,103 @@ class CudaLoader : public SourceLoader {
             fail_all(build, *deferred_);
             return build;
         }
-        auto compile = [&]() -> Result<CompiledBlob> {
-            auto compiled = compile_cuda(request_, program_);
-            if (!compiled) return retag(compiled.error());
-            if (!compiled->diagnostics.empty()) log_info(unit_.op + ": " + compiled->diagnostics);
-            return CompiledBlob{pack_cuda_binary(compiled->binary), program_.user_headers,
-                                compiled->seconds, compiled->phases};
-        };
-        auto load = [&](const std::vector<char>& blob) { return load_binary(blob); };
-        auto loaded = obtain<LoadedBinary>(cache_, inputs_, unit_.op,
-                                           metadata_for(unit_.options.prefix, unit_.signatures),
-                                           compile, load);
+        if (unit_.options.cuda_compile_on_use) {
+            if (!whole_source_cached(build)) compile_on_use(build);
+            return build;
+        }
+        auto loaded = obtain_binary(*source_, source_->request, source_->inputs,
+                                    metadata_for(unit_.options.prefix, unit_.signatures));
         if (!loaded) {
             fail_build(build, loaded.error());
             return build;
         }
         build.cache_hit = loaded->cache_hit;
         build.phases = loaded->phases;
-        for (auto& impl : build.impls) {
-            auto& cuda = static_cast<CudaImpl&>(*impl);
-            cuda.binary = loaded->value.binary;
-            cuda.module = loaded->value.module;
-            cuda.lowered_name = loaded->value.binary->lowered_names.at(cuda.signature.function);
-        }
+        set_entries(build, loaded->value);
         return build;
     }
 
   private:
     void prepare(const std::string& arch) {
-        request_.path = unit_.path;
-        request_.source = unit_.source;
+        CudaCompileRequest& request = source_->request;
+        request.path = unit_.path;
+        request.source = unit_.source;
         for (const auto& dir : unit_.options.include_dirs)
-            request_.include_dirs.push_back(std::filesystem::absolute(dir));
-        request_.extra_flags = unit_.options.flags;
+            request.include_dirs.push_back(std::filesystem::absolute(dir));
+        request.extra_flags = unit_.options.flags;
         for (const auto& s : unit_.signatures)
-            if (std::find(request_.name_expressions.begin(), request_.name_expressions.end(),
-                          s.function) == request_.name_expressions.end())
-                request_.name_expressions.push_back(s.function);
-        request_.arch = arch;
-        auto program = prepare_cuda_program(request_);
+            if (std::find(request.name_expressions.begin(), request.name_expressions.end(),
+                          s.function) == request.name_expressions.end())
+                request.name_expressions.push_back(s.function);
+        request.arch = arch;
+        auto program = prepare_cuda_program(request);
         if (!program) {
             setup_error_ =
                 make_error(program.error().code(), unit_.op + ": " + program.error().message);
             return;
         }
-        program_ = std::move(*program);
+        source_->program = std::move(*program);
         auto identity = cuda_toolchain_identity();
         if (!identity) {
             setup_error_ =
                 make_error(identity.error().code(), unit_.op + ": " + identity.error().message);
             return;
         }
-        inputs_.source_text = program_.text;
-        inputs_.flags = cuda_compile_flags(request_);
-        inputs_.target = arch;
-        inputs_.toolchain = *identity;
-        inputs_.kernel_headers_hash = kernel_headers_hash();
-        inputs_.include_roots.push_back(unit_.path.parent_path());
-        for (const auto& dir : request_.include_dirs)
-            inputs_.include_roots.push_back(dir);
+        CacheKeyInputs& inputs = source_->inputs;
+        inputs.source_text = source_->program.text;
+        inputs.flags = cuda_compile_flags(request);
+        inputs.target = arch;
+        inputs.toolchain = *identity;
+        inputs.kernel_headers_hash = kernel_headers_hash();
+        inputs.include_roots.push_back(unit_.path.parent_path());
+        for (const auto& dir : request.include_dirs)
+            inputs.include_roots.push_back(dir);
     }
 
-    Result<LoadedBinary> load_binary(const std::vector<char>& blob) const {
-        auto unpacked = unpack_cuda_binary(blob);
-        if (!unpacked) return unpacked.error();
-        auto binary = std::make_shared<const CudaBinary>(std::move(*unpacked));
-        for (const auto& expression : request_.name_expressions)
-            if (!binary->lowered_names.count(expression))
-                return make_error(ErrorCode::not_found,
-                                  "the binary has no entry for '" + expression + "'");
-        LoadedBinary loaded{binary, nullptr};
-        if (!cuda_status().available) return loaded;
-        auto module = load_cuda_module(binary, unit_.display, 0);
-        if (!module) return module.error();
-        loaded.module = *module;
-        return loaded;
+    // A load that compiles on use still takes the whole source's entry when the cache has it
+    // (lookup only): every target is then ready with one module. True when it did.
+    bool whole_source_cached(SourceBuild& build) const {
+        auto hit = source_->cache->lookup(source_->inputs, /*count_miss=*/false);
+        if (!hit) return false;
+        auto loaded = load_binary(*source_, hit->blob, source_->request.name_expressions);
+        if (!loaded) {
+            log_warn(unit_.op + ": the cached binary did not load (" + loaded.error().message +
+                     "); its targets compile on first use");
+            return false;
+        }
+        build.cache_hit = true;
+        set_entries(build, *loaded);
+        return true;
     }
 
-    // "compile_cuda(<file>:<line>): <error>" → "load_cuda_file(<file>:<line>): compilation
-    // failed: <error>", so the message starts with the user's operation and points at the line.
-    Error retag(const Error& error) const {
-        const std::string verb = unit_.op.substr(0, unit_.op.find('('));
-        const std::string prefix = "compile_cuda(";
-        const size_t close = error.message.find("): ");
-        if (error.message.rfind(prefix, 0) == 0 && close != std::string::npos)
-            return make_error(ErrorCode::compile_failed,
-                              verb + "(" +
-                                  error.message.substr(prefix.size(), close - prefix.size()) +
-                                  "): compilation failed: " + error.message.substr(close + 3),
-                              error.log);
-        return make_error(ErrorCode::compile_failed,
-                          unit_.op + ": compilation failed: " + error.message, error.log);
+    // One OnUseCompile per name expression, shared by the targets naming it.
+    void compile_on_use(SourceBuild& build) const {
+        std::map<std::string, std::shared_ptr<OnUseCompile>> by_expression;
+        for (auto& impl : build.impls) {
+            auto& compile = by_expression[impl->signature.function];
+            if (!compile)
+                compile = std::make_shared<OnUseCompile>(source_, impl->signature.function);
+            static_cast<CudaImpl&>(*impl).on_use = compile;
+        }
     }
 
-    KernelCache& cache_;
+    static void set_entries(SourceBuild& build, const LoadedBinary& loaded) {
+        for (auto& impl : build.impls)
+            static_cast<CudaImpl&>(*impl).entry = {
+                loaded.module, loaded.binary->lowered_names.at(impl->signature.function)};
+    }
+
     const SourceUnit& unit_;
-    CudaCompileRequest request_;
-    CudaProgram program_;
-    CacheKeyInputs inputs_;
+    std::shared_ptr<CudaSource> source_;
     std::string key_;
     std::optional<Error> setup_error_, deferred_;
 };
 
 } // namespace
 
-std::unique_ptr<SourceLoader> make_cuda_loader(KernelCache& cache, const SourceUnit& unit) {
-    return std::make_unique<CudaLoader>(cache, unit);
+std::unique_ptr<SourceLoader> make_cuda_loader(std::shared_ptr<KernelCache> cache,
+                                               const SourceUnit& unit) {
+    return std::make_unique<CudaLoader>(std::move(cache), unit);
 }
 
 } // namespace be::detail

@@ -188,6 +188,7 @@ class EmuLoader : public SourceLoader {
     std::vector<Device> devices() const override { return {Device::cuda_emu}; }
     std::string backend() const override { return "cuda-emu"; }
     const std::string& content_key() const override { return source_->key(); }
+    bool compiles_at_load() const override { return eager_; }
 
     SourceBuild build() override {
         SourceBuild build;

@@ -430,7 +430,7 @@ detail::StagedLoad Registry::stage_source(const std::filesystem::path& path,
     if (!cuda) {
         loaders.push_back(detail::make_cpu_loader(*cache_, unit, devices_of(source)));
     } else {
-        if (!options.emulation_only) loaders.push_back(detail::make_cuda_loader(*cache_, unit));
+        if (!options.emulation_only) loaders.push_back(detail::make_cuda_loader(cache_, unit));
         loaders.push_back(detail::make_emu_loader(cache_, unit, options.emulation_only));
     }
     LoadReport report;
@@ -440,8 +440,9 @@ detail::StagedLoad Registry::stage_source(const std::filesystem::path& path,
         report.targets.push_back(options.prefix + "." + s.name);
     {
         // Unchanged when every target already has, for every device the loaders serve, an
-        // implementation of the same content that has not failed (and, when this load is to
-        // compile the emulation, one that is compiled).
+        // implementation of the same content that has not failed (and, for a loader that
+        // compiles at load, one that is compiled: the emulation with emulation_only, a `.cu`
+        // file loaded eagerly after a load that left its targets to compile on use).
         std::shared_lock lock(mutex_);
         bool all_present = !unit.signatures.empty();
         for (const auto& name : report.targets) {
@@ -452,11 +453,11 @@ detail::StagedLoad Registry::stage_source(const std::filesystem::path& path,
                     if (it != targets_.end())
                         for (const auto& impl : it->second->impls_) {
                             const TargetImpl::State state = impl->state();
-                            present |= impl->device == device &&
-                                       impl->content_key == loader->content_key() &&
-                                       state != TargetImpl::State::failed &&
-                                       (!options.emulation_only ||
-                                        state == TargetImpl::State::ready);
+                            present |=
+                                impl->device == device &&
+                                impl->content_key == loader->content_key() &&
+                                state != TargetImpl::State::failed &&
+                                (!loader->compiles_at_load() || state == TargetImpl::State::ready);
                         }
                     all_present = all_present && present;
                 }

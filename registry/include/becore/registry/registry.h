@@ -137,6 +137,13 @@ struct LoadOptions {
     // device's own architecture always wins), else BECORE_CUDA_ARCH. With none known the targets
     // are registered uncompiled (see LoadReport::deferred).
     std::string cuda_arch;
+    // `.cu` sources: compile each target on its first use (a call or prepare on cuda, or
+    // BE::cuda_launch resolving it), one NVRTC program and cache entry per name expression,
+    // instead of the whole file now; a whole-file cache entry the load finds (kernelctl build
+    // --arch) still serves every target. A target's compile error then comes back from its first
+    // use (not from the load, nor Target::load_error), and its file's other targets still work.
+    // load_dir_by_need sets it: a program that needs one kernel of a large file compiles that one.
+    bool cuda_compile_on_use = false;
     // `.cu` sources also get a CUDA emulation (device cuda-emu), compiled by the CPU backend on
     // its first use, so a load costs NVRTC's compile only. emulation_only loads the emulation
     // alone (no NVRTC, no architecture needed) and compiles it now; the report then describes
@@ -223,10 +230,11 @@ class Registry {
     // Registers the .cpp and .cu files of `dir` (not recursive) under `prefix` to be loaded by
     // need: each file's `// @BE` lines are scanned for names now (no compile), and the first
     // find, call or prepare of a name a file defines loads that file (and its twin of the other
-    // extension) with load_file, once per process. A name defined twice for one device is an
-    // error now, as for load_dir; a file that fails to compile or whose annotations are wrong
-    // reports that, naming the file, at the call. Until loaded, a file's targets are absent from
-    // names().
+    // extension) with load_file, once per process. A `.cu` file loads with
+    // LoadOptions::cuda_compile_on_use: each of its targets compiles when first used. A name
+    // defined twice for one device is an error now, as for load_dir; a file that fails to compile
+    // or whose annotations are wrong reports that, naming the file, at the call. Until loaded, a
+    // file's targets are absent from names().
     Result<void> load_dir_by_need(const std::filesystem::path& dir, const std::string& prefix,
                                   const LoadOptions& = {});
     // Loads every by-need file not loaded yet (to list all targets); one report per file loaded
