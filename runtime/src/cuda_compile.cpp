@@ -239,6 +239,18 @@ std::vector<std::string> cuda_compile_flags(const CudaCompileRequest& request) {
     const auto base = request.path.parent_path();
     for (const auto& dir : request.include_dirs)
         flags.push_back("-I" + (dir.is_absolute() ? dir.lexically_relative(base) : dir).string());
+    // NVRTC names internal-linkage symbols with a random hash per compile unless seeded; a seed
+    // from what is compiled makes every compile of one key the same bytes.
+    XXH3_state_t* state = XXH3_createState();
+    XXH3_64bits_reset(state);
+    XXH3_64bits_update(state, request.source.data(), request.source.size());
+    for (const auto& expression : request.name_expressions)
+        XXH3_64bits_update(state, expression.c_str(), expression.size() + 1);
+    char seed[17];
+    std::snprintf(seed, sizeof seed, "%016llx",
+                  static_cast<unsigned long long>(XXH3_64bits_digest(state)));
+    XXH3_freeState(state);
+    flags.push_back(std::string("-frandom-seed=") + seed);
     flags.insert(flags.end(), request.extra_flags.begin(), request.extra_flags.end());
     for (const auto& expression : request.name_expressions)
         flags.push_back("--becore-name-expression=" + expression);

@@ -180,6 +180,28 @@ TEST(NvrtcCompile, ErrorsNameTheUsersFileAndLine) {
         << compiled.error().log;
 }
 
+// NVRTC names internal-linkage symbols with a random hash per compile unless seeded; the key's
+// -frandom-seed makes two compiles of one request the same PTX and CUBIN bytes.
+TEST(NvrtcCompile, TheSameRequestCompilesToTheSameBytes) {
+    test::TempDir dir;
+    auto request = request_for_text(dir.path(), "internal.cu",
+                                    "namespace {\n"
+                                    "__constant__ float table[2] = {1.0f, 2.0f};\n"
+                                    "}\n"
+                                    "// @BE lookup launch(threads=1)\n"
+                                    "__global__ void lookup(BE::Tensor o) {\n"
+                                    "    o.data_ptr<float>()[0] = table[threadIdx.x & 1];\n}\n",
+                                    "sm_80");
+    const auto program = prepare_cuda_program(request).value();
+    auto first = compile_cuda(request, program);
+    auto second = compile_cuda(request, program);
+    ASSERT_TRUE(first) << first.error().full();
+    ASSERT_TRUE(second) << second.error().full();
+    EXPECT_NE(first->binary.ptx.find("_INTERNAL_"), std::string::npos) << first->binary.ptx;
+    EXPECT_EQ(first->binary.ptx, second->binary.ptx);
+    EXPECT_EQ(first->binary.cubin, second->binary.cubin);
+}
+
 // NVRTC's phase table (-time=-) lands in CompiledCuda::phases, not in the diagnostics, which keep
 // the warnings; a user's own -time file gets the table instead (and the phases stay zero).
 TEST(NvrtcCompile, PhaseTimesAreTakenOutOfTheLog) {

@@ -102,7 +102,8 @@ Result<CudaProgram> prepare_cuda_program(const CudaCompileRequest& request);
 // The flags a request compiles with, in order, as they enter the cache key: no absolute paths
 // (placeholders for becore's and CUDA's include directories, user directories relative to the
 // source's). Name expressions enter as "--becore-name-expression=<expr>" (not an NVRTC flag:
-// they change what is compiled, so they are part of the key).
+// they change what is compiled, so they are part of the key). "-frandom-seed=<XXH3-64 of the
+// source and the name expressions>" makes NVRTC's output the same bytes at every compile.
 std::vector<std::string> cuda_compile_flags(const CudaCompileRequest& request);
 // "nvrtc <soname>;build-id <hex>" from the libnvrtc file's ELF notes, read without loading it
 // (NVRTC reports no build number; the build-id identifies the build exactly), or
