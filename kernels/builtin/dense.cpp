@@ -46,6 +46,28 @@ void dense_scatter(const std::vector<std::vector<int32_t>>& active, const T* val
     });
 }
 
+// out[b, i] = sum over active j (ascending) of f_j * M[i, j], f_j as in dense_scatter: a gather
+// per row, over the active inputs only, so the three event encodings share it too.
+template <typename T, bool Weighted>
+void dense_gather(const std::vector<std::vector<int32_t>>& active, const T* values,
+                  int64_t in_stride, const T* w, int64_t cols, T* y, int64_t n_out) {
+    const int64_t batches = static_cast<int64_t>(active.size());
+    for_each_chunk(batches, n_out, [&](int64_t b, int64_t r0, int64_t r1) {
+        const auto& act = active[b];
+        for (int64_t i = r0; i < r1; ++i) {
+            const T* row = w + i * cols;
+            T acc = T(0);
+            for (int32_t j : act) {
+                if constexpr (Weighted)
+                    acc += values[b * in_stride + j] * row[j];
+                else
+                    acc += row[j];
+            }
+            y[b * n_out + i] = acc;
+        }
+    });
+}
+
 // rank 1: spikes [n_in] -> out [n_out]; rank 2: spikes [batch, n_in] -> out [batch, n_out].
 template <typename T, typename Enc>
 void dense_batches(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& out, bool transpose,
@@ -68,22 +90,10 @@ void dense_batches(const BE::Tensor& m, const BE::Tensor& spikes, BE::Tensor& ou
         else
             dense_scatter<T, false>(active, nullptr, in_stride, w, cols, y);
     } else {
-        // out[b, i] = sum over active j (ascending) of f_j * M[i, j]: a gather per row.
-        for_each_chunk(batches, n_out, [&](int64_t b, int64_t r0, int64_t r1) {
-            const auto* sb = s + b * in_stride;
-            const auto& act = active[b];
-            for (int64_t i = r0; i < r1; ++i) {
-                const T* row = w + i * cols;
-                T acc = T(0);
-                for (int32_t j : act) {
-                    if constexpr (Enc::weighted)
-                        acc += factor<Enc, T>(sb, j) * row[j];
-                    else
-                        acc += row[j];
-                }
-                y[b * n_out + i] = acc;
-            }
-        });
+        if constexpr (Enc::weighted)
+            dense_gather<T, true>(active, s, in_stride, w, cols, y, n_out);
+        else
+            dense_gather<T, false>(active, nullptr, in_stride, w, cols, y, n_out);
     }
 }
 

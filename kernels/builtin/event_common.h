@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -90,6 +91,29 @@ void collect_active(const typename Enc::Elem* s, int64_t n, std::vector<int32_t>
     } else {
         for (int64_t i = 0; i < n; ++i)
             if (Enc::active(s, i)) out.push_back(static_cast<int32_t>(i));
+    }
+}
+
+// The gathers (M @ spikes) test each stored entry's input, so they take the event encodings as
+// one: a SpikeBool view of the event vectors s [batches, Enc::words(n)], [batches, n] with the
+// same entries active: s itself for SpikeBool, else a copy made into `storage`. O(batches * n),
+// little next to a gather's walk over the matrix, and each gather is compiled once for the
+// three encodings instead of once each.
+template <typename Enc>
+const bool* as_spike_bool(const typename Enc::Elem* s, int64_t batches, int64_t n,
+                          std::unique_ptr<bool[]>& storage) {
+    static_assert(!Enc::weighted, "only event encodings have a SpikeBool form");
+    if constexpr (std::is_same_v<Enc, SpikeBool>) {
+        return s;
+    } else {
+        storage.reset(new bool[static_cast<size_t>(batches * n)]);
+        for (int64_t b = 0; b < batches; ++b) {
+            const auto* sb = s + b * Enc::words(n);
+            bool* flags = storage.get() + b * n;
+            for (int64_t i = 0; i < n; ++i)
+                flags[i] = Enc::active(sb, i);
+        }
+        return storage.get();
     }
 }
 

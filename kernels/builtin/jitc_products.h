@@ -30,13 +30,13 @@
 // column): active rows go in groups sized from the problem alone (~k_group_entries expected
 // entries); the rows of a group are generated in parallel into per-row buffers, then every chunk
 // task adds the group's rows to its columns, finding its first column by binary search.
-// Memory: one group of rows, or one int32 count per column and thread.
+// Memory: one group of rows, or one count (8, 16 or 32 bits) per column and thread.
 #pragma once
 
 #include "be/jitc.h"
 #include "event_common.h"
 
-#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/task_arena.h>
 
 // At global scope so that the generated trampolines see the encodings and weight kinds too.
 using namespace be_event;
@@ -100,45 +100,74 @@ void jitc_gather(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, 
     });
 }
 
-// out = (s @ R)[col0, col1) for scalar weights and event spikes: the active rows are split across
-// the workers, each counting connections per column in its own array; the counts are summed,
-// then scaled.
+// The connections from the active rows per column of [col0, col1), for scalar weights and event
+// spikes, which need only these counts (the output dtype enters at the scaling, scale_counts):
+// parts[k][j] counts column col0 + j over the rows one worker took; the parts sum to the counts.
+// With `split` the active rows are shared out across the workers in ranges, each worker
+// counting into the array of its thread slot; integer counts add exactly, so how the rows are
+// split never changes a result.
 // Count (the array element type) is the narrowest that cannot overflow (a column's count is at
 // most the number of active rows): a smaller array stays in cache (1M columns: 2 MiB of uint16
 // instead of 4 MiB of int32).
-template <typename T, typename Kind, typename Count>
-void jitc_scatter_counted(const be_jitc::Params& prm, const std::vector<int32_t>& active, T* y,
-                          int64_t col0, int64_t col1, double p) {
+template <typename Kind, typename Count>
+std::vector<std::vector<Count>> count_columns(const be_jitc::Params& prm,
+                                              const std::vector<int32_t>& active, int64_t col0,
+                                              int64_t col1, bool split) {
     const size_t n = static_cast<size_t>(col1 - col0);
-    const double entries = static_cast<double>(active.size()) * static_cast<double>(n) * p;
-    auto count_rows = [&](std::vector<Count>& count, size_t a0, size_t a1) {
+    auto count_rows = [&](Count* count, size_t a0, size_t a1) {
         for (size_t a = a0; a < a1; ++a) {
             be_jitc::RowGen<Kind> g(prm, active[a], col0, col1);
             g.for_each([&](int64_t c, double) { ++count[c - col0]; });
         }
     };
-    if (worker_count() == 1 || entries < k_parallel_entries) {
-        std::vector<Count> count(n, 0);
-        count_rows(count, 0, active.size());
-        for (size_t j = 0; j < n; ++j)
-            y[j] = be_jitc::scaled_count<T>(count[j], prm.w0);
+    if (!split) {
+        std::vector<std::vector<Count>> parts(1, std::vector<Count>(n, 0));
+        count_rows(parts[0].data(), 0, active.size());
+        return parts;
+    }
+    // A range runs start to end on one thread (count_rows waits on nothing), so no two ranges
+    // share a slot's array at the same time.
+    std::vector<std::vector<Count>> parts(
+        static_cast<size_t>(tbb::this_task_arena::max_concurrency()));
+    be_parallel::for_ranges(static_cast<int64_t>(active.size()), 16, [&](int64_t a0, int64_t a1) {
+        const int slot = tbb::this_task_arena::current_thread_index();
+        BE_CHECK(slot >= 0 && static_cast<size_t>(slot) < parts.size(),
+                 "a counting range ran outside the kernel's task arena");
+        std::vector<Count>& part = parts[static_cast<size_t>(slot)];
+        if (part.empty()) part.assign(n, 0);
+        count_rows(part.data(), static_cast<size_t>(a0), static_cast<size_t>(a1));
+    });
+    std::erase_if(parts, [](const std::vector<Count>& part) { return part.empty(); });
+    return parts;
+}
+
+// y[j] = be_jitc::scaled_count of the sum of the parts' counts of column j.
+template <typename T, typename Count>
+void scale_counts(const std::vector<std::vector<Count>>& parts, double w0, T* y, int64_t n) {
+    if (parts.size() == 1) {
+        for (int64_t j = 0; j < n; ++j)
+            y[j] = be_jitc::scaled_count<T>(parts[0][j], w0);
         return;
     }
-    tbb::enumerable_thread_specific<std::vector<Count>> counts(
-        [n] { return std::vector<Count>(n, 0); });
-    be_parallel::for_ranges(static_cast<int64_t>(active.size()), 16,
-                            [&](int64_t a0, int64_t a1) { count_rows(counts.local(), a0, a1); });
-    std::vector<const Count*> parts;
-    for (const auto& count : counts)
-        parts.push_back(count.data());
-    be_parallel::for_ranges(static_cast<int64_t>(n), 4096, [&](int64_t j0, int64_t j1) {
+    be_parallel::for_ranges(n, 4096, [&](int64_t j0, int64_t j1) {
         for (int64_t j = j0; j < j1; ++j) {
             int64_t total = 0;
-            for (const Count* part : parts)
+            for (const std::vector<Count>& part : parts)
                 total += part[j];
-            y[j] = be_jitc::scaled_count<T>(total, prm.w0);
+            y[j] = be_jitc::scaled_count<T>(total, w0);
         }
     });
+}
+
+// out = (s @ R)[col0, col1) for scalar weights and event spikes, from the counts.
+template <typename T, typename Kind, typename Count>
+void jitc_scatter_counted(const be_jitc::Params& prm, const std::vector<int32_t>& active, T* y,
+                          int64_t col0, int64_t col1, double p) {
+    const double entries =
+        static_cast<double>(active.size()) * static_cast<double>(col1 - col0) * p;
+    const bool split = worker_count() > 1 && entries >= k_parallel_entries;
+    scale_counts<T>(count_columns<Kind, Count>(prm, active, col0, col1, split), prm.w0, y,
+                    col1 - col0);
 }
 
 // out = (s @ R)[col0, col1) from the active rows of s (ascending), each row weighted by its input
@@ -228,30 +257,41 @@ void jitc_scatter(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y,
         jitc_scatter_rows<T, Kind, false>(prm, active, nullptr, y, col0, col1, p);
 }
 
-// One input vector s [Enc::words(n_in)] -> y [n_out].
-template <typename T, typename Kind, typename Enc>
-void jitc_vector(const be_jitc::Params& prm, const typename Enc::Elem* s, T* y, bool transpose,
-                 int64_t rows, int64_t cols, double p) {
-    if (transpose)
-        jitc_gather<T, Kind, Enc>(prm, s, y, rows);
-    else
-        jitc_scatter<T, Kind, Enc>(prm, s, y, rows, 0, cols, p);
-}
-
 // Rank 1: spikes [n_in] -> out [n_out]; Rank 2 (matmat): spikes [batch, n_in] -> out
-// [batch, n_out], one vector per row. Each batch row runs jitc_vector on its own, in ascending
-// row order, so row b is bitwise equal to the Rank-1 product of that row alone.
-template <typename T, typename Kind, typename Enc, int Rank>
-void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int64_t seed,
-                  int64_t rows, int64_t cols, double p, double w0, double w1) {
+// [batch, n_out], one vector per row. Each batch row runs the scatter or the gather on its own,
+// in ascending row order, so row b is bitwise equal to the Rank-1 product of that row alone. The
+// gather reads the event encodings as SpikeBool (as_spike_bool).
+// The rank is a run-time argument (checked_batches): the matvec and matmat targets
+// (jitc_product<..., 1> and <..., 2>) share this code, kept out of line so that neither inlines
+// a copy of it.
+template <typename T, typename Kind, typename Enc>
+[[gnu::noinline]] void jitc_batches(const BE::Tensor& spikes, BE::Tensor& out, int rank,
+                                    bool transpose, int64_t seed, int64_t rows, int64_t cols,
+                                    double p, double w0, double w1) {
     const Dims d = dims(seed, rows, cols, p, w0, w1);
     const int64_t n_in = transpose ? cols : rows, n_out = transpose ? rows : cols;
     const int64_t words = Enc::words(n_in);
-    const int64_t batch = checked_batches<Enc>(spikes, out, Rank, n_in, n_out);
+    const int64_t batch = checked_batches<Enc>(spikes, out, rank, n_in, n_out);
     const auto* s = spikes.data_ptr<typename Enc::Elem>();
     T* y = out.data_ptr<T>();
-    for (int64_t b = 0; b < batch; ++b)
-        jitc_vector<T, Kind, Enc>(d.prm, s + b * words, y + b * n_out, transpose, rows, cols, p);
+    if (!transpose) {
+        for (int64_t b = 0; b < batch; ++b)
+            jitc_scatter<T, Kind, Enc>(d.prm, s + b * words, y + b * n_out, rows, 0, cols, p);
+    } else if constexpr (Enc::weighted) {
+        for (int64_t b = 0; b < batch; ++b)
+            jitc_gather<T, Kind, Enc>(d.prm, s + b * words, y + b * n_out, rows);
+    } else {
+        std::unique_ptr<bool[]> storage;
+        const bool* flags = as_spike_bool<Enc>(s, batch, n_in, storage);
+        for (int64_t b = 0; b < batch; ++b)
+            jitc_gather<T, Kind, SpikeBool>(d.prm, flags + b * n_in, y + b * n_out, rows);
+    }
+}
+
+template <typename T, typename Kind, typename Enc, int Rank>
+void jitc_product(const BE::Tensor& spikes, BE::Tensor& out, bool transpose, int64_t seed,
+                  int64_t rows, int64_t cols, double p, double w0, double w1) {
+    jitc_batches<T, Kind, Enc>(spikes, out, Rank, transpose, seed, rows, cols, p, w0, w1);
 }
 
 // The simulator's delivery into one process's targets: out [col1 - col0] = columns [col0, col1)

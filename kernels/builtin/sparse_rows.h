@@ -107,6 +107,33 @@ void scatter_rows(const RowsT& layout, const std::vector<std::vector<int32_t>>& 
     homogeneous ? scatter(std::true_type{}) : scatter(std::false_type{});
 }
 
+// out = M @ spikes: each row sums its entries whose column is active, in stored order. Enc is
+// SpikeBool or Values<T> (rows_product passes the other event encodings as SpikeBool).
+template <typename T, typename Enc, typename RowsT>
+void rows_gather(const RowsT& layout, const typename Enc::Elem* s, int64_t batches,
+                 int64_t in_stride, const int32_t* idx, const T* w, bool homogeneous, T* y,
+                 int64_t n_out) {
+    auto gather = [&](auto homo) {
+        for_each_chunk(batches, n_out, [&](int64_t b, int64_t r0, int64_t r1) {
+            const auto* sb = s + b * in_stride;
+            for (int64_t i = r0; i < r1; ++i) {
+                T acc = T(0);
+                for (int64_t k = layout.begin(i), end = layout.end(i); k < end; ++k) {
+                    const int32_t j = idx[k];
+                    if (!Enc::active(sb, j)) continue;
+                    const T wk = homo ? w[0] : w[k];
+                    if constexpr (Enc::weighted)
+                        acc += factor<Enc, T>(sb, j) * wk;
+                    else
+                        acc += wk;
+                }
+                y[b * n_out + i] = acc;
+            }
+        });
+    };
+    homogeneous ? gather(std::true_type{}) : gather(std::false_type{});
+}
+
 // rank 1: spikes [n_in] -> out [n_out]; rank 2: spikes [batch, n_in] -> out [batch, n_out].
 template <typename T, typename Enc, typename RowsT>
 void rows_product(const RowsT& layout, int rank, int64_t rows, int64_t cols, int64_t nnz,
@@ -136,26 +163,12 @@ void rows_product(const RowsT& layout, int rank, int64_t rows, int64_t cols, int
         else
             scatter_rows<T, false>(layout, active, nullptr, in_stride, idx, w, homogeneous, y,
                                    n_out);
+    } else if constexpr (Enc::weighted) {
+        rows_gather<T, Enc>(layout, s, batches, in_stride, idx, w, homogeneous, y, n_out);
     } else {
-        auto gather = [&](auto homo) {
-            for_each_chunk(batches, n_out, [&](int64_t b, int64_t r0, int64_t r1) {
-                const auto* sb = s + b * in_stride;
-                for (int64_t i = r0; i < r1; ++i) {
-                    T acc = T(0);
-                    for (int64_t k = layout.begin(i), end = layout.end(i); k < end; ++k) {
-                        const int32_t j = idx[k];
-                        if (!Enc::active(sb, j)) continue;
-                        const T wk = homo ? w[0] : w[k];
-                        if constexpr (Enc::weighted)
-                            acc += factor<Enc, T>(sb, j) * wk;
-                        else
-                            acc += wk;
-                    }
-                    y[b * n_out + i] = acc;
-                }
-            });
-        };
-        homogeneous ? gather(std::true_type{}) : gather(std::false_type{});
+        std::unique_ptr<bool[]> flags;
+        rows_gather<T, SpikeBool>(layout, as_spike_bool<Enc>(s, batches, n_in, flags), batches,
+                                  n_in, idx, w, homogeneous, y, n_out);
     }
 }
 
