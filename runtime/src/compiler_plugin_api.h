@@ -6,12 +6,13 @@
 // number guards against a stale plugin from another build.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace be::plugin {
 
-inline constexpr int k_api_version = 2;
+inline constexpr int k_api_version = 3;
 
 struct CompileJob {
     std::string path;                   // the file's real path (includes resolve beside it)
@@ -22,8 +23,9 @@ struct CompileJob {
     bool generate_prelude = false;
     // When set, the compile includes this PCH (`-include-pch <prelude_path>.pch`, added by the
     // plugin) of the prelude text `prelude_source`, which clang validates at `prelude_path`.
-    // Both are served from memory; `arguments` hold no -include of what the PCH covers.
-    const std::vector<char>* prelude_pch = nullptr;
+    // Both are served from memory; `arguments` hold no -include of what the PCH covers. The plugin
+    // keeps the last few preludes' in-memory files (and so their PCHs) for the next compiles.
+    std::shared_ptr<const std::vector<char>> prelude_pch;
     std::string prelude_path, prelude_source;
 };
 

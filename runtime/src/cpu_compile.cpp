@@ -237,7 +237,7 @@ Result<CompiledObject> compile_cpp(const CpuCompileRequest& request) {
     const bool with_prelude = request.prelude_pch != nullptr;
     plugin::CompileJob job = make_job(request, /*implicit_includes=*/!with_prelude);
     if (with_prelude) {
-        job.prelude_pch = request.prelude_pch.get();
+        job.prelude_pch = request.prelude_pch;
         job.prelude_path = k_prelude_path;
         job.prelude_source = cpu_prelude_text(request);
     }

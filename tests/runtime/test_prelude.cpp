@@ -5,9 +5,12 @@
 
 #include <becore/runtime/cpu_backend.h>
 #include <becore/runtime/cuda_emu.h>
+#include <becore/runtime/log.h>
 #include <becore/runtime/paths.h>
 
 #include <gtest/gtest.h>
+
+#include <thread>
 
 namespace be {
 namespace {
@@ -84,6 +87,59 @@ TEST(Prelude, DifferentCpuLevelsNeedTheirOwnPrelude) {
     auto plain = compile_cpp(v3);
     ASSERT_TRUE(plain) << plain.error().full();
     EXPECT_EQ(with->object, plain->object);
+}
+
+// The plugin keeps the last few preludes' files for the next compiles. Each compile must still
+// read its own PCH, whichever came between, with more preludes than are kept and two threads
+// compiling at once. Each prelude holds a header of the same name and guard from its own
+// directory, whose function returns that prelude's number: another prelude's PCH would either be
+// rejected (a warning, then the same object without it) or give a function that returns another
+// number, a different object.
+TEST(Prelude, EachCompileReadsItsOwnPreludeWhileOthersAreKept) {
+    constexpr int k_preludes = 5; // one more than the plugin keeps
+    test::TempDir dirs;
+    std::vector<CpuCompileRequest> requests;
+    std::vector<std::vector<char>> plain_objects;
+    for (int i = 0; i < k_preludes; ++i) {
+        const auto dir = dirs / ("prelude" + std::to_string(i));
+        std::filesystem::create_directories(dir);
+        test::write_file(dir / "prelude_value.h",
+                         "#pragma once\ninline int prelude_value() { return " + std::to_string(i) +
+                             "; }\n");
+        CpuCompileRequest request{dirs / ("kept" + std::to_string(i) + ".cpp"),
+                                  "#include <prelude_value.h>\n"
+                                  "extern \"C\" int value() { return prelude_value(); }\n",
+                                  {dir}};
+        auto plain = compile_cpp(request);
+        ASSERT_TRUE(plain) << plain.error().full();
+        plain_objects.push_back(plain->object);
+        request.prelude_pch = pch_of(request);
+        ASSERT_NE(request.prelude_pch, nullptr);
+        requests.push_back(request);
+    }
+    for (int i = 1; i < k_preludes; ++i) // the objects tell the preludes apart
+        ASSERT_NE(plain_objects[0], plain_objects[i]);
+
+    // Each thread compiles every request twice, the threads in opposite orders.
+    auto compile_all = [&](bool reverse, std::vector<std::string>& failures) {
+        LogCapture capture;
+        for (int round = 0; round < 2 * k_preludes; ++round) {
+            const int i = reverse ? k_preludes - 1 - round % k_preludes : round % k_preludes;
+            auto with = compile_cpp(requests[i]);
+            if (!with)
+                failures.push_back(with.error().full());
+            else if (with->object != plain_objects[i])
+                failures.push_back("prelude " + std::to_string(i) + ": another object");
+        }
+        for (const auto& message : capture.take())
+            failures.push_back(message.text);
+    };
+    std::vector<std::string> forward, backward;
+    std::thread other(compile_all, true, std::ref(backward));
+    compile_all(false, forward);
+    other.join();
+    EXPECT_TRUE(forward.empty()) << forward.front();
+    EXPECT_TRUE(backward.empty()) << backward.front();
 }
 
 } // namespace
