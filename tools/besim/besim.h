@@ -20,8 +20,11 @@ namespace besim {
 constexpr int k_exit_failed = 1;  // the work failed: a kernel error, a file that cannot be written
 constexpr int k_exit_invalid = 2; // the invocation or its input is invalid
 
-// Thrown by a command; main() prints the message (unless `silent`: a rank of an MPI run other
-// than 0, whose rank 0 prints the same failure) and exits with the code.
+// Thrown by a command; main() prints the message and exits with the code. `silent`: a rank of an
+// MPI run other than 0, whose rank 0 reports the same failure (the ranks agree on it first):
+// that rank prints nothing and exits 0, because mpirun ends the whole job as soon as one process
+// exits non-zero, and so could kill rank 0 before its message is out. The job's exit code is
+// rank 0's.
 struct Failure {
     int exit_code;
     std::string message;

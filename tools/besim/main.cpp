@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
         if (*kuramoto_command) return besim::run_kuramoto(kuramoto);
         if (*trace_command) return besim::run_trace(trace);
     } catch (const besim::Failure& f) {
-        if (!f.silent) std::cerr << "besim: " << f.message << "\n";
+        if (f.silent) return 0;
+        std::cerr << "besim: " << f.message << "\n";
         return f.exit_code;
     } catch (const std::exception& e) {
         std::cerr << "besim: " << e.what() << "\n";
